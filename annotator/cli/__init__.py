@@ -1,0 +1,46 @@
+"""The ``labelloop`` command: a thin layer over library calls.
+
+Each module in ``annotator.cli.commands`` defines ``register(subparsers)`` and
+adds its command(s) with ``help`` text and a ``func(args) -> int``. Errors that
+users cause are LabelloopError: printed as one line, exit status 1, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from annotator.errors import LabelloopError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labelloop",
+        description="Human-in-the-loop annotation and active learning for text classification.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from annotator.cli import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LabelloopError as error:
+        print(f"labelloop: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("labelloop: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

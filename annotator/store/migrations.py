@@ -1,0 +1,145 @@
+"""The schema, as numbered migrations applied on open (idempotent).
+
+Add a change as a new function at the end, named ``mNNN_what``; never edit an
+applied one. sqlite-utils records applied migrations in ``_sqlite_migrations``.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from annotator.store.connection import write_transaction
+
+migrations = Migrations("labelloop")
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    """Run ``;``-separated statements (``--`` comments removed first) in the caller's transaction."""
+    script = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL            -- JSON
+        );
+        CREATE TABLE labelset (
+            name TEXT PRIMARY KEY,
+            position INTEGER NOT NULL UNIQUE,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE examples (
+            id INTEGER PRIMARY KEY,
+            ext_id TEXT,                   -- the id column of the imported file, if any
+            text TEXT NOT NULL,
+            meta TEXT,                     -- JSON object of the other columns
+            source TEXT,                   -- file the example came from
+            text_hash TEXT NOT NULL UNIQUE,
+            is_eval INTEGER NOT NULL DEFAULT 0,   -- reserved evaluation item: never trained on
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX examples_ext_id ON examples(ext_id);
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('annotator', 'lead')),
+            password_hash TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL
+        );
+        -- Append-only history. Rows are never deleted; a newer label, an undo or an
+        -- adjudication only marks older rows superseded.
+        CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            example_id INTEGER NOT NULL REFERENCES examples(id),
+            label TEXT NOT NULL REFERENCES labelset(name),
+            annotator TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'annotation'
+                CHECK (kind IN ('annotation', 'import', 'adjudication')),
+            created_at REAL NOT NULL,
+            seconds REAL,                  -- time spent on the item
+            model_version INTEGER,         -- model version whose ranking served the item
+            strategy TEXT,
+            score REAL,
+            superseded INTEGER NOT NULL DEFAULT 0,
+            superseded_at REAL,
+            superseded_reason TEXT         -- relabel | undo | adjudication
+        );
+        CREATE UNIQUE INDEX labels_one_current
+            ON labels(example_id, annotator) WHERE superseded = 0;
+        CREATE INDEX labels_current_example ON labels(example_id) WHERE superseded = 0;
+        CREATE INDEX labels_annotator_time ON labels(annotator, created_at);
+        CREATE TABLE leases (
+            example_id INTEGER NOT NULL REFERENCES examples(id),
+            annotator TEXT NOT NULL,
+            leased_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            model_version INTEGER,
+            strategy TEXT,
+            score REAL,
+            PRIMARY KEY (example_id, annotator)
+        );
+        CREATE INDEX leases_annotator ON leases(annotator);
+        CREATE INDEX leases_expires ON leases(expires_at);
+        -- Items an annotator skipped: not served to them again until released.
+        CREATE TABLE skips (
+            example_id INTEGER NOT NULL REFERENCES examples(id),
+            annotator TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (example_id, annotator)
+        );
+        CREATE TABLE model_versions (
+            version INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,            -- coldstart | head | finetune
+            encoder_version INTEGER,       -- fine-tuned version whose encoder embeds the pool (0 = base model)
+            path TEXT,                     -- models/vN for a fine-tuned version
+            strategy TEXT,
+            n_labels INTEGER NOT NULL DEFAULT 0,
+            metrics TEXT,                  -- JSON
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE scores (
+            version INTEGER NOT NULL REFERENCES model_versions(version),
+            example_id INTEGER NOT NULL REFERENCES examples(id),
+            rank INTEGER NOT NULL,         -- 0 = most informative
+            score REAL,
+            predicted TEXT,
+            confidence REAL,
+            PRIMARY KEY (version, example_id)
+        );
+        CREATE INDEX scores_rank ON scores(version, rank);
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,            -- embed | refresh | finetune | score
+            status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+            progress REAL NOT NULL DEFAULT 0,
+            message TEXT,
+            error TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            heartbeat_at REAL,
+            pid INTEGER
+        );
+        CREATE INDEX jobs_status ON jobs(status, kind)
+        """,
+    )
+
+
+def apply(db: sqlite_utils.Database) -> None:
+    """Bring ``db`` to the newest schema; a no-op when it is already there.
+
+    Runs under the write lock so two processes opening a new project at once
+    cannot both apply the same migration.
+    """
+    if "_sqlite_migrations" in db.table_names() and not migrations.pending(db):
+        return
+    with write_transaction(db):
+        migrations.apply(db)
