@@ -133,6 +133,23 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_login_attempts(db: sqlite_utils.Database) -> None:
+    """Failed sign-ins per user name (known or not), so throttling works across processes."""
+    _run(
+        db,
+        """
+        CREATE TABLE login_attempts (
+            name TEXT PRIMARY KEY,         -- the name typed, whether or not such a user exists
+            failures INTEGER NOT NULL,
+            first_failure_at REAL NOT NULL,
+            last_failure_at REAL NOT NULL,
+            locked_until REAL NOT NULL     -- no attempt is checked before this time
+        )
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 
