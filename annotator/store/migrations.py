@@ -150,6 +150,20 @@ def m002_login_attempts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_queue(db: sqlite_utils.Database) -> None:
+    """Queue serving: find unlabeled evaluation items without scanning the pool;
+    mark versions whose scores were pruned (only the newest versions keep scores)."""
+    _run(
+        db,
+        """
+        CREATE INDEX examples_eval ON examples(id) WHERE is_eval = 1;
+        ALTER TABLE model_versions ADD COLUMN n_scored INTEGER;
+        ALTER TABLE model_versions ADD COLUMN scores_pruned_at REAL
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 
