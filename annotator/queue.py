@@ -1,0 +1,257 @@
+"""Queue serving: the library calls the labeling UI makes (no torch here).
+
+* :func:`next_item` returns what an annotator should label now and leases it.
+  Order of preference, all inside one ``BEGIN IMMEDIATE`` transaction so two
+  annotators never receive the same item unless overlap allows it:
+
+  1. the annotator's own unexpired lease (a page reload shows the same text;
+     the lease is renewed);
+  2. every 5th item an annotator labels (``EVAL_EVERY``), while unlabeled
+     evaluation items (``examples.is_eval``) remain, the next evaluation item
+     by id — served like any other item, never trained on;
+  3. the best-ranked eligible item of the current model version;
+  4. remaining evaluation items, then items imported after the current
+     version was ranked (by id).
+
+  Before the worker has published any version, the first call publishes a
+  ``coldstart`` version with a seeded random order (numpy, no embeddings) so
+  the same ranked walk serves it; the worker later replaces it with k-means
+  diversity picks or a model ranking.
+* Overlap: a deterministic fraction of items (``overlap_fraction``) is served
+  blind to ``overlap_k`` distinct annotators (see :mod:`annotator.store.queue`).
+* :func:`save_label` records provenance from the lease (version, strategy,
+  score), or from the current ranking if the lease expired or is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotator.errors import InputError
+from annotator.ranking import build_scores, random_order
+from annotator.store import jobs as job_store
+from annotator.store import queue as q
+from annotator.store.connection import read_snapshot, write_transaction
+from annotator.store.labels import add_label, undo_last
+from annotator.store.project import Project
+from annotator.store.settings import get_settings
+from annotator.store.trainset import current_label_counts, labels_since
+from annotator.store.versions import current_version, example_score, latest_version, publish_version
+
+EVAL_EVERY = 5
+EVAL_STRATEGY = "eval"
+UNRANKED_STRATEGY = "unranked"
+
+
+@dataclass(frozen=True)
+class ServedItem:
+    """An item leased to an annotator, with the ranking that chose it and the model's suggestion."""
+
+    example_id: int
+    text: str
+    meta: dict[str, Any]
+    model_version: int | None
+    strategy: str | None
+    score: float | None
+    rank: int | None
+    predicted: str | None
+    confidence: float | None
+    lease_expires_at: float
+    is_eval: bool
+    overlap: bool
+
+
+def _overlap(settings: dict[str, Any]) -> q.Overlap:
+    return q.Overlap(settings["overlap_fraction"], settings["overlap_k"], settings["seed"])
+
+
+def _publish_coldstart(project: Project, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """Publish a seeded random ranking (caller holds the write transaction)."""
+    db = project.db
+    ids = [row[0] for row in db.execute("SELECT id FROM examples ORDER BY id")]
+    if not ids:
+        return None
+    overlap = _overlap(settings)
+    counts = current_label_counts(db)
+    done = {e for e, n in counts.items() if n >= overlap.needed(e)}
+    rows = build_scores(ids, done=done, order=random_order(len(ids), settings["seed"]))
+    publish_version(db, kind="coldstart", strategy="random", scores=rows, encoder_version=None,
+                    metrics={"max_label_id": 0})
+    return current_version(db)
+
+
+def _served(conn, project: Project, example_id: int, version: dict[str, Any] | None,
+            provenance: tuple[int | None, str | None, float | None], expires_at: float,
+            overlap: q.Overlap) -> ServedItem:
+    text, meta, is_eval = q.example_text(conn, example_id)
+    scored = example_score(project.db, version["version"], example_id) if version else None
+    return ServedItem(
+        example_id=example_id,
+        text=text,
+        meta=json.loads(meta) if meta else {},
+        model_version=provenance[0],
+        strategy=provenance[1],
+        score=provenance[2],
+        rank=scored["rank"] if scored else None,
+        predicted=scored["predicted"] if scored else None,
+        confidence=scored["confidence"] if scored else None,
+        lease_expires_at=expires_at,
+        is_eval=is_eval,
+        overlap=overlap.is_overlap(example_id),
+    )
+
+
+def next_item(project: Project, annotator: str, *, now: float | None = None) -> ServedItem | None:
+    """Lease the next item for ``annotator`` (or return their current lease); None when nothing is left."""
+    now = time.time() if now is None else now
+    settings = get_settings(project.db)
+    overlap = _overlap(settings)
+    expires_at = now + settings["lease_seconds"]
+    with write_transaction(project.db) as conn:
+        version = current_version(project.db)
+        if version is None:
+            version = _publish_coldstart(project, settings)
+            if version is None:
+                return None
+        lease = q.active_lease(conn, annotator, now)
+        if lease is not None:
+            q.extend_lease(conn, lease["example_id"], annotator, expires_at)
+            provenance = (lease["model_version"], lease["strategy"], lease["score"])
+            return _served(conn, project, lease["example_id"], version, provenance, expires_at, overlap)
+        q.drop_expired_leases(conn, now)
+        number = version["version"]
+        pick, strategy = None, version["strategy"]
+        if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:
+            pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
+        if pick is None:
+            pick, strategy = q.pick_ranked(conn, number, annotator, now, overlap), version["strategy"]
+        if pick is None:
+            pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
+        if pick is None:
+            pick, strategy = q.pick_unscored(conn, number, annotator, now, overlap), UNRANKED_STRATEGY
+        if pick is None:
+            return None
+        provenance = (number, strategy, pick["score"])
+        q.put_lease(conn, pick["example_id"], annotator, now, expires_at, *provenance)
+        return _served(conn, project, pick["example_id"], version, provenance, expires_at, overlap)
+
+
+def save_label(
+    project: Project,
+    annotator: str,
+    example_id: int,
+    label: str,
+    *,
+    seconds: float | None = None,
+) -> int:
+    """Save a label with the provenance of the lease that served it; return the label row id."""
+    with write_transaction(project.db) as conn:
+        lease = q.get_lease(conn, example_id, annotator)
+        if lease is not None:
+            provenance = (lease["model_version"], lease["strategy"], lease["score"])
+        else:
+            version = current_version(project.db)
+            if version is None:
+                provenance = (None, None, None)
+            else:
+                scored = example_score(project.db, version["version"], example_id)
+                provenance = (version["version"], version["strategy"], scored["score"] if scored else None)
+        return add_label(
+            project.db, example_id, label, annotator, seconds=seconds,
+            model_version=provenance[0], strategy=provenance[1], score=provenance[2],
+        )
+
+
+def skip(project: Project, annotator: str, example_id: int, *, now: float | None = None) -> None:
+    """Give the item back to the queue for others; it is not served to this annotator again."""
+    with write_transaction(project.db) as conn:
+        if not q.example_exists(conn, example_id):
+            raise InputError(f"no example with id {example_id}")
+        q.add_skip(conn, example_id, annotator, time.time() if now is None else now)
+        q.drop_lease(conn, example_id, annotator)
+
+
+def release(project: Project, annotator: str, example_id: int) -> bool:
+    """Drop the annotator's lease on the item (it may be served to them again); True if one existed."""
+    with write_transaction(project.db) as conn:
+        return q.drop_lease(conn, example_id, annotator)
+
+
+def undo(project: Project, annotator: str, *, now: float | None = None) -> ServedItem | None:
+    """Supersede the annotator's last label and lease that item back to them; None if nothing to undo."""
+    now = time.time() if now is None else now
+    settings = get_settings(project.db)
+    expires_at = now + settings["lease_seconds"]
+    with write_transaction(project.db) as conn:
+        row = undo_last(project.db, annotator)
+        if row is None:
+            return None
+        provenance = (row["model_version"], row["strategy"], row["score"])
+        q.put_lease(conn, row["example_id"], annotator, now, expires_at, *provenance)
+        version = current_version(project.db)
+        return _served(conn, project, row["example_id"], version, provenance, expires_at, _overlap(settings))
+
+
+def _worker_pid(project: Project) -> int | None:
+    """The pid recorded by a live worker's lock file, if that process exists."""
+    try:
+        pid = int((Path(project.path) / "worker.lock").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def queue_status(project: Project) -> dict[str, Any]:
+    """What the training-status panel shows: current version, running job, labels since refreshes."""
+    db = project.db
+    settings = get_settings(db)
+    with read_snapshot(db):
+        version = current_version(db)
+        finetuned = latest_version(db, "finetune")
+        running = job_store.running_jobs(db)
+        last_job = job_store.latest_job(db)
+        since_refresh = labels_since(db, (version or {}).get("metrics", {}).get("max_label_id", 0))
+        since_finetune = labels_since(db, (finetuned or {}).get("metrics", {}).get("max_label_id", 0))
+    return {
+        "version": version["version"] if version else None,
+        "kind": version["kind"] if version else None,
+        "strategy": version["strategy"] if version else None,
+        "refreshed_at": version["created_at"] if version else None,
+        "metrics": version["metrics"] if version else {},
+        "finetune_version": finetuned["version"] if finetuned else None,
+        "finetuned_at": finetuned["created_at"] if finetuned else None,
+        "job": running[-1] if running else None,
+        "last_error": last_job["error"] if last_job and last_job["status"] == "failed" else None,
+        "labels_since_refresh": since_refresh,
+        "labels_since_finetune": since_finetune,
+        "batch_size": settings["batch_size"],
+        "finetune_every": settings["finetune_every"],
+        "worker_pid": _worker_pid(project),
+    }
+
+
+def project_progress(project: Project) -> dict[str, int]:
+    """Pool size, labeled items, evaluation items and how many of them are labeled."""
+    with read_snapshot(project.db) as conn:
+        return q.project_counts(conn)
+
+
+def annotator_progress(project: Project, annotator: str, *, now: float | None = None) -> dict[str, Any]:
+    """The annotator's current labels today (since 00:00 UTC) and in total, plus project progress."""
+    now = time.time() if now is None else now
+    midnight = now - (now % 86_400)
+    with read_snapshot(project.db) as conn:
+        today, total = q.annotator_counts(conn, annotator, midnight)
+        counts = q.project_counts(conn)
+    return {"today": today, "total": total, "project": counts}

@@ -1,0 +1,132 @@
+"""Background jobs (embed, refresh, finetune, score): status, progress, heartbeat, error.
+
+The worker writes them; the UI reads them for its training-status panel and
+may ask for a running job to stop (``request_cancel``), which the worker
+checks between training steps.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import sqlite_utils
+
+from annotator.store.connection import write_transaction
+
+JOB_COLUMNS = (
+    "id", "kind", "status", "progress", "message", "error", "created_at", "started_at",
+    "finished_at", "heartbeat_at", "pid",
+)
+
+
+def _job(row: tuple | None) -> dict[str, Any] | None:
+    return None if row is None else dict(zip(JOB_COLUMNS, row))
+
+
+def start_job(db: sqlite_utils.Database, kind: str, message: str | None = None) -> int:
+    """Create a job that is running now in this process; return its id."""
+    now = time.time()
+    with write_transaction(db) as conn:
+        cursor = conn.execute(
+            "INSERT INTO jobs(kind, status, progress, message, created_at, started_at, heartbeat_at, pid) "
+            "VALUES (?, 'running', 0, ?, ?, ?, ?, ?)",
+            (kind, message, now, now, now, os.getpid()),
+        )
+        return cursor.lastrowid
+
+
+def set_progress(db: sqlite_utils.Database, job_id: int, progress: float, message: str | None = None) -> None:
+    """Record progress (0..1) and a heartbeat; a cancelled job keeps its status."""
+    with write_transaction(db) as conn:
+        conn.execute(
+            "UPDATE jobs SET progress = ?, message = COALESCE(?, message), heartbeat_at = ? WHERE id = ?",
+            (max(0.0, min(1.0, float(progress))), message, time.time(), job_id),
+        )
+
+
+def heartbeat(db: sqlite_utils.Database, job_id: int) -> None:
+    with write_transaction(db) as conn:
+        conn.execute("UPDATE jobs SET heartbeat_at = ? WHERE id = ?", (time.time(), job_id))
+
+
+def finish_job(db: sqlite_utils.Database, job_id: int, message: str | None = None) -> None:
+    now = time.time()
+    with write_transaction(db) as conn:
+        conn.execute(
+            "UPDATE jobs SET status = 'done', progress = 1, message = COALESCE(?, message), "
+            "finished_at = ?, heartbeat_at = ? WHERE id = ?",
+            (message, now, now, job_id),
+        )
+
+
+def fail_job(db: sqlite_utils.Database, job_id: int, error: str) -> None:
+    now = time.time()
+    with write_transaction(db) as conn:
+        conn.execute(
+            "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
+            (error, now, now, job_id),
+        )
+
+
+def cancel_job(db: sqlite_utils.Database, job_id: int, message: str = "cancelled") -> None:
+    """Mark a job cancelled (by the worker once it stopped, or by ``request_cancel``)."""
+    now = time.time()
+    with write_transaction(db) as conn:
+        conn.execute(
+            "UPDATE jobs SET status = 'cancelled', message = ?, finished_at = COALESCE(finished_at, ?) "
+            "WHERE id = ? AND status IN ('queued', 'running', 'cancelled')",
+            (message, now, job_id),
+        )
+
+
+def request_cancel(db: sqlite_utils.Database, job_id: int) -> bool:
+    """Ask a running job to stop (the UI's cancel button); True if it was running."""
+    with write_transaction(db) as conn:
+        cursor = conn.execute(
+            "UPDATE jobs SET status = 'cancelled', message = 'cancel requested' "
+            "WHERE id = ? AND status IN ('queued', 'running')",
+            (job_id,),
+        )
+        return cursor.rowcount > 0
+
+
+def get_job(db: sqlite_utils.Database, job_id: int) -> dict[str, Any] | None:
+    return _job(db.execute(f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone())
+
+
+def job_status(db: sqlite_utils.Database, job_id: int) -> str | None:
+    row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+def running_jobs(db: sqlite_utils.Database, kind: str | None = None) -> list[dict[str, Any]]:
+    sql = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs WHERE status IN ('queued', 'running')"
+    params: tuple = ()
+    if kind is not None:
+        sql += " AND kind = ?"
+        params = (kind,)
+    return [_job(row) for row in db.execute(sql + " ORDER BY id", params).fetchall()]
+
+
+def latest_job(db: sqlite_utils.Database, kind: str | None = None) -> dict[str, Any] | None:
+    sql = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
+    params: tuple = ()
+    if kind is not None:
+        sql += " WHERE kind = ?"
+        params = (kind,)
+    return _job(db.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone())
+
+
+def fail_stale_jobs(db: sqlite_utils.Database) -> int:
+    """On worker start: jobs left 'running' by a dead worker are marked failed. Returns how many."""
+    now = time.time()
+    with write_transaction(db) as conn:
+        cursor = conn.execute(
+            "UPDATE jobs SET status = 'failed', finished_at = ?, "
+            "error = 'worker stopped (pid ' || COALESCE(pid, '?') || ') before the job finished' "
+            "WHERE status IN ('queued', 'running')",
+            (now,),
+        )
+        return cursor.rowcount

@@ -1,0 +1,213 @@
+"""SQL of queue serving: leases, skips, and picking the next item for an annotator.
+
+Every pick walks the current version's ranking with the ``scores(version, rank)``
+index and stops at the first eligible item, so a call touches a handful of rows
+however large the pool. An item is eligible for annotator U when U has not
+skipped it, U holds no current label on it, and (current labels) + (unexpired
+leases of other annotators) < the labels it needs: 1, or ``overlap_k`` for an
+overlap item. Overlap items are a deterministic hash of the example id:
+``(id * 2654435761 + seed) % 10000 < round(overlap_fraction * 10000)``.
+
+All functions take a ``sqlite3.Connection`` already inside the caller's
+``write_transaction`` (the library in ``annotator.queue`` owns the transactions).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+OVERLAP_MODULUS = 10_000
+_HASH = 2654435761
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Which items need several labels: the setting values, as SQL parameters."""
+
+    fraction: float = 0.0
+    k: int = 2
+    seed: int = 0
+
+    @property
+    def threshold(self) -> int:
+        return int(round(self.fraction * OVERLAP_MODULUS))
+
+    def is_overlap(self, example_id: int) -> bool:
+        return (example_id * _HASH + self.seed) % OVERLAP_MODULUS < self.threshold
+
+    def needed(self, example_id: int) -> int:
+        return self.k if self.is_overlap(example_id) else 1
+
+
+def _eligible(column: str) -> str:
+    """SQL condition: the example in ``column`` can be served to :annotator now."""
+    return f"""
+        NOT EXISTS (SELECT 1 FROM skips k WHERE k.example_id = {column} AND k.annotator = :annotator)
+        AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.example_id = {column}
+                        AND l.annotator = :annotator AND l.superseded = 0)
+        AND (SELECT COUNT(*) FROM labels l WHERE l.example_id = {column} AND l.superseded = 0)
+          + (SELECT COUNT(*) FROM leases x WHERE x.example_id = {column}
+             AND x.annotator <> :annotator AND x.expires_at > :now)
+          < CASE WHEN (({column} * {_HASH} + :seed) % {OVERLAP_MODULUS}) < :threshold THEN :k ELSE 1 END
+    """
+
+
+def _params(annotator: str, now: float, overlap: Overlap, **extra: Any) -> dict[str, Any]:
+    return {"annotator": annotator, "now": now, "seed": overlap.seed, "threshold": overlap.threshold,
+            "k": overlap.k, **extra}
+
+
+PICK_COLUMNS = ("example_id", "rank", "score", "predicted", "confidence")
+
+
+def pick_ranked(
+    conn: sqlite3.Connection, version: int, annotator: str, now: float, overlap: Overlap
+) -> dict[str, Any] | None:
+    """The best-ranked eligible non-evaluation item of ``version``."""
+    row = conn.execute(
+        f"""SELECT s.example_id, s.rank, s.score, s.predicted, s.confidence
+            FROM scores s INDEXED BY scores_rank JOIN examples e ON e.id = s.example_id
+            WHERE s.version = :version AND e.is_eval = 0 AND {_eligible('s.example_id')}
+            ORDER BY s.rank LIMIT 1""",
+        _params(annotator, now, overlap, version=version),
+    ).fetchone()
+    return None if row is None else dict(zip(PICK_COLUMNS, row))
+
+
+def pick_eval(
+    conn: sqlite3.Connection, version: int | None, annotator: str, now: float, overlap: Overlap
+) -> dict[str, Any] | None:
+    """The first eligible evaluation item (by id), with the version's prediction if scored."""
+    row = conn.execute(
+        f"""SELECT e.id, s.rank, s.score, s.predicted, s.confidence
+            FROM examples e INDEXED BY examples_eval
+            LEFT JOIN scores s ON s.version = :version AND s.example_id = e.id
+            WHERE e.is_eval = 1 AND {_eligible('e.id')}
+            ORDER BY e.id LIMIT 1""",
+        _params(annotator, now, overlap, version=version),
+    ).fetchone()
+    return None if row is None else dict(zip(PICK_COLUMNS, row))
+
+
+def pick_unscored(
+    conn: sqlite3.Connection, version: int | None, annotator: str, now: float, overlap: Overlap
+) -> dict[str, Any] | None:
+    """An eligible item the version did not rank (imported after it), by id.
+
+    Scans the pool: used only once the ranking has nothing left to serve.
+    """
+    row = conn.execute(
+        f"""SELECT e.id, NULL, NULL, NULL, NULL FROM examples e
+            WHERE e.is_eval = 0
+            AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.version = :version AND s.example_id = e.id)
+            AND {_eligible('e.id')}
+            ORDER BY e.id LIMIT 1""",
+        _params(annotator, now, overlap, version=version),
+    ).fetchone()
+    return None if row is None else dict(zip(PICK_COLUMNS, row))
+
+
+LEASE_COLUMNS = ("example_id", "annotator", "leased_at", "expires_at", "model_version", "strategy", "score")
+
+
+def active_lease(conn: sqlite3.Connection, annotator: str, now: float) -> dict[str, Any] | None:
+    """The annotator's newest unexpired lease."""
+    row = conn.execute(
+        f"SELECT {', '.join(LEASE_COLUMNS)} FROM leases WHERE annotator = ? AND expires_at > ? "
+        "ORDER BY leased_at DESC LIMIT 1",
+        (annotator, now),
+    ).fetchone()
+    return None if row is None else dict(zip(LEASE_COLUMNS, row))
+
+
+def get_lease(conn: sqlite3.Connection, example_id: int, annotator: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        f"SELECT {', '.join(LEASE_COLUMNS)} FROM leases WHERE example_id = ? AND annotator = ?",
+        (example_id, annotator),
+    ).fetchone()
+    return None if row is None else dict(zip(LEASE_COLUMNS, row))
+
+
+def put_lease(
+    conn: sqlite3.Connection,
+    example_id: int,
+    annotator: str,
+    now: float,
+    expires_at: float,
+    model_version: int | None,
+    strategy: str | None,
+    score: float | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO leases(example_id, annotator, leased_at, expires_at, model_version, strategy, score) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(example_id, annotator) DO UPDATE SET "
+        "leased_at = excluded.leased_at, expires_at = excluded.expires_at, "
+        "model_version = excluded.model_version, strategy = excluded.strategy, score = excluded.score",
+        (example_id, annotator, now, expires_at, model_version, strategy, score),
+    )
+
+
+def extend_lease(conn: sqlite3.Connection, example_id: int, annotator: str, expires_at: float) -> None:
+    conn.execute(
+        "UPDATE leases SET expires_at = ? WHERE example_id = ? AND annotator = ?",
+        (expires_at, example_id, annotator),
+    )
+
+
+def drop_lease(conn: sqlite3.Connection, example_id: int, annotator: str) -> bool:
+    cursor = conn.execute("DELETE FROM leases WHERE example_id = ? AND annotator = ?", (example_id, annotator))
+    return cursor.rowcount > 0
+
+
+def drop_expired_leases(conn: sqlite3.Connection, now: float) -> int:
+    return conn.execute("DELETE FROM leases WHERE expires_at <= ?", (now,)).rowcount
+
+
+def add_skip(conn: sqlite3.Connection, example_id: int, annotator: str, now: float) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO skips(example_id, annotator, created_at) VALUES (?, ?, ?)",
+        (example_id, annotator, now),
+    )
+
+
+def count_label_rows(conn: sqlite3.Connection, annotator: str) -> int:
+    """All label rows the annotator ever saved (covering index; drives eval interleaving)."""
+    return conn.execute("SELECT COUNT(*) FROM labels WHERE annotator = ?", (annotator,)).fetchone()[0]
+
+
+def example_exists(conn: sqlite3.Connection, example_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM examples WHERE id = ?", (example_id,)).fetchone() is not None
+
+
+def example_text(conn: sqlite3.Connection, example_id: int) -> tuple[str, str | None, bool] | None:
+    row = conn.execute("SELECT text, meta, is_eval FROM examples WHERE id = ?", (example_id,)).fetchone()
+    return None if row is None else (row[0], row[1], bool(row[2]))
+
+
+def annotator_counts(conn: sqlite3.Connection, annotator: str, since: float) -> tuple[int, int]:
+    """(current labels since ``since``, current labels in total) of one annotator."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(created_at >= ?), 0), COUNT(*) FROM labels "
+        "WHERE annotator = ? AND superseded = 0 AND kind = 'annotation'",
+        (since, annotator),
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def project_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Pool size, evaluation items, labeled items and labeled evaluation items (index-only counts)."""
+    examples = conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0]
+    eval_examples = conn.execute(
+        "SELECT COUNT(*) FROM examples INDEXED BY examples_eval WHERE is_eval = 1"
+    ).fetchone()[0]
+    labeled = conn.execute(
+        "SELECT COUNT(DISTINCT example_id) FROM labels WHERE superseded = 0"
+    ).fetchone()[0]
+    eval_labeled = conn.execute(
+        "SELECT COUNT(*) FROM examples e INDEXED BY examples_eval WHERE e.is_eval = 1 AND EXISTS "
+        "(SELECT 1 FROM labels l WHERE l.example_id = e.id AND l.superseded = 0)"
+    ).fetchone()[0]
+    return {"examples": examples, "eval_examples": eval_examples, "labeled": labeled,
+            "eval_labeled": eval_labeled}

@@ -1,0 +1,77 @@
+"""The labels the models learn from and are evaluated on, one resolved label per example.
+
+Per example: the current adjudication if there is one, else the most common
+current label (ties: the earliest). Evaluation items (``examples.is_eval = 1``)
+are returned only by :func:`eval_labels` and are never trained on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import sqlite_utils
+
+
+def _resolved(db: sqlite_utils.Database, is_eval: int) -> list[tuple[int, str, str]]:
+    rows = db.execute(
+        "SELECT l.example_id, e.text, l.label, l.kind FROM labels l JOIN examples e ON e.id = l.example_id "
+        "WHERE l.superseded = 0 AND e.is_eval = ? ORDER BY l.example_id, l.created_at, l.id",
+        (is_eval,),
+    ).fetchall()
+    texts: dict[int, str] = {}
+    votes: dict[int, list[str]] = defaultdict(list)
+    adjudicated: dict[int, str] = {}
+    for example_id, text, label, kind in rows:
+        texts[example_id] = text
+        votes[example_id].append(label)
+        if kind == "adjudication":
+            adjudicated[example_id] = label
+    out = []
+    for example_id, labels in votes.items():
+        if example_id in adjudicated:
+            label = adjudicated[example_id]
+        else:
+            counts = Counter(labels)
+            best = max(counts.values())
+            label = next(name for name in labels if counts[name] == best)
+        out.append((example_id, texts[example_id], label))
+    return out
+
+
+def training_labels(db: sqlite_utils.Database) -> list[tuple[int, str, str]]:
+    """(example_id, text, label) for every labeled non-evaluation example, by id."""
+    return _resolved(db, 0)
+
+
+def eval_labels(db: sqlite_utils.Database) -> list[tuple[int, str, str]]:
+    """(example_id, text, label) for every labeled evaluation example, by id."""
+    return _resolved(db, 1)
+
+
+def max_label_id(db: sqlite_utils.Database) -> int:
+    """The newest label row id (0 when none): a watermark for 'labels since'."""
+    return db.execute("SELECT COALESCE(MAX(id), 0) FROM labels").fetchone()[0]
+
+
+def labels_since(db: sqlite_utils.Database, label_id: int) -> int:
+    """Label rows saved after the watermark ``label_id`` (annotations, imports, adjudications)."""
+    return db.execute("SELECT COUNT(*) FROM labels WHERE id > ?", (label_id,)).fetchone()[0]
+
+
+def current_label_counts(db: sqlite_utils.Database) -> dict[int, int]:
+    """example_id -> number of current labels (annotators who labeled it)."""
+    return dict(
+        db.execute(
+            "SELECT example_id, COUNT(*) FROM labels WHERE superseded = 0 GROUP BY example_id"
+        ).fetchall()
+    )
+
+
+def pool(db: sqlite_utils.Database) -> tuple[list[int], list[str], list[bool]]:
+    """All examples by id: (ids, texts, is_eval flags)."""
+    ids, texts, flags = [], [], []
+    for example_id, text, is_eval in db.execute("SELECT id, text, is_eval FROM examples ORDER BY id"):
+        ids.append(example_id)
+        texts.append(text)
+        flags.append(bool(is_eval))
+    return ids, texts, flags

@@ -1,0 +1,38 @@
+"""Helpers of the loop tests: gold-labeled toy texts and pool imports through the importer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from annotator.importer import import_file
+
+WORDS = {
+    "pos": ["great", "lovely", "excellent", "happy", "wonderful", "good"],
+    "neg": ["awful", "terrible", "bad", "sad", "horrible", "poor"],
+    "neutral": ["table", "window", "paper", "street", "chair", "number"],
+}
+
+
+def gold_rows(n: int, seed: int = 0) -> list[dict[str, str]]:
+    """n short texts whose label follows from their words (learnable by the tiny BERT)."""
+    rows = []
+    names = list(WORDS)
+    for i in range(n):
+        label = names[(i * 7 + seed) % 3]
+        words = WORDS[label]
+        a, b = words[i % len(words)], words[(i // 3 + 1) % len(words)]
+        rows.append({"text": f"item {i} is {a} and {b} really", "label": label})
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def add_pool(project, tmp_path: Path, rows: list[dict], *, eval_set: bool = False, name: str = "pool") -> None:
+    """Import the rows' texts (without labels) into the project's pool."""
+    path = write_jsonl(tmp_path / f"{name}.jsonl", [{"text": row["text"]} for row in rows])
+    import_file(project, path, eval_set=eval_set)
+

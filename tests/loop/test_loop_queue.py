@@ -1,0 +1,139 @@
+"""Queue serving: leases, expiry, skip, release, undo, overlap, eval interleaving, provenance."""
+
+from __future__ import annotations
+
+from annotator import queue
+from annotator.store.labels import current_labels, label_history
+from annotator.store.settings import set_settings
+from annotator.store.versions import current_version
+
+from loop_helpers import add_pool, gold_rows
+
+
+def test_cold_start_serves_and_leases(pool_project):
+    item = queue.next_item(pool_project, "ann")
+    assert item is not None
+    version = current_version(pool_project.db)
+    assert version["kind"] == "coldstart" and item.model_version == version["version"]
+    assert item.strategy == "random" and item.rank == 0
+    # a reload returns the same leased item
+    assert queue.next_item(pool_project, "ann").example_id == item.example_id
+
+
+def test_two_annotators_never_share_an_item(pool_project):
+    seen = set()
+    for i in range(20):
+        item = queue.next_item(pool_project, f"a{i}")
+        assert item.example_id not in seen
+        seen.add(item.example_id)
+
+
+def test_empty_pool_gives_none(project):
+    assert queue.next_item(project, "ann") is None
+
+
+def test_save_label_records_provenance_and_moves_on(pool_project):
+    item = queue.next_item(pool_project, "ann")
+    label_id = queue.save_label(pool_project, "ann", item.example_id, "pos", seconds=2.5)
+    (row,) = current_labels(pool_project.db, item.example_id)
+    assert row["id"] == label_id and row["seconds"] == 2.5
+    assert (row["model_version"], row["strategy"]) == (item.model_version, item.strategy)
+    following = queue.next_item(pool_project, "ann")
+    assert following.example_id != item.example_id
+    # labeled items are not served to anyone else
+    others = {queue.next_item(pool_project, f"o{i}").example_id for i in range(10)}
+    assert item.example_id not in others
+
+
+def test_lease_expires(pool_project):
+    set_settings(pool_project.db, lease_seconds=30)
+    item = queue.next_item(pool_project, "a", now=1000.0)
+    assert item.lease_expires_at == 1030.0
+    assert queue.next_item(pool_project, "b", now=1010.0).example_id != item.example_id
+    # after expiry another annotator may take it (it is the best-ranked free item again)
+    assert queue.next_item(pool_project, "c", now=1031.0).example_id == item.example_id
+    # a save after expiry still lands, with provenance from the current ranking
+    queue.save_label(pool_project, "a", item.example_id, "neg")
+    (row,) = [r for r in current_labels(pool_project.db, item.example_id) if r["annotator"] == "a"]
+    assert row["model_version"] == item.model_version and row["strategy"] == "random"
+
+
+def test_skip_is_not_served_again_to_that_annotator(pool_project):
+    item = queue.next_item(pool_project, "a")
+    queue.skip(pool_project, "a", item.example_id)
+    assert queue.next_item(pool_project, "a").example_id != item.example_id
+    assert queue.next_item(pool_project, "b").example_id == item.example_id
+
+
+def test_release_returns_item_to_queue(pool_project):
+    item = queue.next_item(pool_project, "a")
+    assert queue.release(pool_project, "a", item.example_id)
+    assert queue.next_item(pool_project, "b").example_id == item.example_id
+
+
+def test_undo_supersedes_and_re_leases(pool_project):
+    first = queue.next_item(pool_project, "a")
+    queue.save_label(pool_project, "a", first.example_id, "pos")
+    queue.next_item(pool_project, "a")
+    back = queue.undo(pool_project, "a")
+    assert back.example_id == first.example_id
+    assert current_labels(pool_project.db, first.example_id) == []
+    assert label_history(pool_project.db, first.example_id)[0]["superseded_reason"] == "undo"
+    # the UI returns to the undone item: it is the annotator's newest lease
+    assert queue.next_item(pool_project, "a").example_id == first.example_id
+    assert queue.undo(pool_project, "nobody") is None
+
+
+def test_overlap_serves_k_distinct_annotators(pool_project):
+    set_settings(pool_project.db, overlap_fraction=1.0, overlap_k=3)
+    holders = [queue.next_item(pool_project, name) for name in ("a", "b", "c", "d")]
+    assert all(item.overlap for item in holders)
+    assert holders[0].example_id == holders[1].example_id == holders[2].example_id
+    assert holders[3].example_id != holders[0].example_id
+    for item, name in zip(holders[:3], "abc"):
+        queue.save_label(pool_project, name, item.example_id, "pos")
+    assert len(current_labels(pool_project.db, holders[0].example_id)) == 3
+    # an annotator who labeled an overlap item never gets it again
+    assert queue.next_item(pool_project, "a").example_id != holders[0].example_id
+
+
+def test_overlap_fraction_is_deterministic(pool_project):
+    set_settings(pool_project.db, overlap_fraction=0.3, overlap_k=2)
+    flags = []
+    for i in range(30):
+        item = queue.next_item(pool_project, f"x{i}")
+        flags.append((item.example_id, item.overlap))
+        queue.save_label(pool_project, f"x{i}", item.example_id, "neutral")
+    share = sum(flag for _, flag in flags) / len(flags)
+    assert 0.0 < share < 0.7
+
+
+def test_eval_items_are_interleaved(pool_project, tmp_path):
+    add_pool(pool_project, tmp_path, gold_rows(10, seed=1)[:0] + [{"text": f"eval {i}"} for i in range(3)],
+             eval_set=True, name="eval")
+    served = []
+    for _ in range(12):
+        item = queue.next_item(pool_project, "a")
+        served.append(item.is_eval)
+        queue.save_label(pool_project, "a", item.example_id, "pos")
+    assert served[4] and served[9] and served.count(True) == 2
+    assert not any(served[:4])
+
+
+def test_status_and_progress(pool_project):
+    item = queue.next_item(pool_project, "a")
+    queue.save_label(pool_project, "a", item.example_id, "pos")
+    status = queue.queue_status(pool_project)
+    assert status["kind"] == "coldstart" and status["labels_since_refresh"] == 1 and status["job"] is None
+    progress = queue.annotator_progress(pool_project, "a")
+    assert progress["today"] == 1 and progress["total"] == 1
+    assert progress["project"]["labeled"] == 1 and progress["project"]["examples"] == 60
+
+
+def test_skip_unknown_example_is_an_error(pool_project):
+    import pytest
+
+    from annotator.errors import InputError
+
+    with pytest.raises(InputError):
+        queue.skip(pool_project, "a", 99999)
