@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
@@ -33,3 +35,44 @@ def get_example(db: sqlite_utils.Database, example_id: int) -> dict[str, Any] | 
 
 def count_examples(db: sqlite_utils.Database) -> int:
     return db.execute("SELECT COUNT(*) FROM examples").fetchone()[0]
+
+
+# Bulk operations used by the importer. SQLite allows 999 bound variables per
+# statement in old builds; lookups go in chunks well under that.
+_CHUNK = 500
+
+EXAMPLE_INSERT_COLUMNS = ("ext_id", "text", "meta", "source", "text_hash", "is_eval", "created_at")
+
+
+def ids_by_hash(conn: sqlite3.Connection, hashes: Iterable[str]) -> dict[str, int]:
+    """Map each of ``hashes`` that is already in the pool to its example id."""
+    wanted = list(dict.fromkeys(hashes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            conn.execute(f"SELECT text_hash, id FROM examples WHERE text_hash IN ({marks})", chunk)
+        )
+    return found
+
+
+def insert_examples(conn: sqlite3.Connection, rows: Iterable[tuple]) -> int:
+    """Insert rows of ``EXAMPLE_INSERT_COLUMNS`` in the caller's write transaction; return the count.
+
+    Call inside :func:`annotator.store.connection.write_transaction`.
+    """
+    cursor = conn.executemany(
+        f"INSERT INTO examples({', '.join(EXAMPLE_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(EXAMPLE_INSERT_COLUMNS))})",
+        rows,
+    )
+    return cursor.rowcount
+
+
+def mark_eval(conn: sqlite3.Connection, example_ids: Iterable[int]) -> int:
+    """Mark examples as the reserved evaluation set (never trained on); return how many changed."""
+    cursor = conn.executemany(
+        "UPDATE examples SET is_eval = 1 WHERE id = ? AND is_eval = 0", ((i,) for i in example_ids)
+    )
+    return cursor.rowcount

@@ -1,0 +1,46 @@
+"""labelloop export --project DIR --format csv|jsonl|parquet --out FILE [--raw]"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from annotator.cli.options import add_project_option
+from annotator.errors import InputError
+from annotator.exporter import export
+from annotator.io.writers import WRITE_FORMATS
+from annotator.store import open_project
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="write the labeled examples (or every raw label) to a file",
+        description="Export one row per labeled example with its final label (a lead's adjudication "
+        "wins, else the majority; ties reported) and provenance columns, or with --raw every label "
+        "row including superseded ones. CSV cells that a spreadsheet would run as a formula are "
+        "prefixed with a single quote.",
+    )
+    add_project_option(parser)
+    parser.add_argument("--out", required=True, metavar="FILE", help="the file to write (replaced if it exists)")
+    parser.add_argument(
+        "--format", dest="fmt", choices=WRITE_FORMATS,
+        help="file format (default: from the --out extension)",
+    )
+    parser.add_argument("--raw", action="store_true", help="every label row with all provenance, not final labels")
+    parser.add_argument(
+        "--no-eval", dest="include_eval", action="store_false",
+        help="leave out the evaluation set",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    fmt = args.fmt or Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in WRITE_FORMATS:
+        raise InputError(f"{args.out}: cannot tell the format from the extension; pass --format ({', '.join(WRITE_FORMATS)})")
+    with open_project(args.project) as project:
+        count = export(project, args.out, fmt, raw=args.raw, include_eval=args.include_eval)
+    kind = "label rows" if args.raw else "labeled examples"
+    print(f"wrote {count} {kind} to {args.out} ({fmt})")
+    return 0

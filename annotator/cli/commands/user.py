@@ -1,0 +1,107 @@
+"""labelloop user add|list|remove|passwd — manage who can sign in."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from annotator.cli.options import add_project_option
+from annotator.errors import UserError
+from annotator.passwords import hash_password
+from annotator.store import open_project
+from annotator.store.users import ROLES, add_user, list_users, remove_user, update_user
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "user",
+        help="add, list, deactivate users or change a password",
+        description="Manage the project's users. Passwords come from a hidden prompt or stdin, "
+        "never from the command line.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="add a user", description="Add a user with a role and a password.")
+    add.add_argument("name", metavar="NAME", help="the user's sign-in name")
+    add.add_argument("--role", choices=ROLES, required=True, help="annotator (labels) or lead (everything)")
+    _password_option(add)
+    add_project_option(add)
+    add.set_defaults(func=run_add)
+
+    show = actions.add_parser("list", help="list users", description="List users with role and status.")
+    add_project_option(show)
+    show.set_defaults(func=run_list)
+
+    remove = actions.add_parser(
+        "remove", help="deactivate a user",
+        description="Deactivate a user: they can no longer sign in; their labels keep their name.",
+    )
+    remove.add_argument("name", metavar="NAME", help="the user to deactivate")
+    add_project_option(remove)
+    remove.set_defaults(func=run_remove)
+
+    passwd = actions.add_parser("passwd", help="set a user's password", description="Set a new password for a user.")
+    passwd.add_argument("name", metavar="NAME", help="the user")
+    _password_option(passwd)
+    add_project_option(passwd)
+    passwd.set_defaults(func=run_passwd)
+
+
+def _password_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from the first line of standard input instead of a prompt",
+    )
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """The new password from stdin (one line) or a hidden prompt asked twice."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("repeat password: ") != password:
+            raise UserError("the two passwords differ")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def run_add(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        password_hash = hash_password(read_password(args))
+        add_user(project.db, args.name, args.role, password_hash)
+    print(f"added {args.role} {args.name}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        users = list_users(project.db)
+    if not users:
+        print("no users yet: add one with labelloop user add NAME --role lead")
+    for user in users:
+        status = "active" if user["active"] else "inactive"
+        print(f"{user['name']}\t{user['role']}\t{status}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        remove_user(project.db, args.name)
+    print(f"deactivated {args.name}")
+    return 0
+
+
+def run_passwd(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        from annotator.store.users import get_user
+
+        if get_user(project.db, args.name) is None:
+            raise UserError(f"no user {args.name!r}")
+        update_user(project.db, args.name, password_hash=hash_password(read_password(args)))
+    print(f"changed the password of {args.name}")
+    return 0

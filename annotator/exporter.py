@@ -1,0 +1,115 @@
+"""Export a project's labels: final labels per example, or every raw label row.
+
+Final label of an example (:func:`final_labels`):
+
+1. the latest current lead adjudication (``labels.kind = 'adjudication'``), if any;
+2. otherwise the majority of the current labels (one per annotator). A tie is
+   reported in the ``tie`` column (the tied labels joined by ``|``) and
+   resolved deterministically: the tied label that comes first in the label set.
+
+Provenance columns: ``annotators`` (comma-joined, sorted), ``n_labels``
+(current non-adjudication labels), ``agreement`` (fraction of those that agree
+with the final label; empty when there are none), ``adjudicated_by``,
+``model_version`` (the latest one that served the example to an annotator).
+
+Round trip: importing an export with ``label_column="label"`` into a fresh
+project with the same label set gives the same final labels.
+
+Library functions only (no printing); the CLI and the lead's pages call them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import datetime, timezone
+from itertools import groupby
+from typing import Any
+
+from annotator.io.writers import write_rows
+from annotator.store.exports import RAW_LABEL_COLUMNS, current_label_rows, raw_label_rows
+from annotator.store.project import Project
+from annotator.store.settings import get_labels
+
+FINAL_COLUMNS = (
+    "example_id", "ext_id", "text", "label", "tie", "annotators", "n_labels", "agreement",
+    "adjudicated_by", "model_version", "is_eval",
+)
+ADJUDICATION = "adjudication"
+_TIME_COLUMNS = ("created_at", "superseded_at")
+
+
+def final_labels(project: Project, *, include_eval: bool = True) -> list[dict[str, Any]]:
+    """One row per example with at least one current label, by example id."""
+    order = {name: position for position, name in enumerate(get_labels(project.db))}
+    rows = current_label_rows(project.db, include_eval=include_eval)
+    return [
+        _final_row(list(group), order)
+        for _, group in groupby(rows, key=lambda row: row["example_id"])
+    ]
+
+
+def _final_row(labels: list[dict[str, Any]], order: dict[str, int]) -> dict[str, Any]:
+    first = labels[0]
+    votes = [row for row in labels if row["kind"] != ADJUDICATION]
+    adjudications = [row for row in labels if row["kind"] == ADJUDICATION]
+    counter = Counter(row["label"] for row in votes)
+    tie = None
+    if counter:
+        top = max(counter.values())
+        leaders = sorted((name for name, n in counter.items() if n == top), key=lambda n: order.get(n, len(order)))
+        majority = leaders[0]
+        if len(leaders) > 1:
+            tie = "|".join(leaders)
+    if adjudications:
+        decision = max(adjudications, key=lambda row: (row["created_at"], row["label_id"]))
+        final, adjudicated_by, tie = decision["label"], decision["annotator"], None
+    else:
+        final, adjudicated_by = majority, None
+    served = [row for row in labels if row["model_version"] is not None]
+    latest_served = max(served, key=lambda row: (row["created_at"], row["label_id"])) if served else None
+    return {
+        "example_id": first["example_id"],
+        "ext_id": first["ext_id"],
+        "text": first["text"],
+        "label": final,
+        "tie": tie,
+        "annotators": ",".join(sorted({row["annotator"] for row in votes})),
+        "n_labels": len(votes),
+        "agreement": round(counter[final] / len(votes), 4) if votes else None,
+        "adjudicated_by": adjudicated_by,
+        "model_version": latest_served["model_version"] if latest_served else None,
+        "is_eval": bool(first["is_eval"]),
+    }
+
+
+def raw_labels(project: Project, *, include_eval: bool = True) -> list[dict[str, Any]]:
+    """Every label row (current and superseded) with provenance; times as ISO 8601 UTC."""
+    rows = raw_label_rows(project.db, include_eval=include_eval)
+    for row in rows:
+        for column in _TIME_COLUMNS:
+            row[column] = iso_utc(row[column])
+        row["superseded"] = bool(row["superseded"])
+        row["is_eval"] = bool(row["is_eval"])
+    return rows
+
+
+def export(
+    project: Project,
+    out_path: str | os.PathLike,
+    fmt: str,
+    raw: bool = False,
+    include_eval: bool = True,
+) -> int:
+    """Write final labels (or, with ``raw``, every label row) to ``out_path``; return the row count."""
+    if raw:
+        return write_rows(raw_labels(project, include_eval=include_eval), out_path, fmt, RAW_LABEL_COLUMNS)
+    return write_rows(final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS)
+
+
+def iso_utc(seconds: float | None) -> str | None:
+    """Unix seconds as ISO 8601 UTC with milliseconds, e.g. ``2026-01-31T12:00:00.000Z``."""
+    if seconds is None:
+        return None
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,48 @@
+"""Project statistics as one JSON-ready dict (``labelloop stats --json``, the lead's pages).
+
+Core keys (always present):
+
+* ``pool``: examples in the project (the evaluation set included);
+* ``labeled`` / ``unlabeled``: examples with / without at least one current label;
+* ``eval`` / ``eval_labeled``: examples reserved for evaluation, and how many carry a label;
+* ``per_label``: current labels per label, every label of the set in its order (0 included);
+* ``per_annotator``: current labels per annotator;
+* ``labels_current`` / ``labels_total``: current label rows / all rows including superseded ones;
+* ``adjudicated``: examples with a current lead adjudication.
+
+More keys come from :data:`SECTIONS`: each entry maps a key to
+``"module:function"``, a function called with the open project whose return
+value (JSON-ready) becomes ``stats[key]``. Imported lazily, so adding one
+(e.g. ``"agreement"`` or ``"model"``) is one line here and costs nothing to
+callers that never ask for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+from annotator.store.project import Project
+from annotator.store.stats import counts
+
+SECTIONS: dict[str, str] = {
+    # "agreement": "annotator.agreement:agreement_summary",
+    # "model": "annotator.models:model_summary",
+}
+
+
+def project_stats(project: Project, *, sections: Iterable[str] | None = None) -> dict[str, Any]:
+    """The core counts plus the extra ``sections`` (default: all of :data:`SECTIONS`)."""
+    stats = counts(project.db)
+    for key in SECTIONS if sections is None else sections:
+        stats[key] = _section(key)(project)
+    return stats
+
+
+def _section(key: str):
+    target = SECTIONS.get(key)
+    if target is None:
+        raise KeyError(f"unknown stats section {key!r}")
+    module_name, _, function_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
