@@ -1,0 +1,350 @@
+"""``TransformerClassifier``: a BERT-style text classifier with the scikit-learn API.
+
+skorch conventions: ``__init__`` stores its arguments and nothing else,
+learned state ends in ``_``, ``fit`` returns ``self``, unfitted use raises
+``NotFittedError``, ``fit`` retrains from the base encoder with a fresh head
+and ``partial_fit`` continues from the current weights (warm start).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .batching import as_text_list, encode, inference_batches, scatter
+from .devices import autocast_context, inference_batch_size, resolve_device, seed_everything
+from .errors import InputError, ModelLoadError, UnknownLabelError
+from .models import (
+    classes_from_config,
+    load_encoder,
+    load_fresh_classifier,
+    load_tokenizer,
+    load_trained_classifier,
+    quiet_transformers,
+    resolve_model,
+)
+from .training import train
+
+META_FILE = "labelloop.json"
+# Hyper-parameters written next to a saved model and restored by ``load``.
+_SAVED_PARAMS = (
+    "max_length", "batch_size", "train_batch_size", "epochs", "learning_rate",
+    "weight_decay", "warmup_ratio", "seed", "precision",
+)
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token vectors under the attention mask, L2-normalised, in fp32."""
+    hidden = hidden.float()
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    summed = (hidden * mask).sum(dim=1)
+    counts = mask.sum(dim=1).clamp(min=1.0)
+    return F.normalize(summed / counts, p=2, dim=-1)
+
+
+def _as_labels(labels) -> list[str]:
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise InputError("labels must be a sequence of label names")
+    out = []
+    for i, label in enumerate(labels):
+        if label is None:
+            raise InputError(f"labels[{i}] is None")
+        out.append(str(label))
+    return out
+
+
+class TransformerClassifier(ClassifierMixin, BaseEstimator):
+    """Fine-tunable transformer classifier over raw texts.
+
+    Parameters
+    ----------
+    model : None, "default", a local folder or a hub name
+        Encoder to start from; ``None`` is all-MiniLM-L6-v2 (offline).
+    classes : list of str, optional
+        Ordered label set.  When given, the head has exactly these outputs in
+        this order, even for labels with no examples yet.  Otherwise the
+        sorted unique labels seen by ``fit``.
+    max_length : int
+        Tokens per text; longer texts are truncated.
+    batch_size : int
+        Inference batch size (multiplied by ``devices.CUDA_BATCH_MULTIPLIER`` on CUDA).
+    train_batch_size, epochs, learning_rate, weight_decay, warmup_ratio
+        Fine-tuning settings (AdamW, linear warmup then decay).
+    device : None, "auto" or a torch device string
+        ``None`` picks CUDA when available.
+    seed : int or None
+        Seeds the head initialisation, dropout and batch order: same seed and
+        data give identical probabilities on CPU.
+    precision : "auto", "fp32" or "bf16"
+        ``"auto"`` is bf16 autocast on CUDA and fp32 elsewhere.
+    """
+
+    def __init__(
+        self,
+        model=None,
+        classes=None,
+        max_length=128,
+        batch_size=32,
+        train_batch_size=16,
+        epochs=3,
+        learning_rate=5e-5,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        device=None,
+        seed=0,
+        precision="auto",
+    ):
+        self.model = model
+        self.classes = classes
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.train_batch_size = train_batch_size
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.device = device
+        self.seed = seed
+        self.precision = precision
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    # ------------------------------------------------------------------ training
+
+    def fit(self, texts, labels, *, callback=None, should_stop=None):
+        """Train from the base encoder with a fresh head; return ``self``.
+
+        ``callback(progress)`` gets ``{"step", "total", "epoch", "epochs",
+        "loss", "lr"}`` after every step; ``should_stop()`` returning True
+        raises :class:`~learner.errors.TrainingCancelled` and leaves the
+        classifier as it was before the call.
+        """
+        texts, labels = self._check_training_data(texts, labels)
+        classes = self._resolve_classes(labels)
+        device = resolve_device(self.device)
+        source = resolve_model(self.model)
+        tokenizer = load_tokenizer(source)
+        seed_everything(self.seed)
+        model = load_fresh_classifier(source, classes).to(device)
+        summary = self._train(model, tokenizer, texts, labels, classes, device, self.seed, callback, should_stop)
+        self.model_, self.tokenizer_, self.device_ = model, tokenizer, device
+        self.classes_ = np.asarray(classes, dtype=str)
+        self.history_ = [dict(summary, kind="fit")]
+        return self
+
+    def partial_fit(self, texts, labels, *, callback=None, should_stop=None):
+        """Continue training from the current weights (warm start); ``fit`` if unfitted.
+
+        Labels must be among ``classes_``.  On cancellation or error the
+        weights are restored to what they were before the call.
+        """
+        if not self.__sklearn_is_fitted__():
+            return self.fit(texts, labels, callback=callback, should_stop=should_stop)
+        texts, labels = self._check_training_data(texts, labels)
+        classes = [str(c) for c in self.classes_]
+        unknown = sorted(set(labels) - set(classes))
+        if unknown:
+            raise UnknownLabelError(unknown, classes)
+        snapshot = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
+        seed = None if self.seed is None else self.seed + len(self.history_)
+        done = False
+        try:
+            summary = self._train(
+                self.model_, self.tokenizer_, texts, labels, classes, self.device_, seed, callback, should_stop
+            )
+            done = True
+        finally:
+            if not done:
+                self.model_.load_state_dict(snapshot)
+                self.model_.eval()
+        self.history_.append(dict(summary, kind="partial_fit"))
+        return self
+
+    def _check_training_data(self, texts, labels):
+        texts = as_text_list(texts)
+        labels = _as_labels(labels)
+        if len(texts) != len(labels):
+            raise InputError(f"got {len(texts)} texts but {len(labels)} labels")
+        if not texts:
+            raise InputError("cannot train on an empty list of texts")
+        return texts, labels
+
+    def _resolve_classes(self, labels: list[str]) -> list[str]:
+        if self.classes is None:
+            classes = sorted(set(labels))
+            if len(classes) < 2:
+                raise InputError(
+                    f"need at least two classes to train, saw only {classes!r}; pass classes=[...] with the full label set"
+                )
+            return classes
+        classes = [str(c) for c in self.classes]
+        if len(set(classes)) != len(classes):
+            raise InputError(f"classes contains duplicates: {classes!r}")
+        if len(classes) < 2:
+            raise InputError(f"classes must name at least two labels, got {classes!r}")
+        unknown = sorted(set(labels) - set(classes))
+        if unknown:
+            raise UnknownLabelError(unknown, classes)
+        return classes
+
+    def _train(self, model, tokenizer, texts, labels, classes, device, seed, callback, should_stop):
+        index = {c: i for i, c in enumerate(classes)}
+        targets = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
+        return train(
+            model,
+            encode(tokenizer, texts, self.max_length),
+            targets,
+            pad_id=_pad_id(tokenizer),
+            device=device,
+            epochs=self.epochs,
+            batch_size=self.train_batch_size,
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+            warmup_ratio=self.warmup_ratio,
+            seed=seed,
+            precision=self.precision,
+            callback=callback,
+            should_stop=should_stop,
+        )
+
+    # ----------------------------------------------------------------- inference
+
+    def predict_proba(self, texts) -> np.ndarray:
+        """``(n, k)`` class probabilities, columns in ``classes_`` order."""
+        check_is_fitted(self)
+        proba, _ = self._infer(texts, want_proba=True, want_embed=False)
+        return proba
+
+    def predict(self, texts) -> np.ndarray:
+        """The most probable class name for every text."""
+        proba = self.predict_proba(texts)
+        return self.classes_[proba.argmax(axis=1)] if len(proba) else self.classes_[:0]
+
+    def embed(self, texts) -> np.ndarray:
+        """``(n, d)`` mean-pooled, L2-normalised sentence vectors (float32).
+
+        Uses the fine-tuned encoder once fitted, the base encoder before.
+        """
+        _, emb = self._infer(texts, want_proba=False, want_embed=True)
+        return emb
+
+    def predict_proba_and_embed(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and embeddings from a single forward pass over ``texts``."""
+        check_is_fitted(self)
+        return self._infer(texts, want_proba=True, want_embed=True)
+
+    def _base_encoder(self):
+        """The encoder and tokenizer used before fitting (loaded once, cached)."""
+        source = resolve_model(self.model)
+        cached = getattr(self, "_encoder_cache", None)
+        if cached is None or cached[0] != (source, str(self.device)):
+            encoder = load_encoder(source).to(resolve_device(self.device))
+            self._encoder_cache = ((source, str(self.device)), encoder, load_tokenizer(source))
+        return self._encoder_cache[1], self._encoder_cache[2]
+
+    def _infer(self, texts, *, want_proba: bool, want_embed: bool):
+        texts = as_text_list(texts)
+        if self.__sklearn_is_fitted__():
+            model, tokenizer = self.model_, self.tokenizer_
+            encoder = model.base_model
+        else:
+            encoder, tokenizer = self._base_encoder()
+            model = None
+        device = next(encoder.parameters()).device
+        n = len(texts)
+        n_classes = len(self.classes_) if model is not None else 0
+        width = encoder.config.hidden_size
+        if n == 0:
+            return np.zeros((0, n_classes)), np.zeros((0, width), dtype=np.float32)
+        ids = encode(tokenizer, texts, self.max_length)
+        pin = device.type == "cuda"
+        probas, embeds, positions = [], [], []
+        with torch.inference_mode(), autocast_context(device, self.precision):
+            for batch in inference_batches(ids, inference_batch_size(device, self.batch_size), _pad_id(tokenizer)):
+                inputs = batch.tensors(device, pin_memory=pin)
+                if want_proba:
+                    out = model(**inputs, output_hidden_states=want_embed)
+                    probas.append(out.logits.float().softmax(dim=-1).cpu().numpy())
+                    hidden = out.hidden_states[-1] if want_embed else None
+                else:
+                    hidden = encoder(**inputs).last_hidden_state
+                if want_embed:
+                    embeds.append(mean_pool(hidden, inputs["attention_mask"]).cpu().numpy())
+                positions.append(batch.positions)
+        proba = scatter(probas, positions, n).astype(np.float64) if want_proba else None
+        emb = scatter(embeds, positions, n) if want_embed else None
+        return proba, emb
+
+    # ------------------------------------------------------------- persistence
+
+    def save(self, directory) -> Path:
+        """Write a transformers folder (model, tokenizer, label names) atomically; return its path.
+
+        The folder is written next to ``directory`` under a temporary name and
+        renamed into place, so readers never see a half-written model.  An
+        existing folder at ``directory`` is replaced.
+        """
+        check_is_fitted(self)
+        target = Path(directory).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+        done = False
+        try:
+            with quiet_transformers():
+                self.model_.save_pretrained(tmp)
+                self.tokenizer_.save_pretrained(tmp)
+            meta = {
+                "format": 1,
+                "classes": [str(c) for c in self.classes_],
+                "params": {name: getattr(self, name) for name in _SAVED_PARAMS},
+                "base_model": str(self.model) if self.model is not None else None,
+                "history": self.history_,
+            }
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+            if target.exists():
+                old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+                os.rename(target, old)
+                os.rename(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(tmp, target)
+            done = True
+        finally:
+            if not done:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return target
+
+    @classmethod
+    def load(cls, directory, device=None) -> "TransformerClassifier":
+        """A fitted classifier from a folder written by ``save`` (or any fine-tuned
+        sequence-classification checkpoint; label names come from its config)."""
+        source = Path(directory).expanduser()
+        if not source.is_dir():
+            raise ModelLoadError(f"model folder not found: {source}")
+        source = source.resolve()
+        meta_path = source / META_FILE
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        params = {k: v for k, v in meta.get("params", {}).items() if k in _SAVED_PARAMS}
+        model = load_trained_classifier(str(source))
+        classes = classes_from_config(model.config)
+        clf = cls(model=str(source), classes=classes, device=device, **params)
+        clf.device_ = resolve_device(device)
+        clf.model_ = model.to(clf.device_)
+        clf.tokenizer_ = load_tokenizer(str(source))
+        clf.classes_ = np.asarray(classes, dtype=str)
+        clf.history_ = list(meta.get("history", []))
+        return clf
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
