@@ -1,0 +1,167 @@
+"""The lead's review queue: disagreements, suspected label errors, adjudication.
+
+* **Disagreements** — items whose annotators' current labels differ and that
+  no lead has adjudicated yet.
+* **Suspected label errors** — final labels that an *out-of-sample* model
+  contradicts with high confidence. Every labeled item is predicted by a
+  light head (``learner.head.EmbeddingHead``, logistic regression on the
+  cached pool embeddings) trained on the other folds of a stratified k-fold
+  split, so no prediction comes from a model that saw that very label.
+  :func:`find_suspected_errors` is the core and takes plain arrays.
+* **Adjudication** — the lead's label with kind ``adjudication``. It wins in
+  exports (see :mod:`annotator.exporter`); earlier labels, earlier
+  adjudications included, stay in the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from annotator.errors import AuthError, LabelloopError
+from annotator.exporter import final_labels
+from annotator.store import dashboard as queries
+from annotator.store.labels import add_label
+from annotator.store.project import Project
+from annotator.store.users import get_user
+
+DEFAULT_FOLDS = 5
+DEFAULT_THRESHOLD = 0.8
+SUSPECT_COLUMNS = ["example_id", "text", "label", "predicted", "confidence", "label_probability"]
+
+
+class NoEmbeddingsError(LabelloopError):
+    """The pool has no cached embeddings yet (the worker has not embedded it)."""
+
+
+class NotEnoughLabelsError(LabelloopError):
+    """Too few labeled items (or classes) for a cross-validated check."""
+
+
+def disagreement_queue(project: Project, *, include_adjudicated: bool = False) -> pd.DataFrame:
+    """Items whose annotators disagree; columns example_id, text, votes, adjudicated, is_eval."""
+    rows = queries.disagreements(project.db, include_adjudicated=include_adjudicated)
+    return pd.DataFrame(rows, columns=["example_id", "text", "votes", "adjudicated", "is_eval", "last_at"])
+
+
+def find_suspected_errors(
+    embeddings: np.ndarray,
+    labels: Sequence[str],
+    *,
+    classes: Sequence[str] | None = None,
+    folds: int = DEFAULT_FOLDS,
+    threshold: float = DEFAULT_THRESHOLD,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Rows whose out-of-fold prediction contradicts their label with probability >= threshold.
+
+    ``embeddings`` is (n, d), ``labels`` the n given labels. Returns a frame
+    with ``index`` (row position), label, predicted, confidence (the
+    out-of-fold probability of the predicted label) and label_probability,
+    most confident first. Folds are stratified; a label seen fewer times than
+    there are folds still gets out-of-fold predictions (it is simply absent
+    from some training folds and cannot be predicted there).
+    """
+    from learner.head import EmbeddingHead
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    X = np.asarray(embeddings, dtype=np.float32)
+    y = np.asarray(list(labels), dtype=object)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ValueError("embeddings must be (n, d) with one label per row")
+    classes = list(classes) if classes is not None else sorted(set(y.tolist()))
+    present = sorted(set(y.tolist()))
+    if len(present) < 2 or len(y) < max(folds, 4):
+        raise NotEnoughLabelsError(
+            f"need at least {max(folds, 4)} labeled items in 2 or more labels for a cross-validated check"
+        )
+    smallest = min(int((y == name).sum()) for name in present)
+    if smallest >= folds:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        splits = splitter.split(X, y)
+    else:
+        splits = KFold(n_splits=folds, shuffle=True, random_state=seed).split(X)
+    proba = np.zeros((len(y), len(classes)))
+    position = {name: k for k, name in enumerate(classes)}
+    for train, test in splits:
+        if len(set(y[train].tolist())) < 2:
+            continue  # cannot fit a classifier on one label; these rows stay unscored
+        head = EmbeddingHead(classes=classes).fit(X[train], y[train])
+        fold_proba = np.asarray(head.predict_proba(X[test]))
+        columns = [position[name] for name in head.classes_]
+        proba[np.ix_(test, columns)] = fold_proba
+    scored = proba.sum(axis=1) > 0
+    predicted_index = proba.argmax(axis=1)
+    predicted = np.array([classes[k] for k in predicted_index], dtype=object)
+    confidence = proba[np.arange(len(y)), predicted_index]
+    label_probability = np.array([proba[i, position[name]] for i, name in enumerate(y)])
+    flagged = scored & (predicted != y) & (confidence >= threshold)
+    frame = pd.DataFrame(
+        {
+            "index": np.nonzero(flagged)[0],
+            "label": y[flagged],
+            "predicted": predicted[flagged],
+            "confidence": confidence[flagged],
+            "label_probability": label_probability[flagged],
+        }
+    )
+    return frame.sort_values(["confidence", "index"], ascending=[False, True], ignore_index=True)
+
+
+def suspected_errors(
+    project: Project,
+    *,
+    folds: int = DEFAULT_FOLDS,
+    threshold: float = DEFAULT_THRESHOLD,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Suspected label errors among the project's final labels (columns :data:`SUSPECT_COLUMNS`).
+
+    Raises NoEmbeddingsError when the pool has not been embedded yet and
+    NotEnoughLabelsError when there are too few labels to cross-validate.
+    """
+    from annotator.store.settings import get_labels, get_setting
+
+    ids, matrix = _labeled_embeddings(project)
+    finals = {row["example_id"]: row for row in final_labels(project)}
+    keep = [k for k, example_id in enumerate(ids) if example_id in finals]
+    if not keep:
+        raise NotEnoughLabelsError("no labeled item has an embedding yet")
+    ids = [ids[k] for k in keep]
+    found = find_suspected_errors(
+        matrix[keep],
+        [finals[example_id]["label"] for example_id in ids],
+        classes=get_labels(project.db),
+        folds=folds,
+        threshold=threshold,
+        seed=get_setting(project.db, "seed") if seed is None else seed,
+    )
+    found["example_id"] = [ids[k] for k in found["index"]]
+    found["text"] = [finals[example_id]["text"] for example_id in found["example_id"]]
+    return found[SUSPECT_COLUMNS]
+
+
+def _labeled_embeddings(project: Project) -> tuple[list[int], np.ndarray]:
+    """Example ids and embeddings of the newest cached encoder version."""
+    from annotator.worker.embeddings import load_latest_embeddings
+
+    loaded = load_latest_embeddings(project)
+    if loaded is None:
+        raise NoEmbeddingsError(
+            "no cached pool embeddings yet: the worker embeds the pool when it first runs"
+        )
+    ids, matrix = loaded
+    return [int(i) for i in ids], np.asarray(matrix)
+
+
+def adjudicate(project: Project, lead: str, example_id: int, label: str) -> int:
+    """Record ``lead``'s final label for an example; return the label row id.
+
+    Only an active lead may adjudicate (checked here, not only in the page).
+    """
+    user = get_user(project.db, lead)
+    if user is None or not user["active"] or user["role"] != "lead":
+        raise AuthError(f"{lead!r} is not an active lead: only a lead can adjudicate")
+    return add_label(project.db, int(example_id), label, lead, kind="adjudication")

@@ -1,0 +1,294 @@
+"""Read queries for the lead's dashboard and review queue, plus reserving an evaluation set.
+
+Everything is aggregated in SQL so the dashboard stays fast with 100k labels:
+the queries return a handful of rows per bucket, label, annotator or version,
+never one row per label (the one exception, :func:`overlap_labels`, returns
+only the items labeled by two or more annotators, which agreement needs).
+
+"Current" labels are rows not superseded. Agreement and disagreement use the
+annotators' labels only (kinds ``annotation`` and ``import``); a lead's
+``adjudication`` is the resolution, not another vote.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import sqlite_utils
+
+from annotator.store.connection import read_snapshot, write_transaction
+
+VOTE_KINDS = "('annotation', 'import')"
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def pool_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Examples in the pool and the evaluation set, and how many of each have a current label."""
+    with read_snapshot(db):
+        row = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(is_eval), 0) FROM examples"
+        ).fetchone()
+        labeled = db.execute(
+            "SELECT COALESCE(SUM(e.is_eval = 0), 0), COALESCE(SUM(e.is_eval = 1), 0) "
+            "FROM (SELECT DISTINCT example_id FROM labels WHERE superseded = 0) AS l "
+            "JOIN examples AS e ON e.id = l.example_id"
+        ).fetchone()
+    return {
+        "examples": row[0],
+        "pool": row[0] - row[1],
+        "eval": row[1],
+        "labeled_pool": labeled[0],
+        "labeled_eval": labeled[1],
+    }
+
+
+def progress_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list[dict[str, Any]]:
+    """Per time bucket: examples added and examples that got their first current label.
+
+    Rows: bucket (unix seconds, start of the bucket), added, labeled. Cumulative
+    sums of the two give the pool and labeled curves.
+    """
+    return _rows(
+        db,
+        """
+        WITH firsts AS (
+            SELECT MIN(created_at) AS at FROM labels WHERE superseded = 0 GROUP BY example_id
+        ),
+        added AS (
+            SELECT CAST(created_at / :b AS INTEGER) * :b AS bucket, COUNT(*) AS n
+            FROM examples GROUP BY 1
+        ),
+        labeled AS (
+            SELECT CAST(at / :b AS INTEGER) * :b AS bucket, COUNT(*) AS n FROM firsts GROUP BY 1
+        ),
+        buckets AS (SELECT bucket FROM added UNION SELECT bucket FROM labeled)
+        SELECT b.bucket AS bucket, COALESCE(a.n, 0) AS added, COALESCE(l.n, 0) AS labeled
+        FROM buckets AS b
+        LEFT JOIN added AS a ON a.bucket = b.bucket
+        LEFT JOIN labeled AS l ON l.bucket = b.bucket
+        ORDER BY b.bucket
+        """,
+        {"b": float(bucket_seconds)},
+    )
+
+
+def label_counts_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list[dict[str, Any]]:
+    """Current annotators' labels per time bucket and label. Rows: bucket, label, n."""
+    return _rows(
+        db,
+        f"""
+        SELECT CAST(created_at / :b AS INTEGER) * :b AS bucket, label, COUNT(*) AS n
+        FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS}
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        {"b": float(bucket_seconds)},
+    )
+
+
+def time_range(db: sqlite_utils.Database) -> tuple[float | None, float | None]:
+    """Earliest and latest timestamp among examples and labels (None, None when empty)."""
+    row = db.execute(
+        "SELECT MIN(t), MAX(t) FROM ("
+        " SELECT MIN(created_at) AS t FROM examples UNION ALL SELECT MAX(created_at) FROM examples"
+        " UNION ALL SELECT MIN(created_at) FROM labels UNION ALL SELECT MAX(created_at) FROM labels)"
+    ).fetchone()
+    return row[0], row[1]
+
+
+def annotator_activity(db: sqlite_utils.Database, idle_gap_seconds: float) -> list[dict[str, Any]]:
+    """Per annotator: labels given, active time, median seconds per label.
+
+    Counts every annotation row, superseded or not (it was work). Active time:
+    the gaps between an annotator's consecutive labels up to ``idle_gap_seconds``;
+    a longer gap starts a new session, whose first label counts its own
+    recorded ``seconds``. Rows: annotator, n_labels, n_current, first_at,
+    last_at, active_seconds, median_seconds (None when no seconds were recorded).
+    """
+    return _rows(
+        db,
+        """
+        WITH ordered AS (
+            SELECT annotator, created_at, seconds, superseded,
+                   created_at - LAG(created_at) OVER (PARTITION BY annotator ORDER BY created_at) AS gap
+            FROM labels WHERE kind = 'annotation'
+        ),
+        activity AS (
+            SELECT annotator, COUNT(*) AS n_labels, SUM(superseded = 0) AS n_current,
+                   MIN(created_at) AS first_at, MAX(created_at) AS last_at,
+                   SUM(CASE WHEN gap IS NOT NULL AND gap <= :idle THEN gap
+                            ELSE COALESCE(MIN(seconds, :idle), 0) END) AS active_seconds
+            FROM ordered GROUP BY annotator
+        ),
+        ranked AS (
+            SELECT annotator, seconds,
+                   ROW_NUMBER() OVER (PARTITION BY annotator ORDER BY seconds) AS rn,
+                   COUNT(*) OVER (PARTITION BY annotator) AS cnt
+            FROM labels WHERE kind = 'annotation' AND seconds IS NOT NULL
+        ),
+        medians AS (
+            SELECT annotator, AVG(seconds) AS median_seconds FROM ranked
+            WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY annotator
+        )
+        SELECT a.*, m.median_seconds FROM activity AS a
+        LEFT JOIN medians AS m ON m.annotator = a.annotator
+        ORDER BY a.annotator
+        """,
+        {"idle": float(idle_gap_seconds)},
+    )
+
+
+def annotator_label_distribution(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Current labels per annotator and label. Rows: annotator, label, n."""
+    return _rows(
+        db,
+        f"SELECT annotator, label, COUNT(*) AS n FROM labels "
+        f"WHERE superseded = 0 AND kind IN {VOTE_KINDS} GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+
+
+def label_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Current annotators' labels per label (every label of the set, zero included).
+
+    Rows: label, position, n_labels (votes), n_items (distinct examples).
+    """
+    return _rows(
+        db,
+        f"""
+        SELECT s.name AS label, s.position AS position,
+               COUNT(l.id) AS n_labels, COUNT(DISTINCT l.example_id) AS n_items
+        FROM labelset AS s
+        LEFT JOIN labels AS l ON l.label = s.name AND l.superseded = 0 AND l.kind IN {VOTE_KINDS}
+        GROUP BY s.name ORDER BY s.position
+        """,
+    )
+
+
+def overlap_labels(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Current annotators' labels of items labeled by two or more annotators.
+
+    Rows: example_id, annotator, label — the input of the agreement coefficients.
+    """
+    return _rows(
+        db,
+        f"""
+        SELECT example_id, annotator, label FROM labels
+        WHERE superseded = 0 AND kind IN {VOTE_KINDS} AND example_id IN (
+            SELECT example_id FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS}
+            GROUP BY example_id HAVING COUNT(*) >= 2)
+        ORDER BY example_id, annotator
+        """,
+    )
+
+
+def disagreements(
+    db: sqlite_utils.Database, *, include_adjudicated: bool = False, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Items whose current annotators' labels differ.
+
+    Rows: example_id, text, is_eval, votes (dict annotator -> label),
+    adjudicated (the current adjudication's label or None), last_at. Without
+    ``include_adjudicated`` only unresolved items come back, oldest first.
+    """
+    rows = _rows(
+        db,
+        f"""
+        WITH split AS (
+            SELECT example_id, MAX(created_at) AS last_at,
+                   json_group_object(annotator, label) AS votes
+            FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS}
+            GROUP BY example_id HAVING COUNT(DISTINCT label) >= 2
+        )
+        SELECT s.example_id AS example_id, e.text AS text, e.is_eval AS is_eval, s.votes AS votes,
+               s.last_at AS last_at,
+               (SELECT label FROM labels AS a WHERE a.example_id = s.example_id
+                AND a.superseded = 0 AND a.kind = 'adjudication'
+                ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS adjudicated
+        FROM split AS s JOIN examples AS e ON e.id = s.example_id
+        ORDER BY s.last_at, s.example_id
+        """,
+    )
+    result = []
+    for row in rows:
+        if row["adjudicated"] is not None and not include_adjudicated:
+            continue
+        row["votes"] = json.loads(row["votes"])
+        row["is_eval"] = bool(row["is_eval"])
+        result.append(row)
+        if limit is not None and len(result) >= limit:
+            break
+    return result
+
+
+def adjudication_count(db: sqlite_utils.Database) -> int:
+    return db.execute(
+        "SELECT COUNT(*) FROM labels WHERE kind = 'adjudication' AND superseded = 0"
+    ).fetchone()[0]
+
+
+def example_texts(db: sqlite_utils.Database, example_ids: list[int]) -> dict[int, str]:
+    """Texts of the given examples (id -> text)."""
+    texts: dict[int, str] = {}
+    ids = [int(i) for i in example_ids]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for example_id, text in db.execute(
+            f"SELECT id, text FROM examples WHERE id IN ({marks})", chunk
+        ).fetchall():
+            texts[example_id] = text
+    return texts
+
+
+def prediction_crosstab(db: sqlite_utils.Database, old: int, new: int) -> list[dict[str, Any]]:
+    """Pool predictions of two versions side by side, counted per (old, new) pair.
+
+    Only pool items (not evaluation items) scored by both versions.
+    Rows: old, new, n.
+    """
+    return _rows(
+        db,
+        """
+        SELECT a.predicted AS old, b.predicted AS new, COUNT(*) AS n
+        FROM scores AS a
+        JOIN scores AS b ON b.version = :new AND b.example_id = a.example_id
+        JOIN examples AS e ON e.id = a.example_id AND e.is_eval = 0
+        WHERE a.version = :old AND a.predicted IS NOT NULL AND b.predicted IS NOT NULL
+        GROUP BY 1, 2
+        """,
+        {"old": int(old), "new": int(new)},
+    )
+
+
+def count_unlabeled_pool(db: sqlite_utils.Database) -> int:
+    return db.execute(
+        "SELECT COUNT(*) FROM examples AS e WHERE e.is_eval = 0 AND NOT EXISTS "
+        "(SELECT 1 FROM labels AS l WHERE l.example_id = e.id AND l.superseded = 0)"
+    ).fetchone()[0]
+
+
+def reserve_eval(db: sqlite_utils.Database, n: int, seed: int) -> list[int]:
+    """Mark a seeded random sample of ``n`` unlabeled pool items as evaluation items.
+
+    One write transaction: the candidates are read and marked under the write
+    lock, so an item labeled meanwhile can never be picked. Returns the ids
+    marked (fewer than ``n`` only if fewer candidates exist; callers check first).
+    """
+    with write_transaction(db) as conn:
+        candidates = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM examples AS e WHERE e.is_eval = 0 AND NOT EXISTS "
+                "(SELECT 1 FROM labels AS l WHERE l.example_id = e.id AND l.superseded = 0) "
+                "ORDER BY id"
+            )
+        ]
+        chosen = sorted(random.Random(seed).sample(candidates, min(n, len(candidates))))
+        conn.executemany("UPDATE examples SET is_eval = 1 WHERE id = ?", [(i,) for i in chosen])
+    return chosen

@@ -1,0 +1,190 @@
+"""Dashboard queries and frames on a real SQLite project with a lead and three annotators."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from annotator import agreement, dashboard
+from annotator.errors import InputError
+from annotator.evalset import reserve_eval_set
+from annotator.review import adjudicate
+from annotator.store import dashboard as queries
+from annotator.store.examples import get_example
+from annotator.store.labels import add_label
+from annotator.store.versions import publish_version
+
+from lead_helpers import VOTES, add_texts
+
+
+def test_pool_counts_and_progress(team_project):
+    counts = queries.pool_counts(team_project.db)
+    assert counts == {"examples": 20, "pool": 20, "eval": 0, "labeled_pool": 7, "labeled_eval": 0}
+    progress, per_label = dashboard.progress(team_project)
+    assert progress["added"].sum() == 20 and progress["labeled"].sum() == 7
+    assert progress["labeled_total"].iloc[-1] == 7 and progress["pool_total"].iloc[-1] == 20
+    assert per_label.groupby("label")["n"].sum().to_dict() == {"neg": 4, "neutral": 5, "pos": 5}
+
+
+def test_label_counts_include_unused_labels(team_project, tmp_path):
+    rows = {row["label"]: row for row in queries.label_counts(team_project.db)}
+    assert list(rows) == ["pos", "neg", "neutral"]
+    assert (rows["pos"]["n_labels"], rows["pos"]["n_items"]) == (5, 3)
+    assert (rows["neutral"]["n_labels"], rows["neutral"]["n_items"]) == (5, 3)
+
+
+def test_annotator_activity_counts_and_median_seconds(team_project):
+    add_label(team_project.db, team_project.ids[4], "pos", "ann1", seconds=100.0)  # relabel
+    table = dashboard.annotator_table(team_project).set_index("annotator")
+    assert table.loc["ann1", "n_labels"] == 7 and table.loc["ann1", "n_current"] == 6
+    # ann1 seconds: 3, 4, 5, 6, 7 (superseded), 9, 100 -> median 6
+    assert table.loc["ann1", "median_seconds"] == pytest.approx(6.0)
+    assert table.loc["ann2", "median_seconds"] == pytest.approx(5.0)  # 3, 4, 5, 6, 8
+    assert table.loc["ann3", "median_seconds"] == pytest.approx(5.0)  # 3, 5, 9
+
+
+def test_labels_per_hour_uses_active_time(team_project):
+    ids = team_project.ids
+    label_ids = [add_label(team_project.db, ids[10 + k], "pos", "timer", seconds=10.0) for k in range(4)]
+    t0 = 1_700_000_000.0
+    # Tests may set timestamps directly: the app never does.
+    for label_id, at in zip(label_ids, (t0, t0 + 30, t0 + 60, t0 + 3600)):
+        team_project.db.execute("UPDATE labels SET created_at = ? WHERE id = ?", (at, label_id))
+    row = dashboard.annotator_table(team_project).set_index("annotator").loc["timer"]
+    # session 1: 10 s (first label's own time) + 30 + 30; session 2 after a 3540 s gap: 10 s
+    assert row["active_hours"] * 3600 == pytest.approx(80.0)
+    assert row["labels_per_hour"] == pytest.approx(4 * 3600 / 80)
+
+
+def test_annotator_label_distribution(team_project):
+    table = dashboard.annotator_label_table(team_project)
+    ann3 = table[table["annotator"] == "ann3"].set_index("label")
+    assert ann3["n"].to_dict() == {"neutral": 2, "pos": 1}
+    assert ann3["share"].sum() == pytest.approx(1.0)
+
+
+def test_agreement_report_matches_the_votes(team_project):
+    report = dashboard.agreement_report(team_project)
+    overlap = [votes for votes in VOTES.values() if len(votes) >= 2]
+    by_rater = [[votes.get(name) for votes in overlap] for name in ("ann1", "ann2", "ann3")]
+    assert report.summary["n_items"] == 5
+    assert report.summary["krippendorff_alpha"] == pytest.approx(agreement.krippendorff_alpha(by_rater))
+    assert report.summary["fleiss_kappa"] == pytest.approx(agreement.fleiss_kappa(by_rater))
+    pair = report.pairwise.set_index(["annotator_a", "annotator_b"]).loc[("ann1", "ann2")]
+    # ann1 vs ann2 on items 0, 1, 2, 3
+    assert pair["n_items"] == 4
+    assert pair["cohen_kappa"] == pytest.approx(
+        cohen_kappa_score(["pos", "pos", "neg", "neutral"], ["pos", "neg", "neg", "neutral"])
+    )
+    assert list(report.per_label["label"]) == ["pos", "neg", "neutral"]
+    stats = dashboard.agreement_stats(team_project)
+    assert stats["krippendorff_alpha"] == pytest.approx(report.summary["krippendorff_alpha"], abs=1e-4)
+
+
+def test_adjudication_is_not_a_vote(team_project):
+    before = dashboard.agreement_report(team_project).summary
+    adjudicate(team_project, "lead", team_project.ids[1], "neg")
+    after = dashboard.agreement_report(team_project).summary
+    assert after == before
+    assert queries.adjudication_count(team_project.db) == 1
+
+
+def test_disagreements_and_resolution(team_project):
+    ids = team_project.ids
+    open_items = queries.disagreements(team_project.db)
+    assert [row["example_id"] for row in open_items] == [ids[1], ids[2]]
+    assert open_items[0]["votes"] == {"ann1": "pos", "ann2": "neg"}
+    assert open_items[0]["text"] == "text number 1"
+    adjudicate(team_project, "lead", ids[1], "neg")
+    assert [row["example_id"] for row in queries.disagreements(team_project.db)] == [ids[2]]
+    every = queries.disagreements(team_project.db, include_adjudicated=True)
+    assert {row["example_id"]: row["adjudicated"] for row in every} == {ids[1]: "neg", ids[2]: None}
+
+
+def _publish(project, predictions, metrics=None, n_labels=10):
+    rows = [(example_id, rank, 0.5, label, 0.9) for rank, (example_id, label) in enumerate(predictions.items())]
+    return publish_version(project.db, kind="head", strategy="margin", scores=rows, n_labels=n_labels,
+                           metrics=metrics)
+
+
+def test_stopping_signal_between_consecutive_versions(team_project):
+    ids = team_project.ids[10:20]
+    first = ["pos", "neg", "neutral", "pos", "neg", "neutral", "pos", "neg", "neutral", "pos"]
+    second = list(first)
+    second[0], second[4] = "neg", "pos"
+    _publish(team_project, dict(zip(ids, first)))
+    _publish(team_project, dict(zip(ids, second)))
+    signal = dashboard.stopping_signal(team_project)
+    assert len(signal) == 1
+    row = signal.iloc[0]
+    assert (row["old"], row["new"], row["n_compared"], row["n_changed"]) == (1, 2, 10, 2)
+    assert row["kappa"] == pytest.approx(cohen_kappa_score(first, second))
+
+
+def test_learning_curve_confusion_and_model_stats(team_project):
+    labels = ["pos", "neg", "neutral"]
+    assert dashboard.model_stats(team_project)["version"] is None
+    _publish(team_project, {}, metrics={"accuracy": 0.5, "macro_f1": 0.4,
+                                        "confusion": [[2, 1, 0], [1, 1, 0], [0, 0, 1]]}, n_labels=10)
+    _publish(team_project, {}, metrics=None, n_labels=15)  # not evaluated
+    _publish(team_project, {}, metrics={"accuracy": 0.75, "macro_f1": 0.7,
+                                        "confusion": [[3, 0, 0], [1, 2, 0], [0, 0, 2]]}, n_labels=20)
+    curve = dashboard.learning_curve(team_project)
+    assert list(curve["version"]) == [1, 3]
+    assert list(curve["n_labels"]) == [10, 20]
+    assert list(curve["accuracy"]) == [0.5, 0.75]
+    matrix, version = dashboard.confusion(team_project)
+    assert version == 3
+    cells = {(r["true"], r["predicted"]): r["n"] for r in matrix.to_dict("records")}
+    assert cells[("neg", "pos")] == 1 and cells[("neutral", "neutral")] == 2 and len(cells) == 9
+    assert set(matrix["true"]) == set(labels)
+    stats = dashboard.model_stats(team_project)
+    assert stats == {"version": 3, "kind": "head", "n_labels": 20, "accuracy": 0.75, "macro_f1": 0.7}
+
+
+def test_load_dashboard_gathers_everything(team_project):
+    data = dashboard.load_dashboard(team_project)
+    assert data.counts["labeled_pool"] == 7
+    assert len(data.annotators) == 3
+    assert data.agreement.n_annotators == 3
+    assert data.learning_curve.empty and data.stopping.empty and data.confusion_version is None
+
+
+def test_empty_project_dashboard(project):
+    data = dashboard.load_dashboard(project)
+    assert data.counts["examples"] == 0
+    assert data.progress.empty and data.annotators.empty
+    assert math.isnan(data.agreement.summary["krippendorff_alpha"])
+    assert dashboard.agreement_stats(project)["krippendorff_alpha"] is None
+
+
+def test_reserve_eval_set_is_seeded_and_skips_labeled_items(team_project, tmp_path):
+    chosen = reserve_eval_set(team_project, 5, seed=3)
+    assert len(chosen) == 5
+    labeled = {team_project.ids[i] for i in VOTES}
+    assert not set(chosen) & labeled
+    assert all(get_example(team_project.db, i)["is_eval"] for i in chosen)
+    assert queries.pool_counts(team_project.db)["eval"] == 5
+    assert queries.count_unlabeled_pool(team_project.db) == 20 - 7 - 5
+
+
+def test_reserve_eval_set_same_seed_same_items(tmp_path):
+    from annotator.store import create_project
+
+    picks = []
+    for name in ("a", "b"):
+        with create_project(tmp_path / name, ["x", "y"]) as fresh:
+            add_texts(fresh, [f"item {i}" for i in range(30)], tmp_path / name)
+            picks.append([get_example(fresh.db, i)["text"] for i in reserve_eval_set(fresh, 6, seed=7)])
+    assert picks[0] == picks[1]
+
+
+def test_reserve_eval_set_rejects_bad_sizes(team_project):
+    for bad in (0, -1, 2.5, "3"):
+        with pytest.raises(InputError):
+            reserve_eval_set(team_project, bad)
+    with pytest.raises(InputError, match="only 13 unlabeled"):
+        reserve_eval_set(team_project, 14)
+    assert queries.pool_counts(team_project.db)["eval"] == 0
