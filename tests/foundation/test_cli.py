@@ -1,0 +1,147 @@
+"""The labelloop command: help text everywhere, exit codes, one-line errors without tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from annotator.cli import build_parser, main
+
+from .conftest import write_csv, write_jsonl
+
+CLI = [sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())"]
+
+
+def _walk(parser: argparse.ArgumentParser, path: str):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                yield f"{path} {name}", helps.get(name), child
+                yield from _walk(child, f"{path} {name}")
+
+
+def test_every_command_and_option_has_help():
+    commands = list(_walk(build_parser(), "labelloop"))
+    names = {name for name, _, _ in commands}
+    assert {"labelloop import", "labelloop export", "labelloop stats", "labelloop user add",
+            "labelloop user list", "labelloop user remove", "labelloop demo", "labelloop init"} <= names
+    missing = [name for name, help_text, _ in commands if not (help_text and help_text.strip())]
+    assert missing == [], f"commands without help text: {missing}"
+    undocumented = [
+        f"{name} {action.dest}"
+        for name, _, parser in commands
+        for action in parser._actions
+        if not isinstance(action, (argparse._SubParsersAction, argparse._HelpAction))
+        and not (action.help and action.help.strip())
+    ]
+    assert undocumented == [], f"options without help text: {undocumented}"
+
+
+def run(argv, capsys, stdin: str | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_import_stats_export(tmp_path, capsys, monkeypatch):
+    folder = str(tmp_path / "P")
+    assert run(["init", folder, "--labels", "pos,neg"], capsys)[0] == 0
+    data = write_csv(tmp_path / "d.csv", [{"text": "a", "label": "pos"}, {"text": "b", "label": "neg"}, {"text": "a", "label": "neg"}])
+    code, out, _ = run(["import", str(data), "--project", folder, "--label-column", "label"], capsys)
+    assert code == 0 and "added 2 examples" in out and "1 duplicates within the file" in out
+    monkeypatch.setenv("LABELLOOP_PROJECT", folder)  # --project from the environment
+    code, out, _ = run(["stats", "--json"], capsys)
+    stats = json.loads(out)
+    assert code == 0 and stats["pool"] == 2 and stats["per_label"] == {"pos": 0, "neg": 2}
+    code, out, _ = run(["stats"], capsys)
+    assert code == 0 and "pool:" in out
+    out_file = tmp_path / "x.parquet"
+    code, out, _ = run(["export", "--out", str(out_file)], capsys)
+    assert code == 0 and "wrote 2 labeled examples" in out and out_file.exists()
+    code, out, _ = run(["export", "--format", "jsonl", "--out", str(tmp_path / "raw.txt"), "--raw"], capsys)
+    assert code == 0 and "wrote 2 label rows" in out
+    code, out, _ = run(["import", str(data), "--json", "--annotator", "bob", "--label-column", "label"], capsys)
+    assert code == 0 and json.loads(out)["labels_added"] == 2
+
+
+def test_errors_are_one_line_and_change_nothing(tmp_path, capsys):
+    folder = str(tmp_path / "P")
+    run(["init", folder, "--labels", "pos,neg"], capsys)
+    run(["import", str(write_csv(tmp_path / "ok.csv", [{"text": "a"}])), "--project", folder], capsys)
+    before = run(["stats", "--json", "--project", folder], capsys)[1]
+    bad_csv = write_csv(tmp_path / "bad.csv", [{"body": "a"}])
+    bad_jsonl = tmp_path / "bad.jsonl"
+    bad_jsonl.write_text('{"text": "x"}\n{"text": \n', encoding="utf-8")
+    for bad in (bad_csv, bad_jsonl):
+        code, out, err = run(["import", str(bad), "--project", folder], capsys)
+        assert code == 1 and out == ""
+        assert err.count("\n") == 1 and err.startswith("labelloop: error: ") and str(bad) in err
+        assert "Traceback" not in err
+    assert run(["stats", "--json", "--project", folder], capsys)[1] == before
+    code, _, err = run(["stats", "--project", str(tmp_path / "nothing")], capsys)
+    assert code == 1 and "not a Labelloop project" in err
+    code, _, err = run(["export", "--project", folder, "--out", str(tmp_path / "x.xlsx")], capsys)
+    assert code == 1 and "pass --format" in err
+
+
+def test_user_commands(tmp_path, capsys, monkeypatch):
+    folder = str(tmp_path / "P")
+    run(["init", folder, "--labels", "pos,neg"], capsys)
+    code, out, _ = run(["user", "add", "alice", "--role", "lead", "--password-stdin", "--project", folder],
+                       capsys, "correct horse\n", monkeypatch)
+    assert code == 0 and "added lead alice" in out
+    code, _, err = run(["user", "add", "alice", "--role", "lead", "--password-stdin", "--project", folder],
+                       capsys, "correct horse\n", monkeypatch)
+    assert code == 1 and "already exists" in err
+    code, _, err = run(["user", "add", "bob", "--role", "annotator", "--password-stdin", "--project", folder],
+                       capsys, "short\n", monkeypatch)
+    assert code == 1 and "at least 8 characters" in err
+    prompts = iter(["first password", "other password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(prompts))
+    code, _, err = run(["user", "add", "bob", "--role", "annotator", "--project", folder], capsys)
+    assert code == 1 and "differ" in err
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "same password")
+    assert run(["user", "add", "bob", "--role", "annotator", "--project", folder], capsys)[0] == 0
+    code, out, _ = run(["user", "list", "--project", folder], capsys)
+    assert code == 0 and "alice\tlead\tactive" in out and "bob\tannotator\tactive" in out
+    assert run(["user", "remove", "bob", "--project", folder], capsys)[0] == 0
+    assert "bob\tannotator\tinactive" in run(["user", "list", "--project", folder], capsys)[1]
+    code, out, _ = run(["user", "passwd", "alice", "--password-stdin", "--project", folder],
+                       capsys, "a new password\n", monkeypatch)
+    assert code == 0
+    from annotator.passwords import verify_password
+    from annotator.store import open_project
+    from annotator.store.users import get_user
+
+    with open_project(folder) as project:
+        assert verify_password("a new password", get_user(project.db, "alice")["password_hash"])
+    code, _, err = run(["user", "passwd", "nobody", "--password-stdin", "--project", folder],
+                       capsys, "a new password\n", monkeypatch)
+    assert code == 1 and "no user 'nobody'" in err
+
+
+def test_password_is_not_an_option():
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["user", "add", "x", "--role", "lead", "--password", "secret"])
+
+
+def test_subprocess_error_has_no_traceback(tmp_path):
+    folder = tmp_path / "P"
+    subprocess.run([*CLI, "init", str(folder), "--labels", "a,b"], check=True,
+                   capture_output=True)
+    bad = write_jsonl(tmp_path / "x.jsonl", [{"text": "ok", "label": "zzz"}])
+    result = subprocess.run(
+        [*CLI, "import", str(bad), "--project", str(folder), "--label-column", "label"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "label 'zzz' is not in the label set" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,55 @@
+"""Several processes labeling at once: every label lands, none twice, never "database is locked"."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from annotator.importer import import_file
+from annotator.store import open_project
+from annotator.store.labels import add_label
+
+from .conftest import write_csv
+
+PROCESSES = 8
+LABELS_EACH = 500
+
+
+def _label_many(folder: str, worker: int, example_ids: list[int], queue) -> None:
+    """One process: its own connection, one short transaction per label."""
+    try:
+        with open_project(folder) as project:
+            for i, example_id in enumerate(example_ids):
+                add_label(project.db, example_id, ("pos", "neg", "neutral")[i % 3], f"annotator{worker}")
+        queue.put((worker, None))
+    except Exception as error:  # reported to the parent, which fails the test with it
+        queue.put((worker, f"{type(error).__name__}: {error}"))
+
+
+def test_eight_processes_label_at_once(project, tmp_path):
+    rows = [{"text": f"ticket number {i}"} for i in range(PROCESSES * LABELS_EACH)]
+    import_file(project, write_csv(tmp_path / "pool.csv", rows))
+    ids = [row[0] for row in project.db.execute("SELECT id FROM examples ORDER BY id")]
+    # fork starts fast; each child opens its own connection and never touches the parent's
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    queue = context.Queue()
+    workers = [
+        context.Process(
+            target=_label_many,
+            args=(str(project.path), w, ids[w * LABELS_EACH : (w + 1) * LABELS_EACH], queue),
+        )
+        for w in range(PROCESSES)
+    ]
+    for process in workers:
+        process.start()
+    results = [queue.get(timeout=300) for _ in workers]
+    for process in workers:
+        process.join(timeout=60)
+    assert [error for _, error in results if error] == []
+    assert all(process.exitcode == 0 for process in workers)
+    total, distinct = project.db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT example_id || '/' || annotator) FROM labels"
+    ).fetchone()
+    assert total == distinct == PROCESSES * LABELS_EACH
+    per_annotator = dict(project.db.execute("SELECT annotator, COUNT(*) FROM labels GROUP BY annotator"))
+    assert per_annotator == {f"annotator{w}": LABELS_EACH for w in range(PROCESSES)}
