@@ -144,10 +144,13 @@ def suspected_errors(
 
 
 def _labeled_embeddings(project: Project) -> tuple[list[int], np.ndarray]:
-    """Example ids and embeddings of the newest cached encoder version."""
-    from annotator.worker.embeddings import load_latest_embeddings
+    """Example ids and cached embeddings from the current version's encoder (numpy only)."""
+    from annotator.store.versions import current_version
+    from annotator.worker.embeddings import load_embeddings
 
-    loaded = load_latest_embeddings(project)
+    current = current_version(project.db)
+    encoder = current["encoder_version"] if current and current["encoder_version"] is not None else 0
+    loaded = load_embeddings(project.path, encoder)
     if loaded is None:
         raise NoEmbeddingsError(
             "no cached pool embeddings yet: the worker embeds the pool when it first runs"

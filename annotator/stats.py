@@ -27,8 +27,8 @@ from annotator.store.project import Project
 from annotator.store.stats import counts
 
 SECTIONS: dict[str, str] = {
-    # "agreement": "annotator.agreement:agreement_summary",
-    # "model": "annotator.models:model_summary",
+    "agreement": "annotator.dashboard:agreement_stats",
+    "model": "annotator.dashboard:model_stats",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 from annotator.importer import import_file
@@ -43,7 +44,13 @@ def add_texts(project, texts: list[str], tmp_path: Path, *, eval_set: bool = Fal
     return [found[text_hash(t)] for t in texts]
 
 
+@functools.lru_cache(maxsize=1)
+def password_hash() -> str:
+    """One scrypt hash shared by every test user (hashing is deliberately slow)."""
+    return hash_password(PASSWORD)
+
+
 def add_users(project) -> None:
-    add_user(project.db, LEAD, "lead", hash_password(PASSWORD))
+    add_user(project.db, LEAD, "lead", password_hash())
     for name in ANNOTATORS:
-        add_user(project.db, name, "annotator", hash_password(PASSWORD))
+        add_user(project.db, name, "annotator", password_hash())

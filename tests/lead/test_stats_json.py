@@ -1,0 +1,41 @@
+"""labelloop stats --json carries agreement and model sections."""
+
+from __future__ import annotations
+
+import json
+
+from annotator.cli import main
+from annotator.store.versions import publish_version
+
+
+def test_stats_json_has_agreement_and_model(team_project, capsys):
+    publish_version(team_project.db, kind="head", strategy="margin", scores=[], n_labels=9,
+                    metrics={"accuracy": 0.8, "macro_f1": 0.75, "n_eval": 20, "confusion": []})
+    assert main(["stats", "--project", str(team_project.path), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert set(stats["agreement"]) >= {"percent", "fleiss_kappa", "krippendorff_alpha"}
+    assert stats["agreement"]["n_items"] == 5
+    assert 0 < stats["agreement"]["percent"] < 1
+    assert stats["model"] == {"version": 1, "kind": "head", "n_labels": 9, "accuracy": 0.8, "macro_f1": 0.75}
+
+
+def test_stats_json_on_a_fresh_project(project, capsys):
+    assert main(["stats", "--project", str(project.path), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["agreement"] == {"n_items": 0, "percent": None, "fleiss_kappa": None, "krippendorff_alpha": None}
+    assert stats["model"]["version"] is None and stats["model"]["accuracy"] is None
+
+
+def test_undefined_agreement_is_null_not_nan(project, tmp_path, capsys):
+    from annotator.store.labels import add_label
+    from lead_helpers import add_texts
+
+    (example,) = add_texts(project, ["only text"], tmp_path)
+    add_label(project.db, example, "pos", "a")
+    add_label(project.db, example, "pos", "b")  # one label used: chance agreement is total
+    assert main(["stats", "--project", str(project.path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "NaN" not in out
+    assert json.loads(out)["agreement"] == {
+        "n_items": 1, "percent": 1.0, "fleiss_kappa": None, "krippendorff_alpha": None,
+    }
