@@ -27,7 +27,8 @@ def build_scores(
     """Rank ``ids`` (positions into them via ``order``, or by ``informativeness`` descending).
 
     ``order`` may list only some positions (a strategy's top picks); the rest
-    follow by ``informativeness`` if given, else in pool order.
+    follow by ``informativeness`` if given, else in pool order. A score row's
+    ``score`` is the informativeness, or ``1 - rank / n`` for a pure order.
     """
     n = len(ids)
     if informativeness is not None:
@@ -49,7 +50,8 @@ def build_scores(
     finished = [p for p in ranked if ids[p] in done]
     rows: list[ScoreRow] = []
     for rank, position in enumerate(todo + finished):
-        score = None if informativeness is None else float(informativeness[position])
+        # without informativeness (a cold-start order) the score is the position: 1 first, -> 0 last
+        score = (1.0 - rank / n) if informativeness is None else float(informativeness[position])
         label = None if predicted is None else predicted[position]
         conf = None if confidence is None else float(confidence[position])
         rows.append((int(ids[position]), rank, score, label, conf))

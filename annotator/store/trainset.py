@@ -75,3 +75,16 @@ def pool(db: sqlite_utils.Database) -> tuple[list[int], list[str], list[bool]]:
         texts.append(text)
         flags.append(bool(is_eval))
     return ids, texts, flags
+
+
+def newest_label_time(db: sqlite_utils.Database) -> float | None:
+    """When the newest label row was saved (None before any)."""
+    return db.execute("SELECT MAX(created_at) FROM labels").fetchone()[0]
+
+
+def training_class_count(db: sqlite_utils.Database) -> int:
+    """Distinct labels among current labels of non-evaluation items (>= 2 to train)."""
+    return db.execute(
+        "SELECT COUNT(DISTINCT l.label) FROM labels l JOIN examples e ON e.id = l.example_id "
+        "WHERE l.superseded = 0 AND e.is_eval = 0"
+    ).fetchone()[0]

@@ -44,6 +44,7 @@ def publish_version(
     strategy: str | None,
     scores: Iterable[ScoreRow],
     encoder_version: int | None = None,
+    own_encoder: bool = False,
     n_labels: int = 0,
     metrics: dict[str, Any] | None = None,
     prepare: Callable[[int], str | None] | None = None,
@@ -53,12 +54,16 @@ def publish_version(
 
     ``prepare(version)`` runs inside the transaction once the number is known
     (the worker renames its temporary model folder to ``models/vN`` there) and
-    returns the stored ``path``. If anything fails, nothing is published.
+    returns the stored ``path``. ``own_encoder`` (a fine-tuned version) sets
+    ``encoder_version`` to the new version itself. If anything fails, nothing
+    is published.
     """
     rows = list(scores)
     with write_transaction(db) as conn:
         version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions").fetchone()[0]
         path = prepare(version) if prepare is not None else None
+        if own_encoder:
+            encoder_version = version
         conn.execute(
             "INSERT INTO model_versions(version, kind, encoder_version, path, strategy, n_labels, "
             "metrics, created_at, n_scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -15,7 +15,7 @@ def test_cold_start_serves_and_leases(pool_project):
     assert item is not None
     version = current_version(pool_project.db)
     assert version["kind"] == "coldstart" and item.model_version == version["version"]
-    assert item.strategy == "random" and item.rank == 0
+    assert item.strategy == "random" and item.rank == 0 and item.score == 1.0
     # a reload returns the same leased item
     assert queue.next_item(pool_project, "ann").example_id == item.example_id
 

@@ -1,0 +1,38 @@
+"""labelloop train --project DIR"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from annotator.cli.options import add_project_option
+from annotator.config import resolve_project_dir
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="fine-tune the classifier once, in the foreground, and publish a new version",
+        description="One fine-tune cycle on the current labels (progress on stderr); prints the new "
+        "version and its metrics on the reserved evaluation items. Refuses while a worker runs.",
+    )
+    add_project_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _bar(value: float, message: str) -> None:
+    filled = int(round(30 * value))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {value:4.0%} {message[:60]:<60}")
+    sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from annotator.worker.train import train_once  # imports torch
+
+    result = train_once(resolve_project_dir(args.project), progress=_bar)
+    sys.stderr.write("\n")
+    metrics = {k: v for k, v in result.metrics.items() if k in ("accuracy", "macro_f1", "n_eval", "n_train")}
+    print(f"published v{result.version} (finetune, train {result.train_s:.1f}s, "
+          f"score {result.score_s:.1f}s) metrics: {json.dumps(metrics)}")
+    return 0

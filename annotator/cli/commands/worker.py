@@ -1,0 +1,32 @@
+"""labelloop worker --project DIR [--once]"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from annotator.cli.options import add_project_option
+from annotator.config import resolve_project_dir
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="run the background worker: rank the pool, refresh after each batch, fine-tune",
+        description="Embed and rank the pool, re-rank after every batch of new labels and fine-tune "
+        "the classifier in the background. One worker per project; stop it with Ctrl-C or SIGTERM.",
+    )
+    add_project_option(parser)
+    parser.add_argument("--once", action="store_true",
+                        help="rank the pool, fine-tune once if there are new labels, then exit")
+    parser.add_argument("--poll", type=float, default=1.0, metavar="SECONDS",
+                        help="seconds between checks for new labels (default 1)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    from annotator.worker.loop import run_worker  # imports torch
+
+    run_worker(resolve_project_dir(args.project), once=args.once, poll_seconds=args.poll)
+    return 0

@@ -1,0 +1,173 @@
+"""A simulated annotator: measures the active-learning loop with gold labels.
+
+It answers the queue exactly as a person in the UI would (``queue.next_item``
+-> ``queue.save_label``) and, after every batch, runs the worker's fast refresh
+and, every ``finetune_every`` labels, a fine-tune, synchronously; then it
+evaluates the current model on a held-out test file. The result is the
+learning curve written by ``labelloop simulate --json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from annotator import queue
+from annotator.config import DB_FILENAME
+from annotator.errors import InputError
+from annotator.importer import import_file
+from annotator.io.readers import read_records
+from annotator.store.examples import count_examples, text_hash
+from annotator.store.project import create_project, open_project
+from annotator.store.settings import get_labels, get_settings, set_settings
+from annotator.store.jobs import fail_stale_jobs
+from annotator.worker.finetune import finetune
+from annotator.worker.lock import worker_lock
+from annotator.worker.models import load_models, remove_orphans
+from annotator.worker.refresh import refresh
+from learner.metrics import evaluate
+
+SIMULATED_ANNOTATOR = "simulator"
+
+log = logging.getLogger("labelloop.simulate")
+
+
+def read_gold(path: str | Path, text_column: str = "text", label_column: str = "label") -> list[tuple[str, str]]:
+    """(text, label) rows of a gold file; a missing column or empty label is an InputError."""
+    records = read_records(path)
+    for column in (text_column, label_column):
+        if column not in records.columns:
+            raise InputError(f"{path}: no {column!r} column (columns: {', '.join(records.columns)})")
+    rows = []
+    for i, row in enumerate(records.rows):
+        text, label = row.get(text_column), row.get(label_column)
+        if text in (None, "") or label in (None, ""):
+            raise records.error(i, "empty text or label")
+        rows.append((str(text), str(label)))
+    return rows
+
+
+def _auc(curve: list[dict[str, Any]]) -> float:
+    return float(np.mean([point["accuracy"] for point in curve])) if curve else 0.0
+
+
+def simulate(
+    project_dir: str | Path,
+    gold: str | Path,
+    test: str | Path,
+    *,
+    budget: int,
+    batch: int,
+    strategy: str,
+    seed: int,
+    finetune_every: int | None = None,
+    model: str | None = None,
+    on_point: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run the simulation; return ``{strategy, seed, curve, auc, total_s}``.
+
+    A missing project is created with the gold file's labels (sorted); an
+    empty pool is filled with the gold file's texts (without labels).
+    ``finetune_every``: None = the project's setting, 0 = never fine-tune.
+    """
+    if budget < 1 or batch < 1:
+        raise InputError("--budget and --batch must be at least 1")
+    started = time.perf_counter()
+    gold_rows = read_gold(gold)
+    test_rows = read_gold(test)
+    folder = Path(project_dir)
+    if not (folder / DB_FILENAME).exists():
+        create_project(folder, sorted({label for _, label in gold_rows})).close()
+    project = open_project(folder)
+    try:
+        unknown = sorted({label for _, label in gold_rows + test_rows} - set(get_labels(project.db)))
+        if unknown:
+            raise InputError(f"labels not in the project's label set: {', '.join(unknown[:5])}")
+        if count_examples(project.db) == 0:
+            import_file(project, gold)
+        changes: dict[str, Any] = {"strategy": strategy, "seed": seed, "batch_size": batch}
+        if finetune_every:
+            changes["finetune_every"] = finetune_every
+        if model:
+            changes["model"] = model
+        settings = set_settings(project.db, **changes)
+        every = settings["finetune_every"] if finetune_every is None else finetune_every
+        answers = {text_hash(text): label for text, label in gold_rows}
+        with worker_lock(folder):
+            fail_stale_jobs(project.db)
+            remove_orphans(project)
+            models = load_models(project)
+            refresh(project, models)
+            evaluator = _TestEvaluator([t for t, _ in test_rows], [l for _, l in test_rows], models.classes)
+            curve: list[dict[str, Any]] = []
+            labeled, since_finetune, head, version = 0, 0, None, None
+            while labeled < budget:
+                answered = 0
+                for _ in range(min(batch, budget - labeled)):
+                    item = queue.next_item(project, SIMULATED_ANNOTATOR)
+                    if item is None:
+                        break
+                    label = answers.get(text_hash(item.text))
+                    if label is None:
+                        raise InputError(f"pool text not in the gold file: {item.text[:60]!r}")
+                    queue.save_label(project, SIMULATED_ANNOTATOR, item.example_id, label)
+                    answered += 1
+                if answered == 0:
+                    break
+                labeled += answered
+                since_finetune += answered
+                tick = time.perf_counter()
+                result = refresh(project, models)
+                refresh_s = time.perf_counter() - tick
+                if result is not None:
+                    head, version = result.head, result.version
+                finetune_s = None
+                proba = None
+                if every and since_finetune >= every:
+                    tick = time.perf_counter()
+                    tuned = finetune(project, models)
+                    finetune_s = time.perf_counter() - tick
+                    since_finetune, version = 0, tuned.version
+                    proba = evaluator.classifier_proba(tuned.classifier)
+                elif head is not None:
+                    proba = evaluator.head_proba(head, models)
+                scores = evaluator.score(proba)
+                point = {"labels": labeled, **scores, "model_version": version,
+                         "refresh_s": round(refresh_s, 3),
+                         "finetune_s": None if finetune_s is None else round(finetune_s, 3)}
+                curve.append(point)
+                log.info("%s", point)
+                if on_point is not None:
+                    on_point(point)
+    finally:
+        project.close()
+    return {"strategy": strategy, "seed": seed, "curve": curve, "auc": _auc(curve),
+            "total_s": round(time.perf_counter() - started, 3)}
+
+
+class _TestEvaluator:
+    """Accuracy and macro-F1 of the current model on the test texts (embeddings cached per encoder)."""
+
+    def __init__(self, texts: list[str], labels: list[str], classes: list[str]):
+        self.texts, self.labels, self.classes = texts, labels, classes
+        self._embedded: tuple[int, np.ndarray] | None = None
+
+    def head_proba(self, head, models) -> np.ndarray:
+        if self._embedded is None or self._embedded[0] != models.encoder_version:
+            self._embedded = (models.encoder_version, models.encoder.embed(self.texts))
+        return head.predict_proba(self._embedded[1])
+
+    def classifier_proba(self, classifier) -> np.ndarray:
+        return classifier.predict_proba(self.texts)
+
+    def score(self, proba: np.ndarray | None) -> dict[str, float]:
+        if proba is None:  # no model yet (one class labeled so far)
+            return {"accuracy": 0.0, "macro_f1": 0.0}
+        names = np.asarray(self.classes, dtype=object)
+        result = evaluate(self.labels, list(names[proba.argmax(axis=1)]), self.classes)
+        return {"accuracy": float(result["accuracy"]), "macro_f1": float(result["macro_f1"])}

@@ -1,0 +1,135 @@
+"""Slow tier: fine-tune the transformer, re-embed and re-score the pool, publish atomically.
+
+Steps: train (warm start from the newest fine-tuned version if the
+``warm_start`` setting is on and the label set is unchanged, else from the
+base model) -> save to ``models/.pending-<pid>`` -> one forward pass over the
+pool giving probabilities AND embeddings (cached for the new encoder) ->
+rank, evaluate on labeled eval items -> publish: inside the publishing
+transaction the folder is renamed to ``models/vN`` and the embeddings to
+``enc_vN.npz``. A kill anywhere before the commit leaves only temporary or
+unpublished files that :func:`annotator.worker.models.remove_orphans` deletes.
+Cancellable between training steps and between scoring chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from annotator.store.project import Project
+from annotator.store.versions import latest_version, prune_scores, publish_version
+from annotator.worker.embeddings import embeddings_path, write_pending
+from annotator.worker.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
+from annotator.worker.refresh import take_snapshot
+from annotator.worker.scoring import done_ids, eval_metrics, rank_pool
+from learner.classifier import TransformerClassifier
+from learner.errors import TrainingCancelled
+
+SCORE_CHUNK = 512
+TRAIN_SHARE = 0.6  # progress bar: training is 0..0.6, scoring the pool 0.6..1
+
+Progress = Callable[[float, str], None]
+
+
+class NotEnoughLabels(Exception):
+    """Fewer than two classes are labeled: nothing to fine-tune yet."""
+
+
+@dataclass
+class FinetuneResult:
+    version: int
+    classifier: TransformerClassifier
+    metrics: dict[str, Any]
+    train_s: float
+    score_s: float
+
+
+def _start_classifier(project: Project, settings: dict[str, Any], classes: list[str]) -> TransformerClassifier:
+    previous = latest_version(project.db, "finetune")
+    if settings["warm_start"] and previous is not None and model_dir(project, previous["version"]).is_dir():
+        clf = TransformerClassifier.load(model_dir(project, previous["version"]), device=device_of(settings))
+        if [str(c) for c in clf.classes_] == list(classes):
+            clf.set_params(epochs=settings["epochs"], max_length=settings["max_length"])
+            return clf
+    return new_classifier(settings, classes)
+
+
+def finetune(
+    project: Project,
+    models: LoopModels,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> FinetuneResult:
+    """One fine-tune cycle; publishes a ``finetune`` version and switches ``models`` to its encoder.
+
+    Raises NotEnoughLabels, or learner's TrainingCancelled when ``should_stop`` says so.
+    """
+    report = progress or (lambda value, message: None)
+    snap = take_snapshot(project)
+    settings, classes = snap.settings, models.classes
+    texts = [text for _, text, _ in snap.train]
+    labels = [label for _, _, label in snap.train]
+    if len(set(labels)) < 2:
+        raise NotEnoughLabels("fine-tuning needs labels of at least two classes")
+    clf = _start_classifier(project, settings, classes)
+    warm = clf.__sklearn_is_fitted__()
+
+    def on_step(info: dict[str, Any]) -> None:
+        report(TRAIN_SHARE * info["step"] / max(info["total"], 1),
+               f"training epoch {info['epoch']}/{info['epochs']} step {info['step']}/{info['total']}")
+
+    started = time.perf_counter()
+    report(0.0, f"training on {len(texts)} labels ({'warm start' if warm else 'from the base model'})")
+    if warm:
+        clf.partial_fit(texts, labels, callback=on_step, should_stop=should_stop)
+    else:
+        clf.fit(texts, labels, callback=on_step, should_stop=should_stop)
+    train_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    pending = project.models_dir / f"{PENDING_PREFIX}{os.getpid()}"
+    shutil.rmtree(pending, ignore_errors=True)
+    clf.save(pending)
+    probas, vectors = [], []
+    for start in range(0, len(snap.texts), SCORE_CHUNK):
+        if should_stop is not None and should_stop():
+            shutil.rmtree(pending, ignore_errors=True)
+            raise TrainingCancelled(start, len(snap.texts))
+        proba, emb = clf.predict_proba_and_embed(snap.texts[start:start + SCORE_CHUNK])
+        probas.append(proba)
+        vectors.append(emb)
+        report(TRAIN_SHARE + (1 - TRAIN_SHARE) * (start + len(proba)) / len(snap.texts), "scoring the pool")
+    proba = np.concatenate(probas) if probas else np.zeros((0, len(classes)))
+    X = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+    pending_emb = write_pending(project.path, snap.ids, X)
+    done = done_ids(snap.counts, settings)
+    rows = rank_pool(ids=snap.ids, proba=proba, embeddings=X, classes=classes, strategy=settings["strategy"],
+                     done=done, estimator=clf, seed=settings["seed"])
+    metrics = {**eval_metrics(snap.evals, snap.ids, proba, classes),
+               "max_label_id": snap.watermark, "n_train": len(labels), "warm_start": warm,
+               "train_s": round(train_s, 3)}
+    score_s = time.perf_counter() - started
+
+    def prepare(version: int) -> str:
+        target = model_dir(project, version)
+        if target.exists():  # left by a worker killed while publishing: never published
+            shutil.rmtree(target)
+        os.replace(pending, target)
+        os.replace(pending_emb, embeddings_path(project.path, version))
+        return f"{project.models_dir.name}/{target.name}"
+
+    with models.lock:
+        version = publish_version(
+            project.db, kind="finetune", strategy=settings["strategy"], scores=rows, own_encoder=True,
+            n_labels=len(labels), metrics=metrics, prepare=prepare,
+        )
+        models.switch_encoder(clf, version)
+    prune_scores(project.db)
+    return FinetuneResult(version, clf, metrics, train_s, score_s)

@@ -1,0 +1,53 @@
+"""One worker per project: an exclusive ``flock`` on ``<project>/worker.lock``.
+
+The kernel releases the lock when the process dies, even by SIGKILL, so a
+crashed worker never blocks the next one. The file holds the owner's pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from annotator.errors import ProjectError
+
+LOCK_FILENAME = "worker.lock"
+
+
+class WorkerLockError(ProjectError):
+    """Another worker (or a foreground training run) holds the project."""
+
+
+def _read_pid(fd: int) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+    except OSError:
+        return "?"
+
+
+@contextlib.contextmanager
+def worker_lock(project_dir: str | os.PathLike) -> Iterator[Path]:
+    """Hold the project's worker lock for the block; raise WorkerLockError if it is taken."""
+    path = Path(project_dir) / LOCK_FILENAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkerLockError(
+                f"a worker is already running on {project_dir} (pid {_read_pid(fd)}); stop it first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

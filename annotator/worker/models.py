@@ -1,0 +1,117 @@
+"""The worker's models in memory: the current encoder, its pool embeddings, the settings.
+
+``encoder_version`` is the fine-tuned version whose encoder embeds the pool
+(0 = the base model named by the ``model`` setting). Imports torch.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from annotator.store.project import Project
+from annotator.store.settings import get_labels, get_settings
+from annotator.store.versions import latest_version, list_versions
+from annotator.worker.embeddings import embeddings_path, ensure_embeddings, remove_temporary
+from learner.classifier import TransformerClassifier
+
+PENDING_PREFIX = ".pending-"
+EMBED_CHUNK = 512
+
+
+def device_of(settings: dict[str, Any]) -> str | None:
+    """The ``device`` setting for the learner: 'auto' -> None (CUDA when available)."""
+    return None if settings["device"] in ("", "auto") else settings["device"]
+
+
+def new_classifier(settings: dict[str, Any], classes: list[str]) -> TransformerClassifier:
+    """An unfitted classifier over the base model, from the project settings."""
+    return TransformerClassifier(
+        model=settings["model"],
+        classes=classes,
+        max_length=settings["max_length"],
+        epochs=settings["epochs"],
+        device=device_of(settings),
+        seed=settings["seed"],
+    )
+
+
+def model_dir(project: Project, version: int) -> Path:
+    return project.models_dir / f"v{int(version)}"
+
+
+@dataclass
+class LoopModels:
+    """The encoder that embeds the pool now, shared by the fast tier and evaluation.
+
+    ``lock`` serialises "compute a ranking and publish it" between the fast
+    refresh and a background fine-tune, so a refresh never publishes a ranking
+    made with an encoder older than the newest published one.
+    """
+
+    project_dir: Path
+    settings: dict[str, Any]
+    classes: list[str]
+    encoder: TransformerClassifier
+    encoder_version: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def pool_embeddings(
+        self, ids: list[int], texts: list[str], progress: Callable[[float, str], None] | None = None
+    ) -> np.ndarray:
+        """Embeddings of ``ids`` by the current encoder; only uncached examples are embedded."""
+
+        def embed(batch: list[str]) -> np.ndarray:
+            parts = []
+            for start in range(0, len(batch), EMBED_CHUNK):
+                parts.append(self.encoder.embed(batch[start:start + EMBED_CHUNK]))
+                if progress is not None:
+                    progress((start + len(parts[-1])) / len(batch), f"embedding {len(batch)} examples")
+            return np.concatenate(parts)
+
+        return ensure_embeddings(self.project_dir, self.encoder_version, ids, texts, embed)
+
+    def switch_encoder(self, encoder: TransformerClassifier, version: int) -> None:
+        with self.lock:
+            self.encoder, self.encoder_version = encoder, version
+
+
+def load_models(project: Project) -> LoopModels:
+    """The newest fine-tuned version's classifier, or the base model before any fine-tune."""
+    settings = get_settings(project.db)
+    classes = get_labels(project.db)
+    finetuned = latest_version(project.db, "finetune")
+    if finetuned is not None and model_dir(project, finetuned["version"]).is_dir():
+        encoder = TransformerClassifier.load(model_dir(project, finetuned["version"]), device=device_of(settings))
+        return LoopModels(project.path, settings, classes, encoder, finetuned["version"])
+    return LoopModels(project.path, settings, classes, new_classifier(settings, classes), 0)
+
+
+def remove_orphans(project: Project) -> list[str]:
+    """Delete what a killed worker left: temporary model folders, unpublished ``models/vN``
+    folders and embeddings of unpublished encoders. Call only while holding the worker lock."""
+    removed: list[str] = []
+    published = {v["version"] for v in list_versions(project.db) if v["kind"] == "finetune"}
+    if project.models_dir.is_dir():
+        for entry in project.models_dir.iterdir():
+            orphan = entry.name.startswith(".") or (
+                entry.name.startswith("v") and entry.name[1:].isdigit() and int(entry.name[1:]) not in published
+            )
+            if orphan:
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+                removed.append(str(entry))
+    remove_temporary(project.path)
+    emb_dir = embeddings_path(project.path, 0).parent
+    if emb_dir.is_dir():
+        for entry in emb_dir.glob("enc_v*.npz"):
+            number = entry.stem[len("enc_v"):]
+            if number.isdigit() and int(number) != 0 and int(number) not in published:
+                entry.unlink(missing_ok=True)
+                removed.append(str(entry))
+    return removed

@@ -1,0 +1,77 @@
+"""From class probabilities to a published ranking, and evaluation on the reserved eval items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from annotator.ranking import build_scores
+from annotator.store.queue import Overlap
+from learner.metrics import evaluate
+from learner.strategies import get_strategy, uncertainty_scores
+
+DIVERSE_BATCH = 100
+
+
+def done_ids(counts: dict[int, int], settings: dict[str, Any]) -> set[int]:
+    """Examples with all the labels they need (1, or overlap_k for overlap items)."""
+    overlap = Overlap(settings["overlap_fraction"], settings["overlap_k"], settings["seed"])
+    return {e for e, n in counts.items() if n >= overlap.needed(e)}
+
+
+def rank_pool(
+    *,
+    ids: list[int],
+    proba: np.ndarray,
+    embeddings: np.ndarray,
+    classes: list[str],
+    strategy: str,
+    done: set[int],
+    estimator: Any,
+    seed: int,
+) -> list[tuple]:
+    """Score rows for every example: informativeness by ``strategy``, suggestion = argmax class.
+
+    ``diverse`` puts a diverse batch (modAL batch sampling over embeddings) of
+    the open items first, then the rest by margin.
+    """
+    names = np.asarray(classes, dtype=object)
+    predicted = list(names[proba.argmax(axis=1)])
+    confidence = proba.max(axis=1)
+    if strategy == "diverse":
+        informativeness = uncertainty_scores("margin", proba)
+        open_positions = np.asarray([i for i, e in enumerate(ids) if e not in done], dtype=np.int64)
+        order = None
+        if len(open_positions):
+            picks = get_strategy("diverse")(
+                estimator, embeddings[open_positions], min(DIVERSE_BATCH, len(open_positions)), random_state=seed
+            )
+            order = open_positions[np.asarray(picks, dtype=np.int64)]
+        return build_scores(ids, done=done, informativeness=informativeness, order=order,
+                            predicted=predicted, confidence=confidence)
+    # random: a fresh seeded draw per refresh (the seed advances with the labels)
+    informativeness = uncertainty_scores(strategy, proba, random_state=seed + len(done))
+    return build_scores(ids, done=done, informativeness=informativeness, predicted=predicted,
+                        confidence=confidence)
+
+
+def eval_metrics(
+    evals: list[tuple[int, str, str]], ids: list[int], proba: np.ndarray, classes: list[str]
+) -> dict[str, Any]:
+    """accuracy, macro_f1, n_eval, confusion on the labeled evaluation items (empty if none)."""
+    index = {e: i for i, e in enumerate(ids)}
+    rows = [(index[e], label) for e, _, label in evals if e in index]
+    if not rows:
+        return {"n_eval": 0}
+    positions = np.asarray([p for p, _ in rows])
+    names = np.asarray(classes, dtype=object)
+    y_pred = list(names[proba[positions].argmax(axis=1)])
+    result = evaluate([label for _, label in rows], y_pred, classes)
+    return {
+        "accuracy": float(result["accuracy"]),
+        "macro_f1": float(result["macro_f1"]),
+        "n_eval": len(rows),
+        "confusion": result["confusion_matrix"],
+        "per_class": result["per_class"],
+    }
