@@ -1,0 +1,1 @@
+"""The Streamlit labeling app: ``main.py`` is the one entrypoint; pages hold UI only."""

@@ -1,0 +1,60 @@
+"""Small helpers of the labeling page that need no Streamlit: captions and timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+from annotator.app.keys import escape_markdown
+
+SHOWN_KEY = "ll_shown"
+
+
+def remember_item(state: MutableMapping[str, Any], example_id: int, shown_at: float) -> None:
+    """Note when ``example_id`` was put on screen (session state survives reruns)."""
+    state[SHOWN_KEY] = (example_id, shown_at)
+
+
+def seconds_on_item(state: MutableMapping[str, Any], example_id: int, now: float | None = None) -> float | None:
+    """Seconds from showing ``example_id`` to now; None if another item was shown last."""
+    shown = state.get(SHOWN_KEY)
+    if not shown or shown[0] != example_id:
+        return None
+    now = time.time() if now is None else now
+    return round(max(0.0, now - shown[1]), 3)
+
+
+def provenance_caption(item: Any) -> str:
+    """Which ranking chose the text, e.g. ``Chosen by model v3 · margin · rank 12``."""
+    if item.is_eval:
+        why = "Evaluation text (measures the model; never trained on)"
+    elif item.model_version is None:
+        why = "Unranked text"
+    else:
+        why = f"Chosen by model v{item.model_version} · {escape_markdown(item.strategy or '?')}"
+        if item.rank is not None:
+            why += f" · rank {item.rank + 1:,}"
+    if item.overlap:
+        why += " · also labeled by others (blind)"
+    return why
+
+
+def suggestion_caption(item: Any) -> str:
+    if item.predicted is None:
+        return "Model suggestion: none yet"
+    confidence = f" ({item.confidence:.0%})" if item.confidence is not None else ""
+    return f"Model suggestion: **{escape_markdown(item.predicted)}**{confidence}"
+
+
+def format_ago(timestamp: float | None, now: float | None = None) -> str:
+    if timestamp is None:
+        return "never"
+    seconds = max(0, int((time.time() if now is None else now) - timestamp))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86_400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86_400} d ago"

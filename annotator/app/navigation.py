@@ -1,0 +1,53 @@
+"""Which pages exist and which role may open each.
+
+To add a page, add ONE line to the matching list below; ``main.py`` builds the
+navigation from these lists and shows a signed-in user only the pages their
+role allows. Every page must still check the role itself at its top
+(``session.require_page_role``): hiding a page from the menu is not access control.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotator.auth import User, has_role
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str          # a file in annotator/app/pages/
+    title: str
+    icon: str
+    role: str          # the least role that may open the page
+    url_path: str
+
+
+SIGN_IN_PAGE = PageSpec("sign_in.py", "Sign in", ":material/login:", "", "sign-in")
+
+ANNOTATOR_PAGES: list[PageSpec] = [
+    PageSpec("label.py", "Label", ":material/label:", "annotator", "label"),
+]
+
+# ---- Lead pages: one line each, file annotator/app/pages/lead_<name>.py ----
+LEAD_PAGES: list[PageSpec] = [
+    PageSpec("lead_dashboard.py", "Dashboard", ":material/monitoring:", "lead", "dashboard"),
+    PageSpec("lead_review.py", "Review", ":material/rule:", "lead", "review"),
+    PageSpec("lead_export.py", "Export", ":material/download:", "lead", "export"),
+    PageSpec("lead_users.py", "Users", ":material/group:", "lead", "users"),
+    PageSpec("lead_project.py", "Project", ":material/settings:", "lead", "project"),
+]
+# ---------------------------------------------------------------------------
+
+
+def pages_for(user: User | None) -> list[PageSpec]:
+    """The pages ``user`` may see, default page first; the sign-in page alone when signed out."""
+    if user is None:
+        return [SIGN_IN_PAGE]
+    return [spec for spec in ANNOTATOR_PAGES + LEAD_PAGES if has_role(user, spec.role)]
+
+
+def page_path(spec: PageSpec) -> Path:
+    return PAGES_DIR / spec.file

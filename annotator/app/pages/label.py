@@ -1,0 +1,229 @@
+"""The labeling page: one text at a time, one key per label, no confirm step.
+
+The card (text, suggestion, label buttons, skip/undo) is a fragment, so a key
+press reruns only the card: one save and one lease, nothing else. The training
+status in the sidebar is a second fragment that refreshes itself every few
+seconds. UI only: every read and write goes through annotator.queue.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from annotator import queue
+from annotator.app import keys, session
+from annotator.app.labeling import (
+    format_ago,
+    provenance_caption,
+    remember_item,
+    seconds_on_item,
+    suggestion_caption,
+)
+from annotator.errors import LabelloopError
+from annotator.store.settings import get_labels, get_setting
+
+ITEM_KEY = "ll_item"
+FLASH_KEY = "ll_flash"
+FILTER_KEY = "ll_filter"
+HIDE_KEY = "ll_hide_suggestion"
+STATUS_EVERY_SECONDS = 3
+
+user = session.require_page_role("annotator")
+project = session.project()
+labels = get_labels(project.db)
+label_keys = keys.assign_keys(labels)
+
+st.html(
+    """<style>
+    .st-key-ll_text [data-testid="stText"] {
+        font-size: 1.3rem; line-height: 1.55; white-space: pre-wrap; overflow-wrap: anywhere;
+    }
+    .st-key-ll_text { max-height: 55vh; overflow-y: auto; }
+    </style>"""
+)
+# "/" focuses the label filter box (Streamlit shortcuts do not take punctuation);
+# Escape leaves it so the one-key shortcuts work again.
+st.html(
+    """<script>
+    (function () {
+      const doc = window.parent ? window.parent.document : document;
+      if (doc.llFilterKeysInstalled) { return; }
+      doc.llFilterKeysInstalled = true;
+      doc.addEventListener("keydown", function (event) {
+        const target = event.target;
+        const typing = target && (target.isContentEditable ||
+          ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+        if (event.key === "/" && !typing) {
+          const box = doc.querySelector(".st-key-ll_filter input");
+          if (box) { event.preventDefault(); box.focus(); }
+        } else if (event.key === "Escape" && typing && target.closest(".st-key-ll_filter")) {
+          target.blur();
+        }
+      }, true);
+    })();
+    </script>""",
+    unsafe_allow_javascript=True,
+)
+
+
+def _flash(kind: str, message: str) -> None:
+    st.session_state[FLASH_KEY] = (kind, message)
+
+
+def _on_label(example_id: int, label: str) -> None:
+    who = session.authorized("annotator")
+    item = st.session_state.get(ITEM_KEY)
+    if who is None or item is None or item.example_id != example_id:
+        return  # signed out meanwhile, or a second key press for a text already labeled
+    try:
+        queue.save_label(session.project(), who.name, example_id, label,
+                         seconds=seconds_on_item(st.session_state, example_id))
+    except LabelloopError as error:
+        _flash("error", str(error))
+        return
+    st.session_state[ITEM_KEY] = None
+    _flash("saved", f"Saved **{keys.escape_markdown(label)}**. Press U to undo.")
+
+
+def _on_filter(example_id: int) -> None:
+    label = st.session_state.get(FILTER_KEY)
+    st.session_state[FILTER_KEY] = None
+    if label:
+        _on_label(example_id, label)
+
+
+def _on_skip(example_id: int) -> None:
+    who = session.authorized("annotator")
+    item = st.session_state.get(ITEM_KEY)
+    if who is None or item is None or item.example_id != example_id:
+        return
+    try:
+        queue.skip(session.project(), who.name, example_id)
+    except LabelloopError as error:
+        _flash("error", str(error))
+        return
+    st.session_state[ITEM_KEY] = None
+    _flash("info", "Skipped; it goes to someone else.")
+
+
+def _on_undo() -> None:
+    who = session.authorized("annotator")
+    if who is None:
+        return
+    current = st.session_state.get(ITEM_KEY)
+    undone = queue.undo(session.project(), who.name)
+    if undone is None:
+        _flash("info", "Nothing to undo.")
+        return
+    if current is not None and current.example_id != undone.example_id:
+        queue.release(session.project(), who.name, current.example_id)
+    st.session_state[ITEM_KEY] = undone
+    remember_item(st.session_state, undone.example_id, time.time())
+    _flash("info", "Undone: label this text again.")
+
+
+def _current_item():
+    """The item on screen; lease a new one when there is none or its lease ran out."""
+    item = st.session_state.get(ITEM_KEY)
+    if item is None or item.lease_expires_at <= time.time():
+        item = queue.next_item(project, user.name)
+        st.session_state[ITEM_KEY] = item
+        if item is not None:
+            remember_item(st.session_state, item.example_id, time.time())
+    return item
+
+
+def _show_flash() -> None:
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash is None:
+        st.caption("\u00a0")  # keep the card from jumping
+    elif flash[0] == "error":
+        st.error(flash[1])
+    else:
+        st.caption(flash[1])
+
+
+@st.fragment
+def labeling_card() -> None:
+    item = _current_item()
+    _show_flash()
+    if item is None:
+        st.info("Nothing left to label right now. New texts appear here as they are imported or re-ranked.")
+        row = st.container(horizontal=True)
+        row.button("Check again", key="ll_check_again")
+        row.button("Undo last label", key="ll_undo", shortcut=keys.UNDO_KEY, on_click=_on_undo)
+        return
+
+    st.caption(provenance_caption(item))
+    with st.container(border=True, key="ll_text"):
+        st.text(item.text)
+    if item.is_eval:
+        st.caption("No suggestion on evaluation texts.")
+    elif not st.session_state.get(HIDE_KEY, False):
+        st.caption(suggestion_caption(item))
+
+    with st.container(horizontal=True, key="ll_labels"):
+        for index, (label, key) in enumerate(zip(labels, label_keys)):
+            st.button(
+                keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
+                on_click=_on_label, args=(item.example_id, label),
+            )
+    if len(labels) > keys.MANY_LABELS:
+        st.selectbox(
+            "Filter labels", labels, index=None, key=FILTER_KEY, filter_mode="contains",
+            placeholder="Press / and type to filter labels; Enter picks the top match",
+            label_visibility="collapsed", on_change=_on_filter, args=(item.example_id,),
+        )
+    with st.container(horizontal=True, key="ll_actions"):
+        st.button("Skip", key="ll_skip", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
+                  on_click=_on_skip, args=(item.example_id,))
+        st.button("Undo", key="ll_undo", shortcut=keys.UNDO_KEY, icon=":material/undo:",
+                  on_click=_on_undo)
+
+
+@st.fragment(run_every=STATUS_EVERY_SECONDS)
+def training_status() -> None:
+    mine = queue.annotator_progress(project, user.name)
+    status = queue.queue_status(project)
+    counts = mine["project"]
+    st.markdown(f"**You**: {mine['today']} today · {mine['total']} in total")
+    pool = counts["examples"]
+    st.markdown(f"**Project**: {counts['labeled']:,} of {pool:,} labeled")
+    st.progress(counts["labeled"] / pool if pool else 0.0)
+    if status["version"] is None:
+        st.caption("No ranking yet: texts come in random order.")
+    else:
+        st.caption(
+            f"Ranking: model v{status['version']} ({status['kind']}, {status['strategy']}), "
+            f"refreshed {format_ago(status['refreshed_at'])}"
+        )
+    job = status["job"]
+    if job is not None:
+        st.progress(float(job.get("progress") or 0.0),
+                    text=f"Training now: {job.get('kind')} {float(job.get('progress') or 0):.0%}")
+    elif status["worker_pid"] is None:
+        st.caption("Background training is not running.")
+    else:
+        st.caption(
+            f"Next refresh in {max(0, status['batch_size'] - status['labels_since_refresh'])} labels"
+        )
+    if status["last_error"]:
+        st.caption(f"Last training run failed: {status['last_error']}")
+
+
+guidelines = get_setting(project.db, "guidelines")
+if guidelines:
+    with st.expander("Guidelines", icon=":material/menu_book:"):
+        st.markdown(guidelines)
+
+labeling_card()
+with st.sidebar:  # after the card, so a first cold-start ranking already shows
+    st.toggle("Hide the model's suggestion", key=HIDE_KEY,
+              help="Hide the suggestion and its confidence so they do not sway your choice.")
+    training_status()
+st.caption(
+    f"Keys: the one on each label button · {keys.SKIP_KEY.upper()} skip · {keys.UNDO_KEY.upper()} undo"
+    + (" · / filter labels · Esc leave the filter" if len(labels) > keys.MANY_LABELS else "")
+)

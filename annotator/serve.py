@@ -1,0 +1,272 @@
+"""``labelloop serve``: run the Streamlit app and the background worker as two child processes.
+
+Each child runs in its own process group (a new session), so a Ctrl-C in the
+terminal reaches only this supervisor, which then stops both children in
+order: SIGTERM to the whole group, a grace period, SIGKILL, wait. On Linux a
+child also gets SIGTERM if the supervisor itself is killed outright, so no
+process is left behind. If the worker dies, the app keeps running: the death
+is logged and the worker restarted after a growing pause.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from annotator.config import PROJECT_ENV
+from annotator.errors import LabelloopError
+from annotator.store import open_project
+
+APP_MAIN = Path(__file__).resolve().parent / "app" / "main.py"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8501
+STOP_TIMEOUT_SECONDS = 10.0
+READY_TIMEOUT_SECONDS = 120.0
+WORKER_RESTART_FIRST = 2.0
+WORKER_RESTART_MAX = 300.0
+WORKER_HEALTHY_AFTER = 600.0  # a worker that ran this long restarts again after the first pause
+
+
+class ServeError(LabelloopError):
+    """The app could not be started (busy port, app exited)."""
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP_MAIN),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
+        "--global.developmentMode", "false",
+    ]
+
+
+def worker_command_for(project_dir: Path) -> list[str]:
+    # ``labelloop worker`` through the CLI entry point, with this interpreter.
+    return [
+        sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())",
+        "worker", "--project", str(project_dir),
+    ]
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: ask the kernel to SIGTERM this child when the supervisor dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def app_url(host: str, port: int) -> str:
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    return f"http://{shown}:{port}"
+
+
+def wait_until_ready(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Poll Streamlit's health endpoint until it answers ok, the app dies, or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        process.send_signal(sig)
+
+
+def stop_processes(processes: list[subprocess.Popen], timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+    """SIGTERM every process group at once, SIGKILL what is left after ``timeout``, reap all."""
+    running = [p for p in processes if p is not None and p.poll() is None]
+    for process in running:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+    for process in running:
+        # The leader is gone; make sure nothing else in its group lingers.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Supervisor:
+    """Starts, watches and stops the app and the worker for one project."""
+
+    def __init__(
+        self,
+        project_dir: str | os.PathLike,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        *,
+        worker: bool = True,
+        log: Callable[[str], None] | None = None,
+        stop_timeout: float = STOP_TIMEOUT_SECONDS,
+        app_command: list[str] | None = None,
+        worker_command: list[str] | None = None,
+    ):
+        self.project_dir = Path(project_dir).resolve()
+        self.host, self.port = host, port
+        self.with_worker = worker
+        self.log = log or (lambda message: print(f"labelloop serve: {message}", file=sys.stderr, flush=True))
+        self.stop_timeout = stop_timeout
+        self.app_command = app_command or streamlit_command(host, port)
+        self.worker_command = worker_command or worker_command_for(self.project_dir)
+        self.app: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self._stopping = False
+        self._worker_started_at = 0.0
+        self._worker_pause = WORKER_RESTART_FIRST
+        self._worker_restart_at: float | None = None
+
+    @property
+    def url(self) -> str:
+        return app_url(self.host, self.port)
+
+    def _spawn(self, command: list[str]) -> subprocess.Popen:
+        env = dict(os.environ, **{PROJECT_ENV: str(self.project_dir)})
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=str(self.project_dir),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
+
+    def start(self) -> None:
+        with open_project(self.project_dir):  # a clear one-line error before anything starts
+            pass
+        if not port_is_free(self.host, self.port):
+            raise ServeError(f"port {self.port} on {self.host} is in use; pass --port with a free one")
+        self.app = self._spawn(self.app_command)
+        self.log(f"app started (pid {self.app.pid})")
+        if self.with_worker:
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        self.worker = self._spawn(self.worker_command)
+        self._worker_started_at = time.monotonic()
+        self._worker_restart_at = None
+        self.log(f"worker started (pid {self.worker.pid})")
+
+    def request_stop(self, *_: object) -> None:
+        self._stopping = True
+
+    def _watch_worker(self) -> None:
+        now = time.monotonic()
+        if self.worker is not None and self.worker.poll() is not None:
+            code = self.worker.returncode
+            if now - self._worker_started_at > WORKER_HEALTHY_AFTER:
+                self._worker_pause = WORKER_RESTART_FIRST
+            self.log(
+                f"worker exited with status {code}; the app keeps running; "
+                f"restarting the worker in {self._worker_pause:.0f} s"
+            )
+            self.worker = None
+            self._worker_restart_at = now + self._worker_pause
+            self._worker_pause = min(WORKER_RESTART_MAX, self._worker_pause * 2)
+        if self.worker is None and self._worker_restart_at is not None and now >= self._worker_restart_at:
+            self._start_worker()
+
+    def run(self, *, poll: float = 0.2) -> int:
+        """Watch the children until a stop is requested or the app exits; stop both; return a status."""
+        status = 0
+        try:
+            while not self._stopping:
+                if self.app is None or self.app.poll() is not None:
+                    code = self.app.returncode if self.app is not None else None
+                    self.log(f"app exited with status {code}; stopping")
+                    status = code or 1
+                    break
+                if self.with_worker:
+                    self._watch_worker()
+                time.sleep(poll)
+        finally:
+            self.stop()
+        return status
+
+    def stop(self) -> None:
+        self._stopping = True
+        children = {name: getattr(self, name) for name in ("worker", "app")}
+        for name, process in children.items():
+            if process is not None and process.poll() is None:
+                self.log(f"stopping the {name} (pid {process.pid})")
+        stop_processes([p for p in children.values() if p is not None], self.stop_timeout)
+        self.app = self.worker = None
+
+
+def serve(
+    project_dir: str | os.PathLike,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    worker: bool = True,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
+    """Run the app (and the worker) until Ctrl-C or SIGTERM; return an exit status."""
+    supervisor = Supervisor(project_dir, host, port, worker=worker)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    for sig in previous:
+        signal.signal(sig, supervisor.request_stop)
+    try:
+        supervisor.start()
+        ready = wait_until_ready(
+            supervisor.url, READY_TIMEOUT_SECONDS,
+            alive=lambda: not supervisor._stopping and supervisor.app is not None and supervisor.app.poll() is None,
+        )
+        if ready:
+            (on_ready or (lambda url: print(f"Labelloop is running at {url}  (Ctrl-C to stop)", flush=True)))(
+                supervisor.url
+            )
+        return supervisor.run()
+    except OSError as error:
+        if error.errno == errno.ENOENT:
+            raise ServeError(f"cannot start a child process: {error}") from None
+        raise
+    finally:
+        supervisor.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,227 @@
+"""The app through streamlit.testing.v1.AppTest: sign-in, roles, labeling, skip, undo, literal text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator import auth
+from annotator.app import keys, navigation
+from annotator.store import open_project
+from annotator.store.users import update_user
+from annotator.store.versions import publish_version
+from tests.ui.conftest import PASSWORDS, make_ui_project, new_app, signed_in
+
+
+def _label_rows(db, annotator="ann"):
+    cursor = db.execute(
+        "SELECT example_id, label, annotator, seconds, model_version, strategy, score, "
+        "superseded, superseded_reason FROM labels WHERE annotator = ? ORDER BY id", (annotator,)
+    )
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _shown_text(at) -> str:
+    assert len(at.text) == 1, [t.value for t in at.text]
+    return at.text[0].value
+
+
+def _text_id(db, text: str) -> int:
+    return db.execute("SELECT id FROM examples WHERE text = ?", (text,)).fetchone()[0]
+
+
+def _button(at, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, [b.label for b in at.button]
+    return matches[0]
+
+
+def test_sign_in_shows_the_labeling_page(ui_project):
+    at = signed_in("ann")
+    assert not at.exception
+    assert not at.error
+    assert _shown_text(at)
+    labels = [b.label for b in at.button]
+    assert labels[:3] == ["billing", "shipping", "technical"]
+    assert "Sign out" in labels
+
+
+def test_wrong_name_and_wrong_password_get_the_same_message(ui_project):
+    wrong_password = signed_in("ann", "nope")
+    unknown_name = signed_in("nobody", PASSWORDS["ann"])
+    for at in (wrong_password, unknown_name):
+        assert [e.value for e in at.error] == [auth.SIGN_IN_FAILED]
+        assert not at.text  # no labeling page
+
+
+def test_repeated_failures_are_throttled_in_the_page(ui_project):
+    for _ in range(auth.FREE_FAILURES + 1):
+        at = signed_in("ann", "nope")
+    at = signed_in("ann")  # the right password, but the name is locked for a while
+    assert "Too many failed sign-ins" in at.error[0].value
+    assert not at.text
+
+
+def test_sign_out_returns_to_the_sign_in_page(ui_project):
+    at = signed_in("ann")
+    _button(at, "Sign out").click().run()
+    assert "ll_user" not in at.session_state
+    assert not at.text  # the labeling page refuses a signed-out session
+    # (AppTest reruns the last page script itself; the browser test covers the switch to sign-in)
+
+
+def test_deactivated_user_is_signed_out_at_the_next_click(ui_project, db):
+    at = signed_in("ann")
+    update_user(db, "ann", active=False)
+    _button(at, "billing").click().run()
+    assert not _label_rows(db)
+    assert not at.text
+
+
+@pytest.fixture
+def stub_lead_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A lead page made only for this test, listed the way real lead pages are."""
+    page = tmp_path / "lead_stub.py"
+    page.write_text(
+        "import streamlit as st\n"
+        "from annotator.app import session\n"
+        "session.require_page_role('lead')\n"
+        "st.write('lead secret')\n"
+    )
+    spec = navigation.PageSpec(str(page), "Stub", ":material/lock:", "lead", "lead-stub")
+    monkeypatch.setattr(navigation, "LEAD_PAGES", [*navigation.LEAD_PAGES, spec])
+    return page
+
+
+def _markdown(at) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page):
+    assert [p.title for p in navigation.pages_for(auth.User("ann", "annotator"))] == ["Label"]
+    assert "Stub" in [p.title for p in navigation.pages_for(auth.User("lead", "lead"))]
+    # Through the app: the page is not in an annotator's navigation.
+    at = signed_in("ann")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(str(stub_lead_page))
+    # The page itself refuses an annotator on the server side, even when run directly.
+    direct = AppTest.from_file(str(stub_lead_page), default_timeout=30)
+    direct.session_state["ll_user"] = "ann"
+    direct.run()
+    assert "lead secret" not in _markdown(direct)
+    assert "lead role" in direct.error[0].value
+    # A lead sees it.
+    lead = signed_in("lead")
+    lead.switch_page(str(stub_lead_page)).run()
+    assert "lead secret" in _markdown(lead)
+
+
+def _publish_ranking(db) -> dict[int, tuple]:
+    """A model version ranking the pool by hand: (rank, score, predicted, confidence) per example."""
+    ids = [row[0] for row in db.execute("SELECT id FROM examples ORDER BY id DESC")]
+    rows = [(eid, rank, 0.9 - rank / 10, "technical", 0.42) for rank, eid in enumerate(ids)]
+    publish_version(db, kind="head", strategy="margin", scores=rows, metrics={"max_label_id": 0})
+    return {eid: (rank, score, pred, conf) for eid, rank, score, pred, conf in rows}
+
+
+def test_a_label_key_writes_one_row_with_provenance(ui_project, db):
+    scores = _publish_ranking(db)
+    at = signed_in("ann")
+    first = _shown_text(at)
+    first_id = _text_id(db, first)
+    assert scores[first_id][0] == 0  # the top-ranked text is served first
+    assert any("v1" in c.value and "margin" in c.value for c in at.caption)
+    assert any("**technical** (42%)" in c.value for c in at.caption)
+    _button(at, "shipping").click().run()
+    rows = _label_rows(db)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["example_id"] == first_id
+    assert row["label"] == "shipping" and row["superseded"] == 0
+    assert (row["model_version"], row["strategy"]) == (1, "margin")
+    assert row["score"] == pytest.approx(scores[first_id][1])
+    assert row["seconds"] is not None and row["seconds"] >= 0
+    assert _shown_text(at) != first  # the next text is on screen
+    assert any("Saved" in c.value for c in at.caption)
+
+
+def test_skip_labels_nothing_and_moves_on(ui_project, db):
+    at = signed_in("ann")
+    first = _shown_text(at)
+    _button(at, "Skip").click().run()
+    assert not _label_rows(db)
+    skipped = db.execute("SELECT example_id FROM skips WHERE annotator = 'ann'").fetchall()
+    assert skipped == [(_text_id(db, first),)]
+    assert _shown_text(at) != first
+
+
+def test_undo_returns_to_the_text_and_supersedes_the_label(ui_project, db):
+    at = signed_in("ann")
+    first = _shown_text(at)
+    _button(at, "billing").click().run()
+    second = _shown_text(at)
+    _button(at, "Undo").click().run()
+    assert _shown_text(at) == first
+    _button(at, "technical").click().run()
+    rows = _label_rows(db)
+    assert [(r["label"], r["superseded"], r["superseded_reason"]) for r in rows] == [
+        ("billing", 1, "undo"), ("technical", 0, None),
+    ]
+    assert rows[1]["model_version"] == rows[0]["model_version"]
+    assert _shown_text(at) == second  # the text it left comes back, still leased
+
+
+def test_undo_with_nothing_to_undo(ui_project, db):
+    at = signed_in("ann")
+    first = _shown_text(at)
+    _button(at, "Undo").click().run()
+    assert _shown_text(at) == first
+    assert any("Nothing to undo" in c.value for c in at.caption)
+
+
+def test_text_is_rendered_literally(tmp_path, monkeypatch):
+    raw = "<script>alert('x')</script>\n\n# not a heading\n**not bold** <b>tag</b>"
+    folder = make_ui_project(tmp_path / "lit", ["a", "b"], texts=[raw])
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    at = signed_in("ann")
+    assert _shown_text(at) == raw  # st.text: no markdown, no HTML
+    assert not any("<script>" in m.value for m in at.markdown)
+
+
+def test_suggestion_can_be_hidden(ui_project):
+    at = signed_in("ann")
+    assert any("Model suggestion" in c.value for c in at.caption)
+    at.toggle(key="ll_hide_suggestion").set_value(True).run()
+    assert not any("Model suggestion" in c.value for c in at.caption)
+
+
+def test_keys_are_bound_to_buttons(ui_project):
+    at = signed_in("ann")
+    shortcuts = {b.label: b.proto.shortcut for b in at.button}
+    assert shortcuts["billing"] == "1" and shortcuts["technical"] == "3"
+    assert shortcuts["Skip"] == keys.SKIP_KEY and shortcuts["Undo"] == keys.UNDO_KEY
+
+
+def test_many_labels_get_keys_and_a_filter_box(tmp_path, monkeypatch):
+    labels = [f"intent_{i:02d}" for i in range(77)]
+    folder = make_ui_project(tmp_path / "many", labels)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    at = signed_in("ann")
+    shortcuts = [b.proto.shortcut for b in at.button if b.label.startswith("intent")]
+    assert len(shortcuts) == 77
+    assert shortcuts[:10] == list("123456789a") and len(set(filter(None, shortcuts))) == len(keys.LABEL_KEYS)
+    assert not set(shortcuts) & {"c", "r", keys.SKIP_KEY, keys.UNDO_KEY}
+    first = _shown_text(at)
+    at.selectbox(key="ll_filter").select("intent_42").run()
+    with open_project(folder) as project:
+        rows = _label_rows(project.db)
+        assert [(r["label"], r["example_id"]) for r in rows] == [("intent_42", _text_id(project.db, first))]
+    assert at.selectbox(key="ll_filter").value is None  # cleared for the next text
+
+
+def test_markdown_escaping_keeps_label_names_as_typed():
+    assert keys.escape_markdown("a*b_[c](d)") == r"a\*b\_\[c\]\(d\)"
+    assert keys.assign_keys(["x", "y"]) == ["1", "2"]
