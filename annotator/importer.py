@@ -208,12 +208,12 @@ def _write(conn, items: dict[str, _Item], source: str, annotator: str, eval_set:
     existing = ids_by_hash(conn, items)
     summary.already_in_pool = len(existing)
     new = [item for digest, item in items.items() if digest not in existing]
-    summary.examples_added = insert_examples(
-        conn,
-        ((i.ext_id, i.text, i.meta, source, i.text_hash, int(eval_set), now) for i in new),
+    new_ids = insert_examples(
+        conn, [(i.ext_id, i.text, i.meta, source, i.text_hash, int(eval_set), now) for i in new]
     )
+    summary.examples_added = len(new_ids)
     ids = dict(existing)
-    ids.update(ids_by_hash(conn, (item.text_hash for item in new)))
+    ids.update(zip((item.text_hash for item in new), new_ids))
     if eval_set and existing:
         summary.marked_eval = mark_eval(conn, existing.values())
     if eval_set:

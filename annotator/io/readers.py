@@ -38,6 +38,7 @@ _EXTENSIONS = {
 
 # A cell written by annotator.io.writers with a neutralising quote: one quote is removed on read.
 _NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
+_NEUTRALISED_ANYWHERE = re.compile(r"'+[=+\-@\t\r]")
 
 # csv's field limit (128 KiB) is too small for long documents.
 csv.field_size_limit(min(2**31 - 1, 1 << 30))
@@ -144,6 +145,8 @@ def _read_delimited(path: Path, fmt: str, text: str) -> Records:
         _check_header(path, columns)
         records = Records(path, fmt, columns)
         width = len(columns)
+        # Only a file with a quote before a formula character at a cell start needs unquoting.
+        fix = _unneutralise if _NEUTRALISED_ANYWHERE.search(text) else None
         number = 0
         for row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -153,7 +156,7 @@ def _read_delimited(path: Path, fmt: str, text: str) -> Records:
                 raise InputError(
                     f"{path}: row {number}: has {len(row)} fields, the header has {width}"
                 )
-            records.rows.append(dict(zip(columns, map(_unneutralise, row))))
+            records.rows.append(dict(zip(columns, map(fix, row) if fix else row)))
             records.places.append(f"row {number}")
     except csv.Error as error:
         raise InputError(f"{path}: row {max(reader.line_num - 1, 1)}: malformed {fmt.upper()}: {error}") from None
@@ -180,7 +183,7 @@ def _read_jsonl(path: Path, text: str) -> Records:
         try:
             item = decode(line)
         except json.JSONDecodeError as error:
-            raise InputError(f"{path}: line {number}: malformed JSON ({error.msg} at column {error.colno})") from None
+            raise InputError(f"{path}: line {number}: malformed JSON ({error.msg}, column {error.colno})") from None
         if not isinstance(item, dict):
             raise InputError(f"{path}: line {number}: expected a JSON object, got {_json_type(item)}")
         columns.update(dict.fromkeys(item))
@@ -195,7 +198,7 @@ def _read_json_array(path: Path, text: str) -> Records:
         items = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(
-            f"{path}: line {error.lineno}: malformed JSON ({error.msg} at column {error.colno})"
+            f"{path}: line {error.lineno}: malformed JSON ({error.msg}, column {error.colno})"
         ) from None
     if not isinstance(items, list):
         raise InputError(f"{path}: expected a JSON array of objects, got {_json_type(items)}")
