@@ -62,3 +62,20 @@ def signed_in(name: str, password: str | None = None) -> AppTest:
     at.text_input(key="ll_sign_in_password").input(password if password is not None else PASSWORDS[name])
     at.button[0].click().run()
     return at
+
+
+@pytest.fixture
+def project_factory():
+    """make_ui_project(folder, labels, texts=TEXTS) -> folder, for tests that need other labels or texts."""
+    return make_ui_project
+
+
+@pytest.fixture
+def sign_in_app():
+    """signed_in(name, password=None) -> AppTest after the sign-in form was submitted."""
+    return signed_in
+
+
+@pytest.fixture
+def fresh_app():
+    return new_app

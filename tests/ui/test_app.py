@@ -12,7 +12,6 @@ from annotator.app import keys, navigation
 from annotator.store import open_project
 from annotator.store.users import update_user
 from annotator.store.versions import publish_version
-from tests.ui.conftest import PASSWORDS, make_ui_project, new_app, signed_in
 
 
 def _label_rows(db, annotator="ann"):
@@ -39,8 +38,8 @@ def _button(at, label: str):
     return matches[0]
 
 
-def test_sign_in_shows_the_labeling_page(ui_project):
-    at = signed_in("ann")
+def test_sign_in_shows_the_labeling_page(ui_project, sign_in_app):
+    at = sign_in_app("ann")
     assert not at.exception
     assert not at.error
     assert _shown_text(at)
@@ -49,32 +48,32 @@ def test_sign_in_shows_the_labeling_page(ui_project):
     assert "Sign out" in labels
 
 
-def test_wrong_name_and_wrong_password_get_the_same_message(ui_project):
-    wrong_password = signed_in("ann", "nope")
-    unknown_name = signed_in("nobody", PASSWORDS["ann"])
+def test_wrong_name_and_wrong_password_get_the_same_message(ui_project, sign_in_app):
+    wrong_password = sign_in_app("ann", "nope")
+    unknown_name = sign_in_app("nobody", "ann-pass")
     for at in (wrong_password, unknown_name):
         assert [e.value for e in at.error] == [auth.SIGN_IN_FAILED]
         assert not at.text  # no labeling page
 
 
-def test_repeated_failures_are_throttled_in_the_page(ui_project):
+def test_repeated_failures_are_throttled_in_the_page(ui_project, sign_in_app):
     for _ in range(auth.FREE_FAILURES + 1):
-        at = signed_in("ann", "nope")
-    at = signed_in("ann")  # the right password, but the name is locked for a while
+        at = sign_in_app("ann", "nope")
+    at = sign_in_app("ann")  # the right password, but the name is locked for a while
     assert "Too many failed sign-ins" in at.error[0].value
     assert not at.text
 
 
-def test_sign_out_returns_to_the_sign_in_page(ui_project):
-    at = signed_in("ann")
+def test_sign_out_returns_to_the_sign_in_page(ui_project, sign_in_app):
+    at = sign_in_app("ann")
     _button(at, "Sign out").click().run()
     assert "ll_user" not in at.session_state
     assert not at.text  # the labeling page refuses a signed-out session
     # (AppTest reruns the last page script itself; the browser test covers the switch to sign-in)
 
 
-def test_deactivated_user_is_signed_out_at_the_next_click(ui_project, db):
-    at = signed_in("ann")
+def test_deactivated_user_is_signed_out_at_the_next_click(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
     update_user(db, "ann", active=False)
     _button(at, "billing").click().run()
     assert not _label_rows(db)
@@ -100,11 +99,11 @@ def _markdown(at) -> list[str]:
     return [m.value for m in at.markdown]
 
 
-def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page):
+def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page, sign_in_app):
     assert [p.title for p in navigation.pages_for(auth.User("ann", "annotator"))] == ["Label"]
     assert "Stub" in [p.title for p in navigation.pages_for(auth.User("lead", "lead"))]
     # Through the app: the page is not in an annotator's navigation.
-    at = signed_in("ann")
+    at = sign_in_app("ann")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(str(stub_lead_page))
     # The page itself refuses an annotator on the server side, even when run directly.
@@ -114,7 +113,7 @@ def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page):
     assert "lead secret" not in _markdown(direct)
     assert "lead role" in direct.error[0].value
     # A lead sees it.
-    lead = signed_in("lead")
+    lead = sign_in_app("lead")
     lead.switch_page(str(stub_lead_page)).run()
     assert "lead secret" in _markdown(lead)
 
@@ -127,9 +126,9 @@ def _publish_ranking(db) -> dict[int, tuple]:
     return {eid: (rank, score, pred, conf) for eid, rank, score, pred, conf in rows}
 
 
-def test_a_label_key_writes_one_row_with_provenance(ui_project, db):
+def test_a_label_key_writes_one_row_with_provenance(ui_project, db, sign_in_app):
     scores = _publish_ranking(db)
-    at = signed_in("ann")
+    at = sign_in_app("ann")
     first = _shown_text(at)
     first_id = _text_id(db, first)
     assert scores[first_id][0] == 0  # the top-ranked text is served first
@@ -148,8 +147,8 @@ def test_a_label_key_writes_one_row_with_provenance(ui_project, db):
     assert any("Saved" in c.value for c in at.caption)
 
 
-def test_skip_labels_nothing_and_moves_on(ui_project, db):
-    at = signed_in("ann")
+def test_skip_labels_nothing_and_moves_on(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
     first = _shown_text(at)
     _button(at, "Skip").click().run()
     assert not _label_rows(db)
@@ -158,8 +157,8 @@ def test_skip_labels_nothing_and_moves_on(ui_project, db):
     assert _shown_text(at) != first
 
 
-def test_undo_returns_to_the_text_and_supersedes_the_label(ui_project, db):
-    at = signed_in("ann")
+def test_undo_returns_to_the_text_and_supersedes_the_label(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
     first = _shown_text(at)
     _button(at, "billing").click().run()
     second = _shown_text(at)
@@ -174,42 +173,42 @@ def test_undo_returns_to_the_text_and_supersedes_the_label(ui_project, db):
     assert _shown_text(at) == second  # the text it left comes back, still leased
 
 
-def test_undo_with_nothing_to_undo(ui_project, db):
-    at = signed_in("ann")
+def test_undo_with_nothing_to_undo(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
     first = _shown_text(at)
     _button(at, "Undo").click().run()
     assert _shown_text(at) == first
     assert any("Nothing to undo" in c.value for c in at.caption)
 
 
-def test_text_is_rendered_literally(tmp_path, monkeypatch):
+def test_text_is_rendered_literally(tmp_path, monkeypatch, sign_in_app, project_factory):
     raw = "<script>alert('x')</script>\n\n# not a heading\n**not bold** <b>tag</b>"
-    folder = make_ui_project(tmp_path / "lit", ["a", "b"], texts=[raw])
+    folder = project_factory(tmp_path / "lit", ["a", "b"], texts=[raw])
     monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
-    at = signed_in("ann")
+    at = sign_in_app("ann")
     assert _shown_text(at) == raw  # st.text: no markdown, no HTML
     assert not any("<script>" in m.value for m in at.markdown)
 
 
-def test_suggestion_can_be_hidden(ui_project):
-    at = signed_in("ann")
+def test_suggestion_can_be_hidden(ui_project, sign_in_app):
+    at = sign_in_app("ann")
     assert any("Model suggestion" in c.value for c in at.caption)
     at.toggle(key="ll_hide_suggestion").set_value(True).run()
     assert not any("Model suggestion" in c.value for c in at.caption)
 
 
-def test_keys_are_bound_to_buttons(ui_project):
-    at = signed_in("ann")
+def test_keys_are_bound_to_buttons(ui_project, sign_in_app):
+    at = sign_in_app("ann")
     shortcuts = {b.label: b.proto.shortcut for b in at.button}
     assert shortcuts["billing"] == "1" and shortcuts["technical"] == "3"
     assert shortcuts["Skip"] == keys.SKIP_KEY and shortcuts["Undo"] == keys.UNDO_KEY
 
 
-def test_many_labels_get_keys_and_a_filter_box(tmp_path, monkeypatch):
+def test_many_labels_get_keys_and_a_filter_box(tmp_path, monkeypatch, sign_in_app, project_factory):
     labels = [f"intent_{i:02d}" for i in range(77)]
-    folder = make_ui_project(tmp_path / "many", labels)
+    folder = project_factory(tmp_path / "many", labels)
     monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
-    at = signed_in("ann")
+    at = sign_in_app("ann")
     shortcuts = [b.proto.shortcut for b in at.button if b.label.startswith("intent")]
     assert len(shortcuts) == 77
     assert shortcuts[:10] == list("123456789a") and len(set(filter(None, shortcuts))) == len(keys.LABEL_KEYS)

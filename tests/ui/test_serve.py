@@ -12,7 +12,6 @@ import pytest
 
 from annotator import serve
 from annotator.cli import main as cli_main
-from tests.ui.conftest import make_ui_project
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 # A process that ignores SIGTERM and starts a grandchild in its own process group.
@@ -49,8 +48,8 @@ def _wait_for(predicate, timeout=20.0) -> bool:
 
 
 @pytest.fixture
-def served_project(tmp_path):
-    return make_ui_project(tmp_path / "srv", ["a", "b"])
+def served_project(tmp_path, project_factory):
+    return project_factory(tmp_path / "srv", ["a", "b"])
 
 
 def test_serve_has_help(capsys):
