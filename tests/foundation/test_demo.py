@@ -70,8 +70,8 @@ def test_demo_command_with_shipped_sample_data(tmp_path, capsys):
         sample_data_dir()
     except ProjectError:
         pytest.skip("sample_data/ is not in this checkout")
-    assert main(["demo", "--dir", str(tmp_path / "demo")]) == 0
+    assert main(["demo", "--dir", str(tmp_path / "demo"), "--no-serve"]) == 0
     out = capsys.readouterr().out
     assert "created demo project" in out and "lead / " in out and "annotator / " in out
-    assert main(["demo", "--dir", str(tmp_path / "demo")]) == 0
+    assert main(["demo", "--dir", str(tmp_path / "demo"), "--no-serve"]) == 0
     assert "reusing demo project" in capsys.readouterr().out

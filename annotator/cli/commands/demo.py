@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from annotator.cli.commands.serve import add_server_options
 from annotator.demo import ensure_demo_project
+from annotator.serve import app_url, serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--dir", default="demo_project", metavar="DIR",
         help="where the demo project lives (default: ./demo_project)",
     )
+    add_server_options(parser)
+    parser.add_argument("--no-serve", dest="serve", action="store_false",
+                        help="only create (or check) the demo project; do not start the app")
     parser.set_defaults(func=run)
 
 
@@ -29,4 +34,7 @@ def run(args: argparse.Namespace) -> int:
     print("  sign in as:")
     for name, password in credentials.items():
         print(f"    {name} / {password}")
-    return 0
+    if not args.serve:
+        return 0
+    print(f"starting the app at {app_url(args.host, args.port)} and the training worker ...", flush=True)
+    return serve(info.path, args.host, args.port, worker=args.worker)
