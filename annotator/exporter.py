@@ -24,6 +24,7 @@ import os
 from collections import Counter
 from datetime import datetime, timezone
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from annotator.io.writers import write_rows
@@ -45,12 +46,27 @@ def final_labels(project: Project, *, include_eval: bool = True) -> list[dict[st
     rows = current_label_rows(project.db, include_eval=include_eval)
     return [
         _final_row(list(group), order)
-        for _, group in groupby(rows, key=lambda row: row["example_id"])
+        for _, group in groupby(rows, key=itemgetter("example_id"))
     ]
 
 
 def _final_row(labels: list[dict[str, Any]], order: dict[str, int]) -> dict[str, Any]:
     first = labels[0]
+    if len(labels) == 1 and first["kind"] != ADJUDICATION:
+        # the common case (one annotator), without the counting below
+        return {
+            "example_id": first["example_id"],
+            "ext_id": first["ext_id"],
+            "text": first["text"],
+            "label": first["label"],
+            "tie": None,
+            "annotators": first["annotator"],
+            "n_labels": 1,
+            "agreement": 1.0,
+            "adjudicated_by": None,
+            "model_version": first["model_version"],
+            "is_eval": bool(first["is_eval"]),
+        }
     votes = [row for row in labels if row["kind"] != ADJUDICATION]
     adjudications = [row for row in labels if row["kind"] == ADJUDICATION]
     counter = Counter(row["label"] for row in votes)
