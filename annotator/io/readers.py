@@ -135,6 +135,7 @@ def _unneutralise(value: str) -> str:
 
 def _read_delimited(path: Path, fmt: str, text: str) -> Records:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, **_dialect(fmt))
+    number = -1  # -1 while reading the header
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
@@ -159,7 +160,8 @@ def _read_delimited(path: Path, fmt: str, text: str) -> Records:
             records.rows.append(dict(zip(columns, map(fix, row) if fix else row)))
             records.places.append(f"row {number}")
     except csv.Error as error:
-        raise InputError(f"{path}: row {max(reader.line_num - 1, 1)}: malformed {fmt.upper()}: {error}") from None
+        place = "header" if number < 0 else f"row {number + 1}"
+        raise InputError(f"{path}: {place}: malformed {fmt.upper()} ({error})") from None
     return records
 
 

@@ -90,6 +90,11 @@ def test_errors_are_one_line_and_change_nothing(tmp_path, capsys):
     assert code == 1 and "not a Labelloop project" in err
     code, _, err = run(["export", "--project", folder, "--out", str(tmp_path / "x.xlsx")], capsys)
     assert code == 1 and "pass --format" in err
+    code, _, err = run(["export", "--project", folder, "--out", str(tmp_path / "x"), "--format", "xml"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "unknown export format 'xml'" in err
+    code, _, err = run(["import", str(tmp_path / "ok.csv"), "--project", folder, "--format", "xml"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "unknown format 'xml'" in err
+    assert run(["stats", "--json", "--project", folder], capsys)[1] == before
 
 
 def test_user_commands(tmp_path, capsys, monkeypatch):

@@ -147,3 +147,9 @@ def test_missing_file(seeded, tmp_path):
 def test_error_late_in_a_big_file_changes_nothing(seeded, tmp_path):
     rows = [{"text": f"text number {i}", "label": "pos"} for i in range(3000)] + [{"text": "", "label": "pos"}]
     _refused(seeded, write_csv(tmp_path / "big.csv", rows), "row 3001: empty text", label_column="label")
+
+
+def test_csv_bad_quoting(seeded, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text('text,label\nfine,pos\n"half "quoted,pos\n', encoding="utf-8")
+    _refused(seeded, path, "row 2: malformed CSV")

@@ -24,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_project_option(parser)
     parser.add_argument("--out", required=True, metavar="FILE", help="the file to write (replaced if it exists)")
     parser.add_argument(
-        "--format", dest="fmt", choices=WRITE_FORMATS,
-        help="file format (default: from the --out extension)",
+        "--format", dest="fmt", metavar="FORMAT",
+        help=f"file format: {', '.join(WRITE_FORMATS)} (default: from the --out extension)",
     )
     parser.add_argument("--raw", action="store_true", help="every label row with all provenance, not final labels")
     parser.add_argument(
@@ -36,9 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    fmt = args.fmt or Path(args.out).suffix.lower().lstrip(".")
-    if fmt not in WRITE_FORMATS:
-        raise InputError(f"{args.out}: cannot tell the format from the extension; pass --format ({', '.join(WRITE_FORMATS)})")
+    if args.fmt:
+        fmt = args.fmt.strip().lower()
+        if fmt not in WRITE_FORMATS:
+            raise InputError(f"unknown export format {args.fmt!r}: choose one of {', '.join(WRITE_FORMATS)}")
+    else:
+        fmt = Path(args.out).suffix.lower().lstrip(".")
+        if fmt not in WRITE_FORMATS:
+            raise InputError(
+                f"{args.out}: cannot tell the format from the extension; pass --format ({', '.join(WRITE_FORMATS)})"
+            )
     with open_project(args.project) as project:
         count = export(project, args.out, fmt, raw=args.raw, include_eval=args.include_eval)
     kind = "label rows" if args.raw else "labeled examples"

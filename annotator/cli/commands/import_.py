@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="who the imported labels are recorded as (default: import)",
     )
     parser.add_argument(
-        "--format", dest="fmt", choices=READ_FORMATS,
-        help="file format (default: from the extension)",
+        "--format", dest="fmt", metavar="FORMAT",
+        help=f"file format: {', '.join(READ_FORMATS)} (default: from the extension)",
     )
     parser.add_argument(
         "--eval-set", action="store_true",
