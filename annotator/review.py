@@ -119,6 +119,9 @@ def suspected_errors(
 ) -> pd.DataFrame:
     """Suspected label errors among the project's final labels (columns :data:`SUSPECT_COLUMNS`).
 
+    Every labeled item with an embedding takes part in the cross-validation;
+    items a lead already adjudicated are not flagged again.
+
     Raises NoEmbeddingsError when the pool has not been embedded yet and
     NotEnoughLabelsError when there are too few labels to cross-validate.
     """
@@ -140,7 +143,8 @@ def suspected_errors(
     )
     found["example_id"] = [ids[k] for k in found["index"]]
     found["text"] = [finals[example_id]["text"] for example_id in found["example_id"]]
-    return found[SUSPECT_COLUMNS]
+    decided = [finals[example_id]["adjudicated_by"] is not None for example_id in found["example_id"]]
+    return found.loc[[not d for d in decided], SUSPECT_COLUMNS].reset_index(drop=True)
 
 
 def _labeled_embeddings(project: Project) -> tuple[list[int], np.ndarray]:

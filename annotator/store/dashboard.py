@@ -292,3 +292,18 @@ def reserve_eval(db: sqlite_utils.Database, n: int, seed: int) -> list[int]:
         chosen = sorted(random.Random(seed).sample(candidates, min(n, len(candidates))))
         conn.executemany("UPDATE examples SET is_eval = 1 WHERE id = ?", [(i,) for i in chosen])
     return chosen
+
+
+def data_stamp(db: sqlite_utils.Database) -> tuple:
+    """Changes whenever anything the dashboard shows may have changed (a cache key).
+
+    Newest label row, newest supersede (undo, relabel, adjudication), newest
+    model version, pool and evaluation-set sizes, label-set size.
+    """
+    return tuple(
+        db.execute(
+            "SELECT (SELECT MAX(id) FROM labels), (SELECT MAX(superseded_at) FROM labels), "
+            "(SELECT MAX(version) FROM model_versions), (SELECT MAX(id) FROM examples), "
+            "(SELECT COUNT(*) FROM examples WHERE is_eval = 1), (SELECT COUNT(*) FROM labelset)"
+        ).fetchone()
+    )

@@ -125,3 +125,19 @@ def test_only_an_active_lead_can_adjudicate(team_project):
     with pytest.raises(AuthError):
         adjudicate(team_project, "lead", team_project.ids[1], "pos")
     assert [r["kind"] for r in label_history(team_project.db, team_project.ids[1])] == ["annotation"] * 2
+
+
+def test_adjudicated_items_are_not_flagged_again(project, tmp_path):
+    from annotator.passwords import hash_password
+    from annotator.store.users import add_user
+
+    X, y = _clusters(12, seed=1)
+    y[20] = "pos"
+    ids = add_texts(project, [f"ticket {i}" for i in range(len(y))], tmp_path)
+    for example_id, label in zip(ids, y):
+        add_label(project.db, example_id, label, "ann1")
+    save_embeddings(project.path, 0, ids, X)
+    assert list(suspected_errors(project)["example_id"]) == [ids[20]]
+    add_user(project.db, "boss", "lead", hash_password("long-password"))
+    adjudicate(project, "boss", ids[20], "pos")  # the lead keeps the label
+    assert suspected_errors(project).empty

@@ -1,0 +1,249 @@
+"""The lead's dashboard: progress, annotators, agreement, model quality, stopping signal.
+
+Charts first (Altair), the numbers behind each chart in an expander. UI only:
+every number comes from annotator.dashboard, cached on a stamp of the data
+(newest label, newest supersede, newest model version, pool size) so a rerun
+without new labels costs one small query.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from annotator import dashboard
+from annotator.app import session
+from annotator.store.dashboard import data_stamp
+
+user = session.require_page_role("lead")
+st.set_page_config(page_title="Dashboard · Labelloop", layout="wide")
+project = session.project()
+
+
+@st.cache_data(show_spinner="Computing the dashboard…", max_entries=8)
+def load(_project, project_dir: str, stamp: tuple) -> dashboard.Dashboard:
+    """Keyed on the folder and the data stamp (``_project`` is not hashed)."""
+    return dashboard.load_dashboard(_project)
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def table(frame: pd.DataFrame, title: str = "Table") -> None:
+    with st.expander(title):
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+data = load(project, str(project.path), data_stamp(project.db))
+counts = data.counts
+summary = data.agreement.summary
+curve = data.learning_curve
+
+st.title("Dashboard")
+cols = st.columns(6)
+cols[0].metric("Pool", f"{counts['pool']:,}")
+cols[1].metric("Labeled", f"{counts['labeled_pool']:,}",
+               help="pool items with at least one current label (evaluation items not counted)")
+cols[2].metric("Evaluation set", f"{counts['labeled_eval']:,} / {counts['eval']:,}", help="labeled / reserved")
+cols[3].metric("Adjudicated", f"{data.adjudicated:,}")
+cols[4].metric("Krippendorff α", number(summary["krippendorff_alpha"]),
+               help=f"nominal, over {summary['n_items']} items labeled by two or more annotators")
+cols[5].metric("Eval accuracy", number(curve["accuracy"].iloc[-1] if len(curve) else None),
+               help="current evaluated model version on the evaluation set")
+
+# ---------------------------------------------------------------- progress
+st.header("Progress")
+left, right = st.columns(2)
+with left:
+    st.subheader("Labeled vs pool over time")
+    if data.progress.empty:
+        st.info("No examples yet: import a file on the Project page.")
+    else:
+        long = data.progress.melt(id_vars="time", value_vars=["pool_total", "labeled_total"],
+                                  var_name="series", value_name="examples")
+        long["series"] = long["series"].map({"pool_total": "pool", "labeled_total": "labeled"})
+        st.altair_chart(
+            alt.Chart(long).mark_line(interpolate="step-after", point=True).encode(
+                x=alt.X("time:T", title=None), y=alt.Y("examples:Q", title="examples"),
+                color=alt.Color("series:N", title=None), tooltip=["time:T", "series:N", "examples:Q"],
+            ),
+            width="stretch",
+        )
+        table(data.progress)
+with right:
+    st.subheader("Per label")
+    st.altair_chart(
+        alt.Chart(data.per_label).mark_bar().encode(
+            x=alt.X("n_items:Q", title="items with this label"),
+            y=alt.Y("label:N", sort=list(data.per_label["label"]), title=None),
+            tooltip=["label:N", "n_items:Q", "n_labels:Q"],
+        ),
+        width="stretch",
+    )
+    if not data.label_progress.empty:
+        st.altair_chart(
+            alt.Chart(data.label_progress).mark_line(interpolate="step-after").encode(
+                x=alt.X("time:T", title=None), y=alt.Y("cumulative:Q", title="labels"),
+                color=alt.Color("label:N"), tooltip=["time:T", "label:N", "cumulative:Q"],
+            ).properties(height=200),
+            width="stretch",
+        )
+    table(data.per_label)
+
+# ---------------------------------------------------------------- annotators
+st.header("Annotators")
+if data.annotators.empty:
+    st.info("No annotations yet.")
+else:
+    left, mid, right = st.columns(3)
+    with left:
+        st.subheader("Labels per active hour")
+        st.altair_chart(
+            alt.Chart(data.annotators).mark_bar().encode(
+                x=alt.X("labels_per_hour:Q", title="labels / hour"), y=alt.Y("annotator:N", title=None),
+                tooltip=["annotator:N", "n_labels:Q", alt.Tooltip("active_hours:Q", format=".2f"),
+                         alt.Tooltip("labels_per_hour:Q", format=".0f")],
+            ),
+            width="stretch",
+        )
+    with mid:
+        st.subheader("Median seconds per label")
+        st.altair_chart(
+            alt.Chart(data.annotators).mark_bar().encode(
+                x=alt.X("median_seconds:Q", title="seconds"), y=alt.Y("annotator:N", title=None),
+                tooltip=["annotator:N", alt.Tooltip("median_seconds:Q", format=".1f")],
+            ),
+            width="stretch",
+        )
+    with right:
+        st.subheader("Label distribution")
+        st.altair_chart(
+            alt.Chart(data.annotator_labels).mark_bar().encode(
+                x=alt.X("share:Q", title="share of their labels", axis=alt.Axis(format="%")),
+                y=alt.Y("annotator:N", title=None), color=alt.Color("label:N"),
+                tooltip=["annotator:N", "label:N", "n:Q", alt.Tooltip("share:Q", format=".1%")],
+            ),
+            width="stretch",
+        )
+    table(data.annotators, "Table: annotators")
+    table(data.annotator_labels, "Table: label distribution")
+
+# ---------------------------------------------------------------- agreement
+st.header("Agreement")
+st.caption(
+    f"Over {summary['n_items']} items labeled by two or more annotators (current labels; "
+    "adjudications are not votes). Fleiss' κ uses each item's own number of raters."
+)
+cols = st.columns(3)
+cols[0].metric("Percent agreement", number(summary["percent"]))
+cols[1].metric("Fleiss' κ", number(summary["fleiss_kappa"]))
+cols[2].metric("Krippendorff's α (nominal)", number(summary["krippendorff_alpha"]))
+if summary["n_items"] == 0:
+    st.info("No item has two annotators yet. Set an overlap fraction on the Project page.")
+else:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Cohen's κ per pair")
+        pairs = data.agreement.pairwise
+        both = pd.concat([pairs, pairs.rename(columns={"annotator_a": "annotator_b", "annotator_b": "annotator_a"})])
+        base = alt.Chart(both).encode(
+            x=alt.X("annotator_a:N", title=None), y=alt.Y("annotator_b:N", title=None),
+        )
+        st.altair_chart(
+            base.mark_rect().encode(
+                color=alt.Color("cohen_kappa:Q", title="κ", scale=alt.Scale(domain=[-1, 1], scheme="redblue")),
+                tooltip=["annotator_a:N", "annotator_b:N", "n_items:Q",
+                         alt.Tooltip("cohen_kappa:Q", format=".3f"), alt.Tooltip("percent:Q", format=".1%")],
+            )
+            + base.mark_text().encode(text=alt.Text("cohen_kappa:Q", format=".2f")),
+            width="stretch",
+        )
+        table(pairs, "Table: pairs")
+    with right:
+        st.subheader("Per label (one vs rest)")
+        per_label = data.agreement.per_label
+        st.altair_chart(
+            alt.Chart(per_label.dropna(subset=["krippendorff_alpha"])).mark_bar().encode(
+                x=alt.X("krippendorff_alpha:Q", title="Krippendorff's α", scale=alt.Scale(domain=[-1, 1])),
+                y=alt.Y("label:N", sort=list(per_label["label"]), title=None),
+                tooltip=["label:N", "n_ratings:Q", alt.Tooltip("krippendorff_alpha:Q", format=".3f"),
+                         alt.Tooltip("fleiss_kappa:Q", format=".3f")],
+            ),
+            width="stretch",
+        )
+        table(per_label, "Table: per label")
+
+# ---------------------------------------------------------------- model quality
+st.header("Model quality on the evaluation set")
+if curve.empty:
+    st.info(
+        "No evaluated model version yet. Reserve an evaluation set (Project page) and label some of "
+        "it: every new version is then scored on it (never trained on it)."
+    )
+else:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Learning curve")
+        long = curve.melt(id_vars=["version", "kind", "n_labels"], value_vars=["accuracy", "macro_f1"],
+                          var_name="metric", value_name="value")
+        st.altair_chart(
+            alt.Chart(long).mark_line(point=True).encode(
+                x=alt.X("n_labels:Q", title="training labels"),
+                y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
+                color=alt.Color("metric:N", title=None),
+                tooltip=["version:Q", "kind:N", "n_labels:Q", "metric:N", alt.Tooltip("value:Q", format=".3f")],
+            ),
+            width="stretch",
+        )
+        table(curve)
+    with right:
+        st.subheader(f"Confusion matrix (version {data.confusion_version})")
+        if data.confusion.empty:
+            st.info("The current version has no confusion matrix.")
+        else:
+            base = alt.Chart(data.confusion).encode(
+                x=alt.X("predicted:N", title="predicted"), y=alt.Y("true:N", title="label"),
+            )
+            st.altair_chart(
+                base.mark_rect().encode(color=alt.Color("n:Q", title="items"), tooltip=["true:N", "predicted:N", "n:Q"])
+                + base.mark_text().encode(text="n:Q"),
+                width="stretch",
+            )
+            table(data.confusion.pivot(index="true", columns="predicted", values="n").reset_index())
+
+# ---------------------------------------------------------------- stopping signal
+st.header("Stopping signal")
+st.caption(
+    "Pool predictions that changed between consecutive model versions, and Cohen's κ between them. "
+    "When few predictions change and κ stays near 1, more labels are no longer changing the model."
+)
+if data.stopping.empty:
+    st.info("Needs two model versions whose scores are kept (the newest few).")
+else:
+    frame = data.stopping.assign(pair=lambda f: "v" + f["old"].astype(str) + "→v" + f["new"].astype(str))
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(
+            alt.Chart(frame).mark_bar().encode(
+                x=alt.X("pair:N", sort=list(frame["pair"]), title=None),
+                y=alt.Y("changed_fraction:Q", title="predictions changed", axis=alt.Axis(format="%")),
+                tooltip=["pair:N", "n_changed:Q", "n_compared:Q", alt.Tooltip("changed_fraction:Q", format=".2%")],
+            ),
+            width="stretch",
+        )
+    with right:
+        st.altair_chart(
+            alt.Chart(frame).mark_line(point=True).encode(
+                x=alt.X("pair:N", sort=list(frame["pair"]), title=None),
+                y=alt.Y("kappa:Q", title="κ between versions", scale=alt.Scale(domain=[0, 1])),
+                tooltip=["pair:N", alt.Tooltip("kappa:Q", format=".3f")],
+            ),
+            width="stretch",
+        )
+    table(data.stopping)

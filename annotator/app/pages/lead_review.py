@@ -1,0 +1,111 @@
+"""The lead's review queue: disagreements and suspected label errors; pick the final label.
+
+A click on a label button records the lead's adjudication (kind
+``adjudication``); exports use it and every adjudication stays in the label
+history. Texts are shown as plain text, never as markdown or HTML. UI only:
+reads and writes go through annotator.review.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotator import review
+from annotator.app import session
+from annotator.app.keys import escape_markdown
+from annotator.errors import LabelloopError
+from annotator.store.dashboard import data_stamp
+from annotator.store.settings import get_labels
+
+SHOW_AT_MOST = 25
+FLASH_KEY = "ll_review_flash"
+
+user = session.require_page_role("lead")
+project = session.project()
+labels = get_labels(project.db)
+
+
+def decide(example_id: int, label: str) -> None:
+    """Button callback: re-check the role now, then record the adjudication."""
+    lead = session.authorized("lead")
+    if lead is None:
+        return
+    try:
+        review.adjudicate(session.project(), lead.name, example_id, label)
+    except LabelloopError as error:
+        st.session_state[FLASH_KEY] = ("error", str(error))
+    else:
+        st.session_state[FLASH_KEY] = ("success", f"Item {example_id}: final label set to {label}.")
+
+
+def label_buttons(example_id: int, highlight: set[str], prefix: str) -> None:
+    columns = st.columns(len(labels))
+    for column, name in zip(columns, labels):
+        column.button(
+            escape_markdown(name), key=f"{prefix}_{example_id}_{name}", width="stretch",
+            type="primary" if name in highlight else "secondary",
+            on_click=decide, args=(example_id, name),
+        )
+
+
+@st.cache_data(show_spinner="Cross-validating the labels…", max_entries=4)
+def find_suspects(_project, project_dir: str, stamp: tuple, threshold: float, folds: int):
+    return review.suspected_errors(_project, threshold=threshold, folds=folds)
+
+
+st.title("Review")
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    getattr(st, flash[0])(flash[1])
+
+disagreements_tab, suspects_tab = st.tabs(["Disagreements", "Suspected label errors"])
+
+with disagreements_tab:
+    queue = review.disagreement_queue(project)
+    st.caption(
+        f"{len(queue)} item(s) whose annotators' current labels differ and that no lead has "
+        "adjudicated. Pick the final label."
+    )
+    if queue.empty:
+        st.success("No open disagreements.")
+    for row in queue.head(SHOW_AT_MOST).itertuples():
+        with st.container(border=True, key=f"ll_disagreement_{row.example_id}"):
+            st.text(row.text)
+            votes = ", ".join(f"{escape_markdown(name)}: {escape_markdown(label)}" for name, label in row.votes.items())
+            st.caption(f"Item {row.example_id}{' (evaluation set)' if row.is_eval else ''} · {votes}")
+            label_buttons(row.example_id, set(row.votes.values()), "ll_adj")
+    if len(queue) > SHOW_AT_MOST:
+        st.caption(f"Showing the oldest {SHOW_AT_MOST}; resolve them to see more.")
+
+with suspects_tab:
+    st.caption(
+        "Final labels that a cross-validated model contradicts: each item is predicted by a light "
+        "model trained on the other folds (never on its own label), on the cached pool embeddings. "
+        "Items a lead already adjudicated are left out."
+    )
+    left, right = st.columns(2)
+    threshold = left.slider("Flag when the model's confidence is at least", 0.5, 0.99, review.DEFAULT_THRESHOLD, 0.01,
+                            key="ll_review_threshold")
+    folds = right.number_input("Folds", min_value=2, max_value=10, value=review.DEFAULT_FOLDS, step=1,
+                               key="ll_review_folds")
+    try:
+        suspects = find_suspects(project, str(project.path), data_stamp(project.db), float(threshold), int(folds))
+    except review.NoEmbeddingsError as error:
+        st.info(f"Not available yet: {error}.")
+        suspects = None
+    except review.NotEnoughLabelsError as error:
+        st.info(f"Not available yet: {error}.")
+        suspects = None
+    if suspects is not None:
+        if suspects.empty:
+            st.success("No label is contradicted at this confidence.")
+        else:
+            st.caption(f"{len(suspects)} suspected label error(s), most confident first.")
+        for row in suspects.head(SHOW_AT_MOST).itertuples():
+            with st.container(border=True, key=f"ll_suspect_{row.example_id}"):
+                st.text(row.text)
+                st.caption(
+                    f"Item {row.example_id} · label: {escape_markdown(row.label)} · model: "
+                    f"{escape_markdown(row.predicted)} ({row.confidence:.0%})"
+                )
+                label_buttons(row.example_id, {row.label, row.predicted}, "ll_fix")

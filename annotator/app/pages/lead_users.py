@@ -1,0 +1,116 @@
+"""Users page: add a user, reset a password, change a role, deactivate or reactivate.
+
+UI only: annotator.store.users and annotator.passwords do the work. Every
+action re-checks that the signed-in user is still a lead. A lead cannot
+demote or deactivate themselves here (so a project always keeps a lead who
+can undo it).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from annotator.app import session
+from annotator.errors import LabelloopError, UserError
+from annotator.passwords import hash_password
+from annotator.store.users import ROLES, add_user, list_users, update_user
+
+MIN_PASSWORD_LENGTH = 8  # the same rule as ``labelloop user`` (annotator.cli.commands.user)
+FLASH_KEY = "ll_users_flash"
+
+user = session.require_page_role("lead")
+project = session.project()
+
+
+def checked_password(password: str, repeat: str) -> str:
+    if password != repeat:
+        raise UserError("the two passwords differ")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def run_action(action, success: str) -> None:
+    """Run ``action()`` if the session still belongs to a lead; remember the outcome for the page."""
+    lead = session.authorized("lead")
+    if lead is None:
+        return
+    try:
+        action(lead)
+    except LabelloopError as error:
+        st.session_state[FLASH_KEY] = ("error", str(error))
+    else:
+        st.session_state[FLASH_KEY] = ("success", success)
+
+
+def not_myself(lead, name: str, what: str) -> None:
+    if name == lead.name:
+        raise UserError(f"you cannot {what} yourself; ask another lead")
+
+
+st.title("Users")
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    getattr(st, flash[0])(flash[1])
+
+users = list_users(project.db)
+frame = pd.DataFrame(users, columns=["name", "role", "active", "created_at"])
+frame["active"] = frame["active"].astype(bool)
+frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s", utc=True)
+st.dataframe(frame, hide_index=True, width="stretch")
+names = [u["name"] for u in users]
+
+add_tab, password_tab, role_tab, active_tab = st.tabs(["Add", "Reset password", "Role", "Deactivate"])
+
+with add_tab:
+    with st.form("ll_users_add", clear_on_submit=True):
+        name = st.text_input("Name", key="ll_users_add_name")
+        role = st.selectbox("Role", ROLES, key="ll_users_add_role")
+        password = st.text_input("Password", type="password", key="ll_users_add_password")
+        repeat = st.text_input("Repeat password", type="password", key="ll_users_add_repeat")
+        if st.form_submit_button("Add user"):
+            run_action(
+                lambda lead: add_user(project.db, name, role, hash_password(checked_password(password, repeat))),
+                f"Added {role} {name}.",
+            )
+            st.rerun()
+
+with password_tab:
+    with st.form("ll_users_password", clear_on_submit=True):
+        name = st.selectbox("User", names, key="ll_users_password_name")
+        password = st.text_input("New password", type="password", key="ll_users_password_new")
+        repeat = st.text_input("Repeat password", type="password", key="ll_users_password_repeat")
+        if st.form_submit_button("Set password"):
+            run_action(
+                lambda lead: update_user(project.db, name, password_hash=hash_password(checked_password(password, repeat))),
+                f"New password set for {name}.",
+            )
+            st.rerun()
+
+with role_tab:
+    with st.form("ll_users_role"):
+        name = st.selectbox("User", names, key="ll_users_role_name")
+        role = st.selectbox("New role", ROLES, key="ll_users_role_role")
+        if st.form_submit_button("Change role"):
+            def change(lead, name=name, role=role):
+                if role != "lead":
+                    not_myself(lead, name, "demote")
+                update_user(project.db, name, role=role)
+
+            run_action(change, f"{name} is now {role}.")
+            st.rerun()
+
+with active_tab:
+    with st.form("ll_users_active"):
+        name = st.selectbox("User", names, key="ll_users_active_name")
+        active = st.radio("Status", ["deactivate", "reactivate"], key="ll_users_active_choice", horizontal=True)
+        st.caption("A deactivated user can no longer sign in; their labels keep their name.")
+        if st.form_submit_button("Apply"):
+            def set_active(lead, name=name, active=active):
+                if active == "deactivate":
+                    not_myself(lead, name, "deactivate")
+                update_user(project.db, name, active=(active == "reactivate"))
+
+            run_action(set_active, f"{name}: {active}d.")
+            st.rerun()
