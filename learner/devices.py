@@ -97,3 +97,21 @@ def describe(device: torch.device) -> dict:
         info["gpu"] = torch.cuda.get_device_name(index)
         info["bf16"] = torch.cuda.is_bf16_supported()
     return info
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Temporarily set torch's intra-op thread count (``None``: leave it alone).
+
+    On a busy shared CPU, small models run far faster on one thread than on
+    several that keep waiting for each other; the test suite uses this.
+    """
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

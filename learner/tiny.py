@@ -25,6 +25,7 @@ TINY_CONFIG = dict(
     max_position_embeddings=256,
 )
 VOCAB_SIZE = 1000
+_N_ENDINGS = 100
 
 _TOPICS = {
     "sports": (
@@ -78,20 +79,37 @@ def tiny_corpus(n: int = 400, seed: int = 0) -> list[tuple[str, str]]:
 
 
 def _train_vocab(sentences: list[str]) -> dict[str, int]:
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    """A WordPiece vocabulary learned from ``sentences``, deterministically.
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=VOCAB_SIZE,
-        min_frequency=1,
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=list(string.ascii_lowercase + string.digits + string.punctuation),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(sentences, trainer=trainer)
-    return tokenizer.get_vocab()
+    The ``tokenizers`` WordPiece trainer breaks ties through a randomly seeded
+    hash map, so its vocabulary differs from one process to the next; tests
+    need the same tiny model every time.  So the text is normalised and split
+    with the ``tokenizers`` BERT normaliser and pre-tokeniser, and the
+    vocabulary is: special tokens, every single character (as a word start and
+    as a ``##`` continuation), the most frequent word endings as ``##``
+    pieces, then the most frequent whole words, ties broken alphabetically.
+    Any text tokenises (unknown words fall back to characters).
+    """
+    from collections import Counter
+
+    from tokenizers import normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    splitter = pre_tokenizers.BertPreTokenizer()
+    words: Counter[str] = Counter()
+    for sentence in sentences:
+        words.update(piece for piece, _ in splitter.pre_tokenize_str(normalizer.normalize_str(sentence)))
+    alphabet = sorted(set(string.ascii_lowercase + string.digits + string.punctuation) | {c for w in words for c in w})
+    endings: Counter[str] = Counter()
+    for word, count in words.items():
+        for size in (2, 3, 4):
+            if len(word) > size:
+                endings["##" + word[-size:]] += count
+    tokens = list(SPECIAL_TOKENS) + alphabet + ["##" + c for c in alphabet]
+    tokens += [t for t, _ in sorted(endings.items(), key=lambda kv: (-kv[1], kv[0]))[:_N_ENDINGS]]
+    budget = VOCAB_SIZE - len(tokens)
+    tokens += [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0])) if w not in set(tokens)][:budget]
+    return {token: i for i, token in enumerate(dict.fromkeys(tokens))}
 
 
 def _make_tokenizer(vocab: dict[str, int], vocab_file: Path):
