@@ -1,0 +1,258 @@
+"""Learning curves: strategies and tiers compared through the simulated annotator.
+
+Every run is one call of :func:`annotator.simulate.simulate` — the code behind
+``labelloop simulate``, which labels through the queue and refreshes through
+the worker — on a *copy* of one prepared project per dataset. The prepared
+project already holds the pool and its cached embeddings
+(``embeddings/enc_v0.npz``), so the base encoder embeds each pool once, not
+once per strategy and seed.
+
+Tiers: ``fast`` = the embedding head only (never fine-tune); ``warm`` =
+fine-tune every F labels from the previous version; ``scratch`` = fine-tune
+every F labels from the base model.
+
+Summary per dataset and configuration (``strategy/tier``): AUC (mean accuracy
+over the curve's points, as ``simulate`` defines it; mean and spread over
+seeds), final accuracy and macro-F1, and the labels needed to reach the
+accuracy random sampling reaches with the full budget in the same tier.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from annotator.bench.common import machine_info, now, read_jsonl
+from annotator.config import STRATEGY_NAMES
+from annotator.errors import InputError
+
+TIERS = ("fast", "warm", "scratch")
+QUICK = {"budget": 40, "batch": 10, "finetune_every": 20, "pool_limit": 300, "test_limit": 100}
+
+# Published reference points, from ../shared/datasets/README.md (accuracy on the test set).
+REFERENCES: dict[str, list[dict[str, Any]]] = {
+    "trec": [
+        {"labels": 525, "value": 0.968, "metric": "accuracy", "short": "BERT-large AL 96.8",
+         "source": "Schröder et al. 2022, BERT-large, best uncertainty strategy, 525 labels"},
+        {"labels": 128, "value": 0.856, "metric": "accuracy", "short": "RoBERTa-base random 85.6",
+         "source": "Yu et al. 2023 (PATRON), RoBERTa-base, 128 random labels"},
+    ],
+    "subj": [
+        {"labels": 525, "value": 0.958, "metric": "accuracy", "short": "BERT-large AL 95.8",
+         "source": "Schröder et al. 2022, BERT-large, best uncertainty strategy, 525 labels"},
+    ],
+}
+
+
+def dataset_dirs(paths: list[str | os.PathLike]) -> list[Path]:
+    """Dataset folders (with train.jsonl and test.jsonl); a folder of such folders expands."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if (path / "train.jsonl").is_file() and (path / "test.jsonl").is_file():
+            found.append(path)
+        elif path.is_dir():
+            inner = sorted(p for p in path.iterdir() if (p / "train.jsonl").is_file() and (p / "test.jsonl").is_file())
+            if not inner:
+                raise InputError(f"{path}: no train.jsonl/test.jsonl in it or in its subfolders")
+            found.extend(inner)
+        else:
+            raise InputError(f"{path}: no such dataset folder")
+    return found
+
+
+def _write_limited(source: Path, target: Path, limit: int | None) -> tuple[Path, list[str], int]:
+    rows = read_jsonl(source, limit)
+    with target.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps({"text": row["text"], "label": str(row["label"])}) + "\n")
+    return target, sorted({str(r["label"]) for r in rows}), len(rows)
+
+
+def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: int | None,
+                    test_limit: int | None) -> dict[str, Any]:
+    """Gold/test files and a base project whose pool embeddings are cached; returns its facts."""
+    from annotator.importer import import_file
+    from annotator.store import create_project
+    from annotator.store.settings import set_settings
+    from annotator.store.trainset import pool
+    from annotator.worker.models import load_models
+
+    folder = work / data.name
+    folder.mkdir(parents=True)
+    gold, gold_labels, n_pool = _write_limited(data / "train.jsonl", folder / "gold.jsonl", pool_limit)
+    test, test_labels, n_test = _write_limited(data / "test.jsonl", folder / "test.jsonl", test_limit)
+    labels = sorted(set(gold_labels) | set(test_labels))
+    started = now()
+    with create_project(folder / "base", labels) as project:
+        import_file(project, gold)
+        if model:
+            set_settings(project.db, model=model)
+        models = load_models(project)
+        ids, texts, _ = pool(project.db)
+        models.pool_embeddings(ids, texts)
+    return {"gold": gold, "test": test, "base": folder / "base", "n_pool": n_pool, "n_test": n_test,
+            "classes": labels, "embed_s": round(now() - started, 3)}
+
+
+def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int, tier: str, budget: int,
+            batch: int, finetune_every: int | None) -> dict[str, Any]:
+    """One simulation on a fresh copy of the prepared project."""
+    from annotator.simulate import simulate
+    from annotator.store import open_project
+    from annotator.store.settings import set_settings
+
+    shutil.copytree(prepared["base"], run_dir)
+    if tier != "fast":
+        with open_project(run_dir) as project:
+            set_settings(project.db, warm_start=(tier == "warm"))
+    result = simulate(run_dir, prepared["gold"], prepared["test"], budget=budget, batch=batch,
+                      strategy=strategy, seed=seed, finetune_every=0 if tier == "fast" else finetune_every)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return {**result, "tier": tier, "config": f"{strategy}/{tier}"}
+
+
+def labels_to_reach(curve: list[dict[str, Any]], target: float) -> int | None:
+    """The first label count whose accuracy is at least ``target``; None if never."""
+    for point in curve:
+        if point["accuracy"] >= target - 1e-12:
+            return point["labels"]
+    return None
+
+
+def _mean_curve(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts = sorted(set.intersection(*[{p["labels"] for p in run["curve"]} for run in runs]))
+    return [{"labels": n, "accuracy": statistics.fmean(
+        next(p["accuracy"] for p in run["curve"] if p["labels"] == n) for run in runs)} for n in counts]
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """AUC table rows and labels-to-reach-random per configuration of one dataset."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault(run["config"], []).append(run)
+    random_final: dict[str, float] = {}
+    for config, members in groups.items():
+        if members[0]["strategy"] == "random":
+            random_final[members[0]["tier"]] = _mean_curve(members)[-1]["accuracy"]
+    rows = []
+    for config, members in sorted(groups.items()):
+        mean = _mean_curve(members)
+        aucs = [m["auc"] for m in members]
+        tier = members[0]["tier"]
+        target = random_final.get(tier, random_final.get("fast"))
+        finals = [m["curve"][-1] for m in members if m["curve"]]
+        at = {n: next((p["accuracy"] for p in mean if p["labels"] == n), None) for n in (100, 200, 500)}
+        rows.append({
+            "config": config, "strategy": members[0]["strategy"], "tier": tier, "seeds": len(members),
+            "auc": round(statistics.fmean(aucs), 4),
+            "auc_sd": round(statistics.stdev(aucs), 4) if len(aucs) > 1 else None,
+            "final_labels": mean[-1]["labels"] if mean else None,
+            "final_accuracy": round(statistics.fmean(p["accuracy"] for p in finals), 4) if finals else None,
+            "final_macro_f1": round(statistics.fmean(p["macro_f1"] for p in finals), 4) if finals else None,
+            "accuracy_at": {str(n): (round(v, 4) if v is not None else None) for n, v in at.items()},
+            "random_final_accuracy": round(target, 4) if target is not None else None,
+            "labels_to_random_final": labels_to_reach(mean, target) if target is not None else None,
+            "median_refresh_s": round(statistics.median(
+                p["refresh_s"] for m in members for p in m["curve"]), 3) if finals else None,
+            "finetune_s_total": round(sum(p["finetune_s"] or 0 for m in members for p in m["curve"])
+                                      / len(members), 1),
+            "total_s": round(statistics.fmean(m["total_s"] for m in members), 1),
+        })
+    return {"table": rows, "random_final_accuracy": {k: round(v, 4) for k, v in random_final.items()}}
+
+
+def _tiers(tiers: list[str] | None, fast_only: bool, warm_start: bool | None) -> list[str]:
+    if tiers:
+        unknown = [t for t in tiers if t not in TIERS]
+        if unknown:
+            raise InputError(f"unknown tier {unknown[0]!r}: choose from {', '.join(TIERS)}")
+        return tiers
+    if fast_only:
+        return ["fast"]
+    return ["scratch"] if warm_start is False else ["warm"]
+
+
+def run_curves(
+    data: list[str | os.PathLike],
+    *,
+    strategies: list[str] = list(STRATEGY_NAMES),
+    seeds: list[int] = (0,),
+    budget: int = 500,
+    batch: int = 25,
+    finetune_every: int | None = None,
+    tiers: list[str] | None = None,
+    fast_only: bool = False,
+    warm_start: bool | None = None,
+    model: str | None = None,
+    quick: bool = False,
+    workdir: str | os.PathLike | None = None,
+    test_limit: int | None = None,
+    pool_limit: int | None = None,
+    progress_path: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Run every dataset x tier x strategy x seed; return curves and summaries (JSON-ready)."""
+    strategies = [s.strip() for s in strategies if s.strip()]
+    unknown = [s for s in strategies if s not in STRATEGY_NAMES]
+    if unknown:
+        raise InputError(f"unknown strategy {unknown[0]!r}: choose from {', '.join(STRATEGY_NAMES)}")
+    tier_list = _tiers(tiers, fast_only, warm_start)
+    folders = dataset_dirs(data)
+    base = Path(tempfile.mkdtemp(prefix="labelloop-curves-", dir=workdir))
+    if quick:
+        budget, batch = min(budget, QUICK["budget"]), min(batch, QUICK["batch"])
+        finetune_every = finetune_every or QUICK["finetune_every"]
+        pool_limit = pool_limit or QUICK["pool_limit"]
+        test_limit = test_limit or QUICK["test_limit"]
+        if model is None:
+            from learner.tiny import build_tiny_bert
+
+            model = str(build_tiny_bert(base / "tiny-model"))
+    result: dict[str, Any] = {
+        "part": "curves", "quick": quick,
+        "config": {"strategies": strategies, "seeds": list(seeds), "budget": budget, "batch": batch,
+                   "finetune_every": finetune_every, "tiers": tier_list, "model": model or "default",
+                   "pool_limit": pool_limit, "test_limit": test_limit},
+        "datasets": {},
+    }
+    try:
+        for folder in folders:
+            prepared = prepare_dataset(folder, base, model=model, pool_limit=pool_limit, test_limit=test_limit)
+            entry = {k: prepared[k] for k in ("n_pool", "n_test", "classes", "embed_s")}
+            entry["runs"] = []
+            entry["reference"] = REFERENCES.get(folder.name, [])
+            result["datasets"][folder.name] = entry
+            for tier in tier_list:
+                for strategy in strategies:
+                    for seed in seeds:
+                        run = run_one(prepared, base / folder.name / f"run-{tier}-{strategy}-{seed}",
+                                      strategy=strategy, seed=seed, tier=tier, budget=budget, batch=batch,
+                                      finetune_every=finetune_every)
+                        entry["runs"].append(run)
+                        if progress_path:
+                            from annotator.bench.common import write_json
+
+                            write_json(result, progress_path)
+            entry["summary"] = summarize(entry["runs"])
+        result["machine"] = machine_info()
+        return result
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def summary_table(result: dict[str, Any]) -> str:
+    """The AUC table as plain text, one block per dataset."""
+    lines = []
+    for name, data in result["datasets"].items():
+        lines.append(f"{name} (pool {data['n_pool']}, test {data['n_test']}):")
+        lines.append(f"  {'config':<26}{'seeds':>6}{'AUC':>8}{'final acc':>11}{'macro-F1':>10}{'to random':>11}")
+        for row in data["summary"]["table"]:
+            reach = row["labels_to_random_final"]
+            lines.append(f"  {row['config']:<26}{row['seeds']:>6}{row['auc']:>8.3f}{row['final_accuracy']:>11.3f}"
+                         f"{row['final_macro_f1']:>10.3f}{(str(reach) if reach else '-'):>11}")
+    return "\n".join(lines)

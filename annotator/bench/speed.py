@@ -1,0 +1,205 @@
+"""Speed benchmark: pool scoring against a plain transformers pipeline, fine-tuning,
+queue refresh at large pools, import and export.
+
+Everything runs in one process, one part after the other, so the ratios are
+measured under the same machine load:
+
+* **scoring**: the same saved model folder and the same texts are scored by
+  ``TransformerClassifier.predict_proba`` and by
+  ``transformers.pipeline("text-classification", model=<folder>,
+  batch_size=<same>)`` (all class scores, same truncation), alternating
+  between the two for ``repeats`` rounds after a warm-up; the median of each
+  gives texts/s and the ratio ``scoring_speedup``.
+* **fine-tune**: ``TransformerClassifier.fit`` on 500 labeled texts with the
+  project's default epochs; the fitted model is the one scored above.
+* **refresh**: the fast tier after one labeling batch at 10k and 100k pools —
+  fit the embedding head on the labeled embeddings, score the pool with the
+  project's strategy, publish the ranking — on a real project database.
+  Pool embeddings are synthetic random unit vectors (encoding 100k texts on
+  this CPU would take ~10 minutes and is a one-off per encoder version).
+* **io**: ``import_file`` of a labeled CSV and ``export`` of the final labels,
+  100k and 1M synthetic rows (1M only without ``--quick``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from annotator.bench.common import machine_info, now, read_jsonl
+from annotator.bench.synthetic import synthetic_labels, synthetic_texts, write_synthetic_file
+from annotator.config import SETTINGS
+from annotator.errors import InputError
+
+SPEED_LABELS = ["alpha", "beta", "gamma", "delta"]
+
+FULL = {"score_texts": 2000, "repeats": 3, "finetune_texts": 500, "refresh_pools": [10_000, 100_000],
+        "io_rows": [100_000, 1_000_000]}
+QUICK = {"score_texts": 64, "repeats": 1, "finetune_texts": 32, "refresh_pools": [300, 1_000],
+         "io_rows": [1_000], "refresh_warm_labels": 50, "refresh_rounds": 2}
+PARTS = ("scoring", "refresh", "io")
+
+
+def load_texts(path: str | os.PathLike | None, n: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    """``n`` texts and labels from a ``{"text","label"}`` JSONL file (cycled if short), or synthetic."""
+    if path is None:
+        texts = list(synthetic_texts(n, seed))
+        return texts, synthetic_labels(n, SPEED_LABELS, seed)
+    rows = read_jsonl(path)
+    if not rows:
+        raise InputError(f"{path}: no rows")
+    rows = [rows[i % len(rows)] for i in range(n)]
+    return [str(r["text"]) for r in rows], [str(r.get("label", SPEED_LABELS[i % 4])) for i, r in enumerate(rows)]
+
+
+def measure_finetune(model: str, texts: list[str], labels: list[str], *, epochs: int, batch_size: int,
+                     max_length: int, out_dir: Path) -> dict[str, Any]:
+    """Fit a fresh classifier on the texts; time it; save it to ``out_dir``."""
+    from learner.classifier import TransformerClassifier
+
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise InputError("the fine-tune texts need at least two labels")
+    classifier = TransformerClassifier(model=model, classes=classes, epochs=epochs, batch_size=batch_size,
+                                       max_length=max_length, seed=0)
+    started = now()
+    classifier.fit(texts, labels)
+    seconds = now() - started
+    classifier.save(out_dir)
+    return {"texts": len(texts), "epochs": epochs, "seconds": round(seconds, 3),
+            "seconds_per_500": round(seconds * 500 / len(texts), 3)}
+
+
+def measure_scoring(model_dir: Path, texts: list[str], *, batch_size: int, max_length: int,
+                    repeats: int) -> dict[str, Any]:
+    """Ours versus the plain pipeline on the same folder and texts, alternating rounds."""
+    import numpy as np
+    import transformers
+
+    from learner.classifier import TransformerClassifier
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    ours = TransformerClassifier.load(model_dir, device="cpu")
+    ours.set_params(batch_size=batch_size, max_length=max_length)
+    pipe = transformers.pipeline("text-classification", model=str(model_dir), device="cpu",
+                                 batch_size=batch_size)
+    call = {"top_k": None, "truncation": True, "max_length": max_length}
+    warm = texts[: 2 * batch_size]
+    ours.predict_proba(warm)
+    pipe(warm, **call)
+    ours_s, pipe_s = [], []
+    proba = outputs = None
+    for _ in range(repeats):
+        started = now()
+        proba = ours.predict_proba(texts)
+        ours_s.append(now() - started)
+        started = now()
+        outputs = pipe(texts, **call)
+        pipe_s.append(now() - started)
+    classes = [str(c) for c in ours.classes_]
+    pipe_top = [max(out, key=lambda d: d["score"])["label"] for out in outputs]
+    ours_top = [classes[i] for i in np.argmax(proba, axis=1)]
+    agreement = sum(a == b for a, b in zip(ours_top, pipe_top)) / len(texts)
+    ours_median, pipe_median = statistics.median(ours_s), statistics.median(pipe_s)
+    return {
+        "n_texts": len(texts), "batch_size": batch_size, "max_length": max_length, "repeats": repeats,
+        "ours_s": [round(s, 3) for s in ours_s], "pipeline_s": [round(s, 3) for s in pipe_s],
+        "ours_texts_per_s": round(len(texts) / ours_median, 1),
+        "pipeline_texts_per_s": round(len(texts) / pipe_median, 1),
+        "speedup": round(pipe_median / ours_median, 3),
+        "top_label_agreement": round(agreement, 4),
+        "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
+    }
+
+
+def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
+    """Import a labeled synthetic CSV of ``rows`` rows into a new project, then export the labels."""
+    from annotator.exporter import export
+    from annotator.importer import import_file
+    from annotator.store import create_project
+
+    folder = Path(tempfile.mkdtemp(prefix=f"io{rows}-", dir=workdir))
+    try:
+        started = now()
+        data = write_synthetic_file(folder / "data.csv", rows, labels=SPEED_LABELS, seed=rows)
+        generated = now()
+        with create_project(folder / "project", SPEED_LABELS) as project:
+            started_import = now()
+            summary = import_file(project, data, id_column="id", label_column="label")
+            imported = now()
+            exported_rows = export(project, folder / "out.csv", "csv")
+            exported = now()
+        return {
+            "rows": rows, "generate_s": round(generated - started, 3),
+            "import_s": round(imported - started_import, 3), "export_s": round(exported - imported, 3),
+            "examples_added": summary.examples_added, "labels_added": summary.labels_added,
+            "exported_rows": exported_rows,
+            "import_rows_per_s": round(rows / (imported - started_import), 1),
+            "export_rows_per_s": round(exported_rows / (exported - imported), 1) if exported_rows else None,
+            "file_mb": round((folder / "data.csv").stat().st_size / 1e6, 1),
+        }
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_speed(
+    *,
+    quick: bool = False,
+    model: str | None = None,
+    texts_file: str | os.PathLike | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    parts: tuple[str, ...] = ("scoring", "refresh", "io"),
+    workdir: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Run the speed benchmark; ``quick`` uses a tiny local BERT and small sizes."""
+    import torch
+
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise InputError(f"unknown part {unknown[0]!r}: choose from {', '.join(PARTS)}")
+    plan = QUICK if quick else FULL
+    max_length = max_length or SETTINGS["max_length"].default
+    base = Path(tempfile.mkdtemp(prefix="labelloop-speed-", dir=workdir))
+    result: dict[str, Any] = {"part": "speed", "quick": quick, "torch_threads": torch.get_num_threads()}
+    try:
+        if "scoring" in parts:
+            if quick and model is None:
+                from learner.tiny import build_tiny_bert
+
+                model = str(build_tiny_bert(base / "tiny"))
+            model = model or "default"
+            epochs = 1 if quick else SETTINGS["epochs"].default
+            texts, labels = load_texts(texts_file, max(plan["score_texts"], plan["finetune_texts"]))
+            finetune = measure_finetune(model, texts[: plan["finetune_texts"]], labels[: plan["finetune_texts"]],
+                                        epochs=epochs, batch_size=batch_size, max_length=max_length,
+                                        out_dir=base / "model")
+            scoring = measure_scoring(base / "model", texts[: plan["score_texts"]], batch_size=batch_size,
+                                      max_length=max_length, repeats=plan["repeats"])
+            result.update({
+                "model": model, "texts_file": str(texts_file) if texts_file else "synthetic",
+                "finetune": finetune, "finetune_s_per_500": finetune["seconds_per_500"],
+                "scoring": scoring,
+                "scoring_texts_per_s": scoring["ours_texts_per_s"],
+                "pipeline_texts_per_s": scoring["pipeline_texts_per_s"],
+                "scoring_speedup": scoring["speedup"],
+            })
+        if "refresh" in parts:
+            from annotator.bench.refresh import measure_refresh
+
+            result["refresh"] = [
+                measure_refresh(pool, base, seed=i, warm_labels=plan.get("refresh_warm_labels", 200),
+                                rounds=plan.get("refresh_rounds", 3))
+                for i, pool in enumerate(plan["refresh_pools"])
+            ]
+        if "io" in parts:
+            result["io"] = [measure_io(rows, base) for rows in plan["io_rows"]]
+        result["machine"] = machine_info()
+        return result
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

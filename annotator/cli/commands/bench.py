@@ -1,0 +1,147 @@
+"""labelloop bench curves|speed|load: measure label efficiency, speed and load; write JSON and a PNG."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from annotator.config import STRATEGY_NAMES
+
+
+def _outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", metavar="OUT", default=None, help="write the results as JSON to OUT")
+    parser.add_argument("--plot", metavar="OUT.png", default=None, help="draw the results to a PNG")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny local model and small data: a smoke test in well under two minutes")
+    parser.add_argument("--workdir", metavar="DIR", default=None,
+                        help="where temporary projects go (default: the system temporary folder)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="benchmarks: learning curves, speed, load",
+        description="Measure Labelloop: label efficiency (curves), speed against plain transformers "
+                    "(speed) and latency under many annotators (load). Each part prints a summary and "
+                    "can write JSON (--json) and a plot (--plot).",
+    )
+    parts = parser.add_subparsers(dest="part", metavar="PART", required=True)
+
+    curves = parts.add_parser(
+        "curves",
+        help="learning curves of query strategies through the simulated annotator",
+        description="Run `labelloop simulate` (the library) for every dataset x strategy x seed "
+                    "(and tier): accuracy and macro-F1 versus labels, an AUC table, and the labels "
+                    "each strategy needs to reach random's accuracy at the full budget. DIR is a "
+                    "folder with train.jsonl (gold and pool) and test.jsonl, or a folder of such "
+                    "folders.",
+    )
+    curves.add_argument("--data", metavar="DIR", action="append", required=True,
+                        help="dataset folder (train.jsonl, test.jsonl); repeat for several")
+    curves.add_argument("--strategies", default=",".join(STRATEGY_NAMES),
+                        help="comma-separated strategies (default: all five)")
+    curves.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    curves.add_argument("--budget", type=int, default=500, help="labels per run (default 500)")
+    curves.add_argument("--batch", type=int, default=25, help="labels between refreshes (default 25)")
+    curves.add_argument("--finetune-every", type=int, default=None,
+                        help="labels between fine-tunes (default: the project default)")
+    curves.add_argument("--fast-only", action="store_true", help="fast tier only: never fine-tune")
+    curves.add_argument("--tiers", default=None,
+                        help="comma list of fast, warm, scratch: run each strategy in each tier "
+                             "(overrides --fast-only / --warm-start)")
+    warm = curves.add_mutually_exclusive_group()
+    warm.add_argument("--warm-start", dest="warm_start", action="store_true", default=None,
+                      help="fine-tune from the previous version")
+    warm.add_argument("--no-warm-start", dest="warm_start", action="store_false",
+                      help="fine-tune from the base model each time")
+    curves.add_argument("--model", default=None, help="base model (default: the project default)")
+    curves.add_argument("--test-limit", type=int, default=None, help="use only the first N test rows")
+    curves.add_argument("--pool-limit", type=int, default=None, help="use only the first N train rows")
+    _outputs(curves)
+    curves.set_defaults(func=run_curves)
+
+    speed = parts.add_parser(
+        "speed",
+        help="scoring vs a plain transformers pipeline, fine-tune, refresh, import/export",
+        description="In one run: pool scoring (TransformerClassifier.predict_proba) versus "
+                    "transformers.pipeline on the same saved model and texts; fine-tune time per "
+                    "500 labels; queue refresh after a batch at 10k and 100k pools; import and "
+                    "export of 100k and 1M rows.",
+    )
+    speed.add_argument("--model", default=None, help="base model (default: all-MiniLM-L6-v2)")
+    speed.add_argument("--texts", metavar="FILE", default=None,
+                       help="JSONL {text,label} to score and fine-tune on (default: synthetic texts)")
+    speed.add_argument("--batch-size", type=int, default=32, help="inference batch size, both sides (default 32)")
+    speed.add_argument("--parts", default="scoring,refresh,io",
+                       help="comma list of scoring, refresh, io (default: all)")
+    _outputs(speed)
+    speed.set_defaults(func=run_speed)
+
+    load = parts.add_parser(
+        "load",
+        help="many annotators in separate processes: latency, throughput, no lost labels",
+        description="Start N annotator processes labeling through annotator.queue (next_item -> "
+                    "save_label) on a large synthetic pool; report throughput, p50/p95/p99 "
+                    "latencies, lost labels and double leases.",
+    )
+    load.add_argument("--annotators", type=int, default=20, help="annotator processes (default 20)")
+    load.add_argument("--labels-each", type=int, default=500, help="labels per annotator (default 500)")
+    load.add_argument("--pool", type=int, default=100_000, help="synthetic pool size (default 100000)")
+    load.add_argument("--think-ms", type=float, default=0.0, help="pause between next and save (default 0)")
+    load.add_argument("--republish-every", type=float, default=0.0, metavar="S",
+                      help="also publish a new ranking of the whole pool every S seconds, as the "
+                           "worker does after each batch (default 0: never)")
+    _outputs(load)
+    load.set_defaults(func=run_load)
+
+
+def _finish(result: dict[str, Any], args: argparse.Namespace, plot, summary: str) -> int:
+    if args.plot:
+        plot(result, args.plot)
+    if args.json:
+        from annotator.bench.common import write_json
+
+        write_json(result, args.json)
+    print(summary)
+    return 0
+
+
+def run_curves(args: argparse.Namespace) -> int:
+    from annotator.bench.curves import run_curves as run, summary_table
+    from annotator.bench.plots import plot_curves
+
+    result = run(
+        args.data, strategies=args.strategies.split(","), seeds=[int(s) for s in args.seeds.split(",")],
+        budget=args.budget, batch=args.batch, finetune_every=args.finetune_every,
+        tiers=args.tiers.split(",") if args.tiers else None, fast_only=args.fast_only,
+        warm_start=args.warm_start, model=args.model, quick=args.quick, workdir=args.workdir,
+        test_limit=args.test_limit, pool_limit=args.pool_limit,
+    )
+    return _finish(result, args, plot_curves, summary_table(result))
+
+
+def run_speed(args: argparse.Namespace) -> int:
+    from annotator.bench.plots import plot_speed
+    from annotator.bench.speed import run_speed as run
+
+    result = run(quick=args.quick, model=args.model, texts_file=args.texts, batch_size=args.batch_size,
+                 parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir)
+    keys = ("scoring_texts_per_s", "pipeline_texts_per_s", "scoring_speedup", "finetune_s_per_500")
+    lines = [f"{key}: {result[key]}" for key in keys if key in result]
+    for row in result.get("refresh", []):
+        lines.append(f"refresh at {row['pool']:,}: {row['total_s']} s")
+    for row in result.get("io", []):
+        lines.append(f"import {row['rows']:,} rows: {row['import_s']} s; export: {row['export_s']} s")
+    return _finish(result, args, plot_speed, "\n".join(lines))
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from annotator.bench.load import run_load as run
+    from annotator.bench.plots import plot_load
+
+    result = run(args.annotators, args.labels_each, args.pool, quick=args.quick, think_ms=args.think_ms,
+                 republish_s=args.republish_every, workdir=args.workdir)
+    keys = ("labels_saved", "labels_per_s", "p50_next_ms", "p95_next_ms", "p99_next_ms",
+            "p50_save_ms", "p95_save_ms", "p99_save_ms", "lost", "double_leased", "db_multi_labeled")
+    return _finish(result, args, plot_load, json.dumps({k: result[k] for k in keys}))

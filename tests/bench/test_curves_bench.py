@@ -1,0 +1,72 @@
+"""Curves benchmark smoke test and its summary arithmetic."""
+
+from __future__ import annotations
+
+import json
+
+from annotator.bench.curves import labels_to_reach, summarize
+from annotator.cli import main
+
+RUN_KEYS = {"strategy", "seed", "curve", "auc", "total_s", "tier", "config"}
+POINT_KEYS = {"labels", "accuracy", "macro_f1", "model_version", "refresh_s", "finetune_s"}
+
+
+def _run(strategy, tier, accuracies, seed=0):
+    curve = [{"labels": 10 * (i + 1), "accuracy": a, "macro_f1": a, "model_version": i + 1,
+              "refresh_s": 0.1, "finetune_s": None} for i, a in enumerate(accuracies)]
+    return {"strategy": strategy, "seed": seed, "tier": tier, "config": f"{strategy}/{tier}",
+            "curve": curve, "auc": sum(accuracies) / len(accuracies), "total_s": 1.0}
+
+
+def test_labels_to_reach_is_the_first_point_at_or_above_target():
+    curve = [{"labels": 10, "accuracy": 0.5}, {"labels": 20, "accuracy": 0.8}, {"labels": 30, "accuracy": 0.7}]
+    assert labels_to_reach(curve, 0.8) == 20
+    assert labels_to_reach(curve, 0.9) is None
+
+
+def test_summarize_compares_each_strategy_with_random_of_its_tier():
+    runs = [
+        _run("random", "fast", [0.4, 0.5, 0.6]),
+        _run("margin", "fast", [0.5, 0.7, 0.8]),
+        _run("margin", "fast", [0.5, 0.5, 0.8], seed=1),
+    ]
+    table = {row["config"]: row for row in summarize(runs)["table"]}
+    assert table["random/fast"]["labels_to_random_final"] == 30
+    margin = table["margin/fast"]
+    assert margin["seeds"] == 2
+    assert margin["labels_to_random_final"] == 20  # mean curve 0.5, 0.6, 0.8
+    assert abs(margin["auc"] - (2.0 / 3 + 1.8 / 3) / 2) < 1e-3  # mean AUC over the two seeds
+    assert margin["final_accuracy"] == 0.8
+
+
+def test_cli_bench_curves_quick_fast_and_warm_tiers(tiny_dataset, tmp_path, capsys):
+    out, png = tmp_path / "curves.json", tmp_path / "curves.png"
+    code = main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--strategies", "margin,random",
+                 "--tiers", "fast,warm", "--budget", "20", "--batch", "10", "--finetune-every", "20",
+                 "--json", str(out), "--plot", str(png), "--workdir", str(tmp_path)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    data = result["datasets"]["toy"]
+    assert data["n_pool"] > 0 and data["n_test"] > 0
+    assert sorted(run["config"] for run in data["runs"]) == ["margin/fast", "margin/warm", "random/fast",
+                                                              "random/warm"]
+    for run in data["runs"]:
+        assert RUN_KEYS <= set(run)
+        assert [p["labels"] for p in run["curve"]] == [10, 20]
+        for point in run["curve"]:
+            assert POINT_KEYS <= set(point)
+            assert 0.0 <= point["accuracy"] <= 1.0 and 0.0 <= point["macro_f1"] <= 1.0
+        finetunes = [p["finetune_s"] for p in run["curve"] if p["finetune_s"] is not None]
+        assert len(finetunes) == (1 if run["tier"] == "warm" else 0)
+    rows = {row["config"]: row for row in data["summary"]["table"]}
+    assert set(rows) == {"margin/fast", "margin/warm", "random/fast", "random/warm"}
+    assert all(0.0 <= row["auc"] <= 1.0 for row in rows.values())
+    assert png.stat().st_size > 1000
+    assert "margin/fast" in capsys.readouterr().out
+
+
+def test_cli_bench_curves_rejects_unknown_strategy(tiny_dataset, tmp_path, capsys):
+    code = main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--strategies", "nope",
+                 "--workdir", str(tmp_path)])
+    assert code == 1
+    assert "unknown strategy 'nope'" in capsys.readouterr().err
