@@ -1,0 +1,95 @@
+"""A real browser labels five texts with the keyboard only, undoes one, and the database agrees."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from annotator.demo import DEMO_LABELS
+from annotator.importer import import_file
+from annotator.passwords import hash_password
+from annotator.store import create_project, open_project
+from annotator.store.settings import set_settings
+from annotator.store.users import add_user
+
+pytestmark = pytest.mark.browser
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
+TEXT = '.st-key-ll_text [data-testid="stText"]'
+PASSWORD = "browser-pass"
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    """Forty real support tickets (no labels), the demo label set, the tiny model, two users."""
+    folder = tmp_path / "browser_project"
+    with create_project(folder, DEMO_LABELS) as project:
+        set_settings(project.db, model=str(tiny_model_dir), batch_size=3, finetune_every=1000,
+                     guidelines="# Guidelines\nPick the **main** topic.")
+        add_user(project.db, "ann", "annotator", hash_password(PASSWORD))
+        add_user(project.db, "lead", "lead", hash_password(PASSWORD))
+        pool = tmp_path / "pool.csv"
+        with SAMPLE.open(encoding="utf-8") as source, pool.open("w", newline="", encoding="utf-8") as out:
+            rows = list(csv.DictReader(source))[:40]
+            writer = csv.writer(out)
+            writer.writerow(["id", "text"])
+            writer.writerows((row["id"], row["text"]) for row in rows)
+        import_file(project, pool, id_column="id")
+    return folder
+
+
+def _wait_for_new_text(page, before: str) -> str:
+    page.wait_for_function(
+        "([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText !== t; }",
+        arg=[TEXT, before], timeout=30_000,
+    )
+    return page.locator(TEXT).inner_text()
+
+
+def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_project, tmp_path, is_alive):
+    served = serve_project(tiny_project)
+    assert len(served.children) == 2, served.log_path.read_text()  # the app and the worker
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(served.url)
+        page.get_by_label("User name").fill("ann")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.locator(TEXT).wait_for(timeout=60_000)
+
+        keys = ["1", "2", "3", "4", "2"]
+        done: list[tuple[str, str]] = []
+        shown = page.locator(TEXT).inner_text()
+        for key in keys:
+            done.append((shown, DEMO_LABELS[int(key) - 1]))
+            page.keyboard.press(key)
+            shown = _wait_for_new_text(page, shown)
+        page.keyboard.press("u")
+        back = _wait_for_new_text(page, shown)
+        assert back == done[-1][0]  # undo returns to the last labeled text
+        page.screenshot(path=str(tmp_path / "labeling.png"), full_page=True)
+
+        # sign out: back to the sign-in form (the labeling page is not in a signed-out menu)
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_label("User name").wait_for(timeout=30_000)
+        assert page.locator(TEXT).count() == 0
+    finally:
+        page.close()
+
+    with open_project(tiny_project) as project:
+        rows = project.db.execute(
+            "SELECT e.text, l.label, l.superseded, l.superseded_reason, l.model_version, l.strategy, "
+            "l.seconds FROM labels l JOIN examples e ON e.id = l.example_id "
+            "WHERE l.annotator = 'ann' ORDER BY l.id"
+        ).fetchall()
+    assert [(text, label) for text, label, *_ in rows] == done
+    assert [(superseded, reason) for _, _, superseded, reason, *_ in rows] == [(0, None)] * 4 + [(1, "undo")]
+    for _, _, _, _, version, strategy, seconds in rows:
+        assert version is not None and strategy
+        assert seconds is not None and seconds > 0
+
+    children = list(served.children)
+    assert served.stop() == 0
+    assert not any(is_alive(pid) for pid in children)
