@@ -114,8 +114,12 @@ def _build(folder: Path, sample_dir: Path) -> None:
             set_settings(project.db, guidelines=guidelines)
             for name, password in DEMO_CREDENTIALS.items():
                 add_user(project.db, name, DEMO_ROLES[name], hash_password(password))
-        if folder.exists():
-            folder.rmdir()  # an empty folder, checked by the caller
-        os.replace(staging / "project", folder)
+        try:
+            if folder.exists():
+                folder.rmdir()  # an empty folder, checked by the caller
+            os.replace(staging / "project", folder)
+        except OSError as error:
+            if not (folder / DB_FILENAME).is_file():  # else another process built it first: reuse
+                raise ProjectError(f"cannot create the demo project at {folder}: {error.strerror or error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
