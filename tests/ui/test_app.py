@@ -145,6 +145,7 @@ def test_a_label_key_writes_one_row_with_provenance(ui_project, db, sign_in_app)
     assert row["seconds"] is not None and row["seconds"] >= 0
     assert _shown_text(at) != first  # the next text is on screen
     assert any("Saved" in c.value for c in at.caption)
+    assert any("You: 1 labeled today · 1 in total" in c.value for c in at.caption)
 
 
 def test_skip_labels_nothing_and_moves_on(ui_project, db, sign_in_app):

@@ -181,14 +181,14 @@ def labeling_card() -> None:
                   on_click=_on_skip, args=(item.example_id,))
         st.button("Undo", key="ll_undo", shortcut=keys.UNDO_KEY, icon=":material/undo:",
                   on_click=_on_undo)
+    mine = queue.annotator_progress(project, user.name)
+    st.caption(f"You: {mine['today']:,} labeled today · {mine['total']:,} in total")
 
 
 @st.fragment(run_every=STATUS_EVERY_SECONDS)
 def training_status() -> None:
-    mine = queue.annotator_progress(project, user.name)
     status = queue.queue_status(project)
-    counts = mine["project"]
-    st.markdown(f"**You**: {mine['today']} today · {mine['total']} in total")
+    counts = queue.project_progress(project)
     pool = counts["examples"]
     st.markdown(f"**Project**: {counts['labeled']:,} of {pool:,} labeled")
     st.progress(counts["labeled"] / pool if pool else 0.0)
