@@ -164,6 +164,20 @@ def m002_queue(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_dashboard_indexes(db: sqlite_utils.Database) -> None:
+    """Covering indexes for the lead dashboard's aggregates over current labels and
+    per-annotator activity, so they read an index instead of the table (fast at 100k labels)."""
+    _run(
+        db,
+        """
+        CREATE INDEX labels_current_cover
+            ON labels(example_id, annotator, label, kind, created_at, superseded) WHERE superseded = 0;
+        CREATE INDEX labels_annotation_activity
+            ON labels(annotator, created_at, seconds, superseded, kind) WHERE kind = 'annotation'
+        """,
+    )
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 
