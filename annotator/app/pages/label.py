@@ -164,10 +164,13 @@ def labeling_card() -> None:
     elif not st.session_state.get(HIDE_KEY, False):
         st.caption(suggestion_caption(item))
 
+    # The buttons' keys name the text: a second press that arrives after the card moved
+    # on refers to buttons that no longer exist and does nothing, instead of labeling
+    # a text nobody has read yet.
     with st.container(horizontal=True, key="ll_labels"):
         for index, (label, key) in enumerate(zip(labels, label_keys)):
             st.button(
-                keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
+                keys.escape_markdown(label), key=f"ll_label_{item.example_id}_{index}", shortcut=key,
                 on_click=_on_label, args=(item.example_id, label),
             )
     if len(labels) > keys.MANY_LABELS:
@@ -177,7 +180,7 @@ def labeling_card() -> None:
             label_visibility="collapsed", on_change=_on_filter, args=(item.example_id,),
         )
     with st.container(horizontal=True, key="ll_actions"):
-        st.button("Skip", key="ll_skip", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
+        st.button("Skip", key=f"ll_skip_{item.example_id}", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
                   on_click=_on_skip, args=(item.example_id,))
         st.button("Undo", key="ll_undo", shortcut=keys.UNDO_KEY, icon=":material/undo:",
                   on_click=_on_undo)
