@@ -38,6 +38,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -72,27 +73,40 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def code_matrix(
+    ratings: pd.DataFrame | Sequence[Sequence[object]], categories: Sequence[object] | None = None
+) -> tuple[np.ndarray, list[object]]:
+    """Items x raters integer codes (index into the categories; -1 = no rating) and the categories."""
+    frame = _as_frame(ratings)
+    values = frame.to_numpy(dtype=object)
+    present = ~pd.isna(values) if values.size else np.zeros(values.shape, dtype=bool)
+    observed = values[present]
+    if categories is None:
+        categories = sorted(set(observed.tolist()), key=str)
+    categories = list(categories)
+    codes = np.full(values.shape, -1, dtype=np.int64)
+    if observed.size:
+        found = pd.Categorical(observed, categories=categories).codes.astype(np.int64)
+        if (found < 0).any():
+            unknown = sorted({v for v, c in zip(observed.tolist(), found) if c < 0}, key=str)
+            raise ValueError(f"rating {unknown[0]!r} is not one of the categories")
+        codes[present] = found
+    return codes, categories
+
+
 def count_matrix(
     ratings: pd.DataFrame | Sequence[Sequence[object]], categories: Sequence[object] | None = None
 ) -> tuple[np.ndarray, list[object]]:
     """Items x categories counts ``n_ik`` for items with >= 2 ratings, and the categories."""
-    frame = _as_frame(ratings)
-    values = frame.to_numpy(dtype=object)
-    present = np.vectorize(lambda v: not _missing(v), otypes=[bool])(values) if values.size else values
-    if categories is None:
-        seen = {v for v in values[present]} if values.size else set()
-        categories = sorted(seen, key=str)
-    categories = list(categories)
-    index = {category: k for k, category in enumerate(categories)}
-    counts = np.zeros((values.shape[0], len(categories)), dtype=np.int64)
-    if values.size:
-        rows, cols = np.nonzero(present)
-        unknown = {v for v in values[rows, cols] if v not in index}
-        if unknown:
-            raise ValueError(f"rating {sorted(unknown, key=str)[0]!r} is not one of the categories")
-        codes = np.fromiter((index[v] for v in values[rows, cols]), dtype=np.int64, count=len(rows))
-        np.add.at(counts, (rows, codes), 1)
-    return counts[counts.sum(axis=1) >= 2], categories
+    codes, categories = code_matrix(ratings, categories)
+    return _counts_from_codes(codes, len(categories)), categories
+
+
+def _counts_from_codes(codes: np.ndarray, k: int) -> np.ndarray:
+    rows, cols = np.nonzero(codes >= 0)
+    flat = np.bincount(rows * k + codes[rows, cols], minlength=codes.shape[0] * k) if k else np.zeros(0)
+    counts = flat.reshape(codes.shape[0], k).astype(np.int64)
+    return counts[counts.sum(axis=1) >= 2]
 
 
 def percent_agreement_counts(counts: np.ndarray) -> float:
@@ -178,19 +192,25 @@ def pairwise_cohen(ratings: pd.DataFrame | Sequence[Sequence[object]]) -> pd.Dat
     Columns: annotator_a, annotator_b, n_items, percent, cohen_kappa.
     """
     frame = _as_frame(ratings)
+    codes, categories = code_matrix(frame)
+    return _pairwise_from_codes(codes, len(categories), list(frame.columns))
+
+
+def _pairwise_from_codes(codes: np.ndarray, k: int, raters: list[object]) -> pd.DataFrame:
     records = []
-    for first, second in itertools.combinations(frame.columns, 2):
-        both = frame[[first, second]].dropna()
-        if both.empty:
+    for i, j in itertools.combinations(range(codes.shape[1]), 2):
+        both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
+        n = int(both.sum())
+        if n == 0:
             continue
-        a, b = both[first].tolist(), both[second].tolist()
+        table = np.bincount(codes[both, i] * k + codes[both, j], minlength=k * k).reshape(k, k)
         records.append(
             {
-                "annotator_a": first,
-                "annotator_b": second,
-                "n_items": len(both),
-                "percent": float(np.mean([x == y for x, y in zip(a, b)])),
-                "cohen_kappa": cohen_kappa(a, b),
+                "annotator_a": raters[i],
+                "annotator_b": raters[j],
+                "n_items": n,
+                "percent": float(np.trace(table) / n),
+                "cohen_kappa": cohen_kappa_table(table),
             }
         )
     return pd.DataFrame(records, columns=["annotator_a", "annotator_b", "n_items", "percent", "cohen_kappa"])
@@ -198,7 +218,10 @@ def pairwise_cohen(ratings: pd.DataFrame | Sequence[Sequence[object]]) -> pd.Dat
 
 def agreement_summary(ratings: pd.DataFrame | Sequence[Sequence[object]]) -> dict[str, float]:
     """Overall percent, Fleiss' kappa, Krippendorff's alpha and the number of items used."""
-    counts, _ = count_matrix(ratings)
+    return _summary_from_counts(count_matrix(ratings)[0])
+
+
+def _summary_from_counts(counts: np.ndarray) -> dict[str, float]:
     return {
         "n_items": int(len(counts)),
         "percent": percent_agreement_counts(counts),
@@ -212,6 +235,10 @@ def per_label_agreement(
 ) -> pd.DataFrame:
     """One-vs-rest agreement per label: columns label, n_ratings, percent, fleiss_kappa, krippendorff_alpha."""
     counts, categories = count_matrix(ratings, categories=labels)
+    return _per_label_from_counts(counts, categories)
+
+
+def _per_label_from_counts(counts: np.ndarray, categories: list[object]) -> pd.DataFrame:
     records = []
     total = counts.sum(axis=1)
     for k, label in enumerate(categories):
@@ -227,4 +254,25 @@ def per_label_agreement(
         )
     return pd.DataFrame(
         records, columns=["label", "n_ratings", "percent", "fleiss_kappa", "krippendorff_alpha"]
+    )
+
+
+@dataclass
+class AgreementTables:
+    summary: dict[str, float]
+    pairwise: pd.DataFrame
+    per_label: pd.DataFrame
+
+
+def agreement_tables(
+    ratings: pd.DataFrame | Sequence[Sequence[object]], labels: Sequence[object] | None = None
+) -> AgreementTables:
+    """Summary, pairwise Cohen and per-label tables from one encoding of the ratings."""
+    frame = _as_frame(ratings)
+    codes, categories = code_matrix(frame, categories=labels)
+    counts = _counts_from_codes(codes, len(categories))
+    return AgreementTables(
+        summary=_summary_from_counts(counts),
+        pairwise=_pairwise_from_codes(codes, len(categories), list(frame.columns)),
+        per_label=_per_label_from_counts(counts, categories),
     )

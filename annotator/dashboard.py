@@ -89,17 +89,45 @@ def progress(project: Project, bucket_seconds: int | None = None) -> tuple[pd.Da
 
 
 def annotator_table(project: Project) -> pd.DataFrame:
-    """Per annotator: labels, active hours, labels per active hour, median seconds per label."""
-    frame = _frame(
-        queries.annotator_activity(project.db, IDLE_GAP_SECONDS),
-        {"annotator": "object", "n_labels": "int64", "n_current": "int64", "first_at": "float64",
-         "last_at": "float64", "active_seconds": "float64", "median_seconds": "float64"},
-    )
-    frame["active_hours"] = frame["active_seconds"].astype(float) / 3600.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = frame["n_labels"].astype(float) / frame["active_hours"]
-    frame["labels_per_hour"] = rate.where(frame["active_hours"] > 0)
-    return frame[["annotator", "n_labels", "n_current", "active_hours", "labels_per_hour", "median_seconds"]]
+    """Per annotator: labels given, active hours, labels per active hour, median seconds per label.
+
+    Counts every annotation row, superseded or not (it was work). Active time:
+    the gaps between an annotator's consecutive labels up to IDLE_GAP_SECONDS;
+    a longer gap starts a new session, whose first label counts its own
+    recorded ``seconds`` (capped at the idle gap).
+    """
+    names, created, seconds, superseded = queries.annotation_times(project.db)
+    columns = ["annotator", "n_labels", "n_current", "active_hours", "labels_per_hour", "median_seconds"]
+    if not names:
+        return _frame([], dict.fromkeys(columns, "float64") | {"annotator": "object", "n_labels": "int64",
+                                                                 "n_current": "int64"})
+    names = np.asarray(names, dtype=object)
+    created = np.asarray(created, dtype=float)
+    spent = np.asarray([np.nan if s is None else s for s in seconds], dtype=float)
+    superseded = np.asarray(superseded, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
+    ends = np.r_[starts[1:], len(names)]
+    gaps = np.diff(created, prepend=np.nan)
+    gaps[starts] = np.nan  # the first label of each annotator has no predecessor
+    within = np.where(gaps <= IDLE_GAP_SECONDS, gaps, np.nan)
+    session_first = np.where(np.isnan(within), np.nan_to_num(np.minimum(spent, IDLE_GAP_SECONDS)), 0.0)
+    active = np.nan_to_num(within) + session_first
+    records = []
+    for start, end in zip(starts, ends):
+        own = spent[start:end]
+        active_hours = float(active[start:end].sum()) / 3600.0
+        n_labels = int(end - start)
+        records.append(
+            {
+                "annotator": names[start],
+                "n_labels": n_labels,
+                "n_current": int((~superseded[start:end]).sum()),
+                "active_hours": active_hours,
+                "labels_per_hour": n_labels / active_hours if active_hours > 0 else np.nan,
+                "median_seconds": float(np.nanmedian(own)) if np.isfinite(own).any() else np.nan,
+            }
+        )
+    return pd.DataFrame(records, columns=columns)
 
 
 def annotator_label_table(project: Project) -> pd.DataFrame:
@@ -110,16 +138,24 @@ def annotator_label_table(project: Project) -> pd.DataFrame:
     return frame
 
 
+def overlap_ratings(project: Project) -> pd.DataFrame:
+    """Ratings frame (items x annotators) of the items labeled by two or more annotators."""
+    votes = queries.overlap_votes(project.db)
+    if not votes:
+        return pd.DataFrame()
+    frame = pd.DataFrame.from_records([v for _, v in votes], index=[e for e, _ in votes])
+    return frame.reindex(columns=sorted(frame.columns))
+
+
 def agreement_report(project: Project) -> AgreementReport:
     """Agreement over the items labeled by two or more annotators (current labels)."""
-    rows = pd.DataFrame(queries.overlap_labels(project.db), columns=["example_id", "annotator", "label"])
-    ratings = agreement.ratings_frame(rows)
-    labels = get_labels(project.db)
+    ratings = overlap_ratings(project)
+    tables = agreement.agreement_tables(ratings, labels=get_labels(project.db))
     return AgreementReport(
-        summary=agreement.agreement_summary(ratings),
-        pairwise=agreement.pairwise_cohen(ratings),
-        per_label=agreement.per_label_agreement(ratings, labels=labels),
-        n_annotators=int(rows["annotator"].nunique()),
+        summary=tables.summary,
+        pairwise=tables.pairwise,
+        per_label=tables.per_label,
+        n_annotators=int(ratings.shape[1]),
     )
 
 
@@ -237,8 +273,7 @@ def _json_number(value: Any) -> float | None:
 
 def agreement_stats(project: Project) -> dict[str, Any]:
     """``stats["agreement"]``: percent, fleiss_kappa, krippendorff_alpha (None when undefined)."""
-    rows = pd.DataFrame(queries.overlap_labels(project.db), columns=["example_id", "annotator", "label"])
-    summary = agreement.agreement_summary(agreement.ratings_frame(rows))
+    summary = agreement.agreement_summary(overlap_ratings(project))
     return {
         "n_items": summary["n_items"],
         "percent": _json_number(summary["percent"]),
