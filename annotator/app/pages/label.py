@@ -27,6 +27,7 @@ from annotator.store.settings import get_labels, get_setting
 ITEM_KEY = "ll_item"
 FLASH_KEY = "ll_flash"
 FILTER_KEY = "ll_filter"
+REFOCUS_KEY = "ll_refocus_filter"
 HIDE_KEY = "ll_hide_suggestion"
 STATUS_EVERY_SECONDS = 3
 
@@ -88,10 +89,10 @@ def _on_label(example_id: int, label: str) -> None:
 
 
 def _on_filter(example_id: int) -> None:
-    label = st.session_state.get(FILTER_KEY)
-    st.session_state[FILTER_KEY] = None
+    label = st.session_state.get(f"{FILTER_KEY}_{example_id}")
     if label:
         _on_label(example_id, label)
+        st.session_state[REFOCUS_KEY] = True  # keep typing: the next text's filter gets the focus
 
 
 def _on_skip(example_id: int) -> None:
@@ -145,6 +146,24 @@ def _show_flash() -> None:
         st.caption(flash[1])
 
 
+def _focus_filter(example_id: int) -> None:
+    """Put the cursor in this text's filter box once it is on screen."""
+    st.html(
+        f"""<script>
+        (function () {{
+          const doc = window.parent ? window.parent.document : document;
+          let tries = 0;
+          const focus = () => {{
+            const box = doc.querySelector(".st-key-{FILTER_KEY}_{int(example_id)} input");
+            if (box) {{ box.focus(); }} else if (tries++ < 40) {{ setTimeout(focus, 25); }}
+          }};
+          focus();
+        }})();
+        </script>""",
+        unsafe_allow_javascript=True,
+    )
+
+
 @st.fragment
 def labeling_card() -> None:
     item = _current_item()
@@ -164,21 +183,27 @@ def labeling_card() -> None:
     elif not st.session_state.get(HIDE_KEY, False):
         st.caption(suggestion_caption(item))
 
+    many = len(labels) > keys.MANY_LABELS
+    if many:
+        # Keyed by text like the buttons: each text gets a fresh, empty filter box.
+        with st.container(key=FILTER_KEY):
+            st.selectbox(
+                "Filter labels", labels, index=None, key=f"{FILTER_KEY}_{item.example_id}",
+                filter_mode="contains", label_visibility="collapsed",
+                placeholder="Press / and type to filter the labels; Enter picks the top match",
+                on_change=_on_filter, args=(item.example_id,),
+            )
+        if st.session_state.pop(REFOCUS_KEY, False):
+            _focus_filter(item.example_id)
     # The buttons' keys name the text: a second press that arrives after the card moved
     # on refers to buttons that no longer exist and does nothing, instead of labeling
     # a text nobody has read yet.
-    with st.container(horizontal=True, key="ll_labels"):
+    with st.container(horizontal=True, key="ll_labels", height=230 if many else "content"):
         for index, (label, key) in enumerate(zip(labels, label_keys)):
             st.button(
                 keys.escape_markdown(label), key=f"ll_label_{item.example_id}_{index}", shortcut=key,
                 on_click=_on_label, args=(item.example_id, label),
             )
-    if len(labels) > keys.MANY_LABELS:
-        st.selectbox(
-            "Filter labels", labels, index=None, key=FILTER_KEY, filter_mode="contains",
-            placeholder="Press / and type to filter labels; Enter picks the top match",
-            label_visibility="collapsed", on_change=_on_filter, args=(item.example_id,),
-        )
     with st.container(horizontal=True, key="ll_actions"):
         st.button("Skip", key=f"ll_skip_{item.example_id}", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
                   on_click=_on_skip, args=(item.example_id,))
