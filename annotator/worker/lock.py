@@ -29,10 +29,22 @@ def _read_pid(fd: int) -> str:
         return "?"
 
 
+# Lock files this process holds -> nesting depth: taking the lock again inside the
+# process (the CLI takes it before importing torch, then runs the worker) is a no-op.
+_held: dict[Path, int] = {}
+
+
 @contextlib.contextmanager
 def worker_lock(project_dir: str | os.PathLike) -> Iterator[Path]:
     """Hold the project's worker lock for the block; raise WorkerLockError if it is taken."""
-    path = Path(project_dir) / LOCK_FILENAME
+    path = (Path(project_dir) / LOCK_FILENAME).resolve()
+    if _held.get(path):
+        _held[path] += 1
+        try:
+            yield path
+        finally:
+            _held[path] -= 1
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -44,9 +56,11 @@ def worker_lock(project_dir: str | os.PathLike) -> Iterator[Path]:
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        _held[path] = 1
         try:
             yield path
         finally:
+            del _held[path]
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

@@ -36,3 +36,25 @@ def add_pool(project, tmp_path: Path, rows: list[dict], *, eval_set: bool = Fals
     path = write_jsonl(tmp_path / f"{name}.jsonl", [{"text": row["text"]} for row in rows])
     import_file(project, path, eval_set=eval_set)
 
+
+
+def label_from_queue(project_dir: str, annotator: str, n: int) -> list[int]:
+    """Label n items from the queue as one annotator (``label`` = 'pos'); return the served ids."""
+    from annotator import queue
+    from annotator.store import open_project
+
+    served = []
+    with open_project(project_dir) as project:
+        for _ in range(n):
+            item = queue.next_item(project, annotator)
+            if item is None:
+                break
+            served.append(item.example_id)
+            queue.save_label(project, annotator, item.example_id, "pos")
+    return served
+
+
+if __name__ == "__main__":  # python loop_helpers.py PROJECT ANNOTATOR N  (a concurrent annotator)
+    import sys
+
+    print(json.dumps(label_from_queue(sys.argv[1], sys.argv[2], int(sys.argv[3]))))

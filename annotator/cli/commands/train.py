@@ -8,6 +8,8 @@ import sys
 
 from annotator.cli.options import add_project_option
 from annotator.config import resolve_project_dir
+from annotator.store.project import open_project
+from annotator.worker.lock import worker_lock
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,9 +30,12 @@ def _bar(value: float, message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from annotator.worker.train import train_once  # imports torch
+    project_dir = resolve_project_dir(args.project)
+    open_project(project_dir).close()
+    with worker_lock(project_dir):  # refuse while a worker runs, before the slow torch import
+        from annotator.worker.train import train_once  # imports torch
 
-    result = train_once(resolve_project_dir(args.project), progress=_bar)
+        result = train_once(project_dir, progress=_bar)
     sys.stderr.write("\n")
     metrics = {k: v for k, v in result.metrics.items() if k in ("accuracy", "macro_f1", "n_eval", "n_train")}
     print(f"published v{result.version} (finetune, train {result.train_s:.1f}s, "

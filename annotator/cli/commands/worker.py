@@ -7,6 +7,8 @@ import logging
 
 from annotator.cli.options import add_project_option
 from annotator.config import resolve_project_dir
+from annotator.store.project import open_project
+from annotator.worker.lock import worker_lock
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    from annotator.worker.loop import run_worker  # imports torch
+    project_dir = resolve_project_dir(args.project)
+    open_project(project_dir).close()  # a clear error for a folder that is not a project
+    with worker_lock(project_dir):  # refuse a second worker before the slow torch import
+        from annotator.worker.loop import run_worker  # imports torch
 
-    run_worker(resolve_project_dir(args.project), once=args.once, poll_seconds=args.poll)
+        run_worker(project_dir, once=args.once, poll_seconds=args.poll)
     return 0

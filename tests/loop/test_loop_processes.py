@@ -1,0 +1,107 @@
+"""Several processes: concurrent annotators, the second-worker lock, SIGKILL during a fine-tune."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from loop_helpers import add_pool, gold_rows
+
+from annotator import queue
+from annotator.store import open_project
+from annotator.store.settings import set_settings
+from annotator.worker.lock import worker_lock
+
+HELPERS = Path(__file__).with_name("loop_helpers.py")
+CLI = [sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())"]
+
+
+def test_concurrent_annotators_never_share_an_item(project, tmp_path):
+    add_pool(project, tmp_path, gold_rows(120))
+    procs = [
+        subprocess.Popen([sys.executable, str(HELPERS), str(project.path), f"p{i}", "25"],
+                         stdout=subprocess.PIPE, text=True)
+        for i in range(4)
+    ]
+    served = [json.loads(proc.communicate(timeout=120)[0]) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs)
+    flat = [example_id for ids in served for example_id in ids]
+    assert len(flat) == 100 and len(set(flat)) == 100
+    per_example = project.db.execute(
+        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM labels WHERE superseded = 0 GROUP BY example_id)"
+    ).fetchone()[0]
+    assert per_example == 1
+
+
+def test_second_worker_refuses_to_start(project):
+    with worker_lock(project.path):
+        done = subprocess.run([*CLI, "worker", "--project", str(project.path)], capture_output=True, text=True,
+                              timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "already running" in done.stderr and str(os.getpid()) in done.stderr
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sigkill_during_finetune_loses_nothing_and_resumes(project, tmp_path, tiny_model_dir):
+    rows = gold_rows(160)
+    add_pool(project, tmp_path, rows)
+    answers = {r["text"]: r["label"] for r in rows}
+    set_settings(project.db, model=str(tiny_model_dir), epochs=100, finetune_every=10, batch_size=10)
+    for _ in range(120):
+        item = queue.next_item(project, "ann")
+        queue.save_label(project, "ann", item.example_id, answers[item.text])
+    labels_before = project.db.execute("SELECT * FROM labels ORDER BY id").fetchall()
+    worker = subprocess.Popen([*CLI, "worker", "--project", str(project.path), "--poll", "0.2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        with open_project(project.path) as watcher:
+            _wait_for(lambda: watcher.db.execute(
+                "SELECT id FROM jobs WHERE kind = 'finetune' AND status = 'running' AND progress > 0.05"
+            ).fetchone(), 90, "a running fine-tune")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    # labels intact; no half-published version: every version has its scores and its model folder
+    with open_project(project.path) as after:
+        db = after.db
+        assert db.execute("SELECT * FROM labels ORDER BY id").fetchall() == labels_before
+        for version, kind, path, n_scored, pruned in db.execute(
+            "SELECT version, kind, path, n_scored, scores_pruned_at FROM model_versions"
+        ).fetchall():
+            if pruned is None:
+                assert db.execute("SELECT COUNT(*) FROM scores WHERE version = ?", (version,)).fetchone()[0] == n_scored
+            if kind == "finetune":
+                assert (after.path / path / "config.json").is_file()
+        assert db.execute("SELECT COUNT(*) FROM model_versions WHERE kind = 'finetune'").fetchone()[0] == 0
+        assert db.execute("SELECT status FROM jobs WHERE kind = 'finetune'").fetchone()[0] == "running"
+        set_settings(db, epochs=2)
+    # the next start (in this process, to spare a torch import) marks the dead job failed,
+    # cleans up, and finishes the fine-tune
+    from annotator.worker.loop import run_worker
+
+    run_worker(project.path, once=True)
+    with open_project(project.path) as resumed:
+        db = resumed.db
+        statuses = [row[0] for row in db.execute("SELECT status FROM jobs WHERE kind = 'finetune' ORDER BY id")]
+        assert statuses == ["failed", "done"]
+        version, path = db.execute(
+            "SELECT version, path FROM model_versions WHERE kind = 'finetune'").fetchone()
+        assert (resumed.path / path / "config.json").is_file()
+        assert not [p for p in (resumed.path / "models").iterdir() if p.name.startswith(".")]
+        assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == len(labels_before)
