@@ -111,8 +111,12 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
         process.send_signal(sig)
 
 
-def stop_processes(processes: list[subprocess.Popen], timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-    """SIGTERM every process group at once, SIGKILL what is left after ``timeout``, reap all."""
+def stop_processes(processes: list[subprocess.Popen], timeout: float = STOP_TIMEOUT_SECONDS) -> list[int]:
+    """SIGTERM every process group at once, SIGKILL what is left after ``timeout``, reap all.
+
+    Returns the pids that had to be killed.
+    """
+    killed: list[int] = []
     running = [p for p in processes if p is not None and p.poll() is None]
     for process in running:
         _signal_group(process, signal.SIGTERM)
@@ -123,12 +127,14 @@ def stop_processes(processes: list[subprocess.Popen], timeout: float = STOP_TIME
         except subprocess.TimeoutExpired:
             _signal_group(process, signal.SIGKILL)
             process.wait()
+            killed.append(process.pid)
     for process in running:
         # The leader is gone; make sure nothing else in its group lingers.
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    return killed
 
 
 class Supervisor:
@@ -234,7 +240,10 @@ class Supervisor:
         for name, process in children.items():
             if process is not None and process.poll() is None:
                 self.log(f"stopping the {name} (pid {process.pid})")
-        stop_processes([p for p in children.values() if p is not None], self.stop_timeout)
+        killed = stop_processes([p for p in children.values() if p is not None], self.stop_timeout)
+        for name, process in children.items():
+            if process is not None and process.pid in killed:
+                self.log(f"the {name} did not stop within {self.stop_timeout:.0f} s of SIGTERM; killed it")
         self.app = self.worker = None
 
 

@@ -103,8 +103,9 @@ def test_a_dying_worker_is_logged_and_restarted_while_the_app_runs(served_projec
 
 def test_stop_kills_children_that_ignore_sigterm_and_their_groups(served_project, monkeypatch):
     monkeypatch.setattr(serve, "port_is_free", lambda host, port: True)
+    messages: list[str] = []
     supervisor = serve.Supervisor(
-        served_project, port=0, log=lambda m: None, stop_timeout=0.5,
+        served_project, port=0, log=messages.append, stop_timeout=0.5,
         app_command=SLEEPER, worker_command=STUBBORN,
     )
     supervisor.start()
@@ -117,6 +118,8 @@ def test_stop_kills_children_that_ignore_sigterm_and_their_groups(served_project
     supervisor.stop()
     assert not _alive(worker.pid) and not _alive(app_pid)
     assert _wait_for(lambda: not _alive(grandchild), timeout=5)
+    assert any("the worker did not stop" in m and "killed it" in m for m in messages)
+    assert not any("the app did not stop" in m for m in messages)
 
 
 @pytest.mark.slow

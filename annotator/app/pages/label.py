@@ -29,7 +29,7 @@ FLASH_KEY = "ll_flash"
 FILTER_KEY = "ll_filter"
 REFOCUS_KEY = "ll_refocus_filter"
 HIDE_KEY = "ll_hide_suggestion"
-STATUS_EVERY_SECONDS = 3
+STATUS_EVERY_SECONDS = 5
 
 user = session.require_page_role("annotator")
 project = session.project()
