@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,37 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
     children = list(served.children)
     assert served.stop() == 0
     assert not any(is_alive(pid) for pid in children)
+
+
+RAW = "<b>not bold</b> <img src=x onerror=\"window.__pwned=1\"> <script>window.__pwned=2</script>\n\n# no heading\n**no bold**"
+
+
+def test_text_is_shown_as_typed_and_menus_follow_the_role(chromium, serve_project, tmp_path):
+    folder = tmp_path / "literal_project"
+    with create_project(folder, ["a", "b"]) as project:
+        add_user(project.db, "ann", "annotator", hash_password(PASSWORD))
+        add_user(project.db, "lead", "lead", hash_password(PASSWORD))
+        pool = tmp_path / "literal.jsonl"
+        # one text for each user: the first stays leased to the annotator
+        pool.write_text("".join(json.dumps({"text": RAW + end}) + "\n" for end in ("", " 2")), encoding="utf-8")
+        import_file(project, pool)
+    served = serve_project(folder, worker=False)
+    for name, sees_lead_pages in (("ann", False), ("lead", True)):
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(served.url)
+            page.get_by_label("User name").fill(name)
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.keyboard.press("Enter")
+            box = page.locator(TEXT)
+            box.wait_for(timeout=60_000)
+            assert box.inner_text() in (RAW, RAW + " 2")
+            assert box.locator("b, img, script, h1").count() == 0
+            assert page.evaluate("() => window.__pwned") is None
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            if sees_lead_pages:
+                nav.get_by_text("Dashboard").wait_for(timeout=30_000)
+            else:
+                assert nav.count() == 0 or nav.get_by_text("Dashboard").count() == 0
+        finally:
+            page.close()
