@@ -178,6 +178,19 @@ def m003_dashboard_indexes(db: sqlite_utils.Database) -> None:
         """,
     )
 
+@migrations()
+def m004_staged_publish(db: sqlite_utils.Database) -> None:
+    """A version's scores are written in short chunks while ``published_at`` is NULL, then the
+    version becomes visible in one small transaction (annotators never wait behind a 100k-row write)."""
+    _run(
+        db,
+        """
+        ALTER TABLE model_versions ADD COLUMN published_at REAL;
+        UPDATE model_versions SET published_at = created_at
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 
