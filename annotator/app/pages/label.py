@@ -176,12 +176,10 @@ def labeling_card() -> None:
         return
 
     st.caption(provenance_caption(item))
-    with st.container(border=True, key="ll_text"):
-        st.text(item.text)
-    if item.is_eval:
-        st.caption("No suggestion on evaluation texts.")
-    elif not st.session_state.get(HIDE_KEY, False):
-        st.caption(suggestion_caption(item))
+    # The text is written into its box last, after the buttons: once the new text is
+    # visible, the new buttons and their shortcuts are already in place.
+    text_box = st.container(border=True, key="ll_text")
+    suggestion = st.empty()
 
     many = len(labels) > keys.MANY_LABELS
     if many:
@@ -209,6 +207,12 @@ def labeling_card() -> None:
                   on_click=_on_skip, args=(item.example_id,))
         st.button("Undo", key="ll_undo", shortcut=keys.UNDO_KEY, icon=":material/undo:",
                   on_click=_on_undo)
+    if item.is_eval:
+        suggestion.caption("No suggestion on evaluation texts.")
+    elif not st.session_state.get(HIDE_KEY, False):
+        suggestion.caption(suggestion_caption(item))
+    with text_box:
+        st.text(item.text)
     mine = queue.annotator_progress(project, user.name)
     st.caption(f"You: {mine['today']:,} labeled today · {mine['total']:,} in total")
 
