@@ -81,7 +81,7 @@ def _publish_coldstart(project: Project, settings: dict[str, Any]) -> dict[str, 
     done = {e for e, n in counts.items() if n >= overlap.needed(e)}
     rows = build_scores(ids, done=done, order=random_order(len(ids), settings["seed"]))
     publish_version(db, kind="coldstart", strategy="random", scores=rows, encoder_version=None,
-                    metrics={"max_label_id": 0})
+                    metrics={"max_label_id": 0}, stage_chunk=None)  # inside our transaction: no staging
     return current_version(db)
 
 

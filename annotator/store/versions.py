@@ -1,8 +1,17 @@
 """Model versions and their scores (the ranked queue).
 
-A version is *published* by inserting its ``model_versions`` row and all its
-``scores`` rows in ONE write transaction, so readers never see a version
-without its ranking. The newest version is the current one. Only the newest
+Publishing is atomic for readers: a version's row is first inserted with
+``published_at`` NULL (staging, invisible to every function here), its
+``scores`` are written in short transactions of ``STAGE_CHUNK`` rows, and ONE
+small transaction then sets ``published_at`` (and runs ``prepare``, where the
+worker moves its model folder into place). So readers never see a version
+without its full ranking, and annotators' writes interleave with a 100k-row
+publish instead of waiting seconds behind it. A staging version left by a
+killed worker is deleted by :func:`discard_unpublished` on the next start.
+``stage_chunk=None`` writes everything in one transaction (the queue's own
+cold start, which must not leave staging rows since it runs without the lock).
+
+The most recently published version is the current one. Only the newest
 ``KEEP_SCORED_VERSIONS`` versions keep their scores; older ones are pruned
 (``scores_pruned_at`` set) so the table does not grow by a pool per refresh.
 """
@@ -19,11 +28,13 @@ import sqlite_utils
 from annotator.store.connection import write_transaction
 
 KEEP_SCORED_VERSIONS = 3
+STAGE_CHUNK = 5000
 
 VERSION_COLUMNS = (
     "version", "kind", "encoder_version", "path", "strategy", "n_labels", "metrics",
-    "created_at", "n_scored", "scores_pruned_at",
+    "created_at", "n_scored", "scores_pruned_at", "published_at",
 )
+_SELECT = f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions WHERE published_at IS NOT NULL"
 
 # (example_id, rank, score, predicted, confidence)
 ScoreRow = tuple[int, int, float | None, str | None, float | None]
@@ -49,33 +60,74 @@ def publish_version(
     metrics: dict[str, Any] | None = None,
     prepare: Callable[[int], str | None] | None = None,
     now: float | None = None,
+    stage_chunk: int | None = STAGE_CHUNK,
 ) -> int:
-    """Publish a new version and its scores atomically; return its number.
+    """Publish a new version and its scores; return its number.
 
-    ``prepare(version)`` runs inside the transaction once the number is known
-    (the worker renames its temporary model folder to ``models/vN`` there) and
-    returns the stored ``path``. ``own_encoder`` (a fine-tuned version) sets
-    ``encoder_version`` to the new version itself. If anything fails, nothing
-    is published.
+    ``prepare(version)`` runs inside the publishing transaction once the
+    number is known (the worker renames its temporary model folder to
+    ``models/vN`` there) and returns the stored ``path``. ``own_encoder`` (a
+    fine-tuned version) sets ``encoder_version`` to the new version itself.
+    If anything fails, nothing is published.
     """
     rows = list(scores)
-    with write_transaction(db) as conn:
-        version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions").fetchone()[0]
-        path = prepare(version) if prepare is not None else None
-        if own_encoder:
-            encoder_version = version
-        conn.execute(
-            "INSERT INTO model_versions(version, kind, encoder_version, path, strategy, n_labels, "
-            "metrics, created_at, n_scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (version, kind, encoder_version, path, strategy, n_labels,
-             json.dumps(metrics or {}), time.time() if now is None else now, len(rows)),
-        )
+    created = time.time() if now is None else now
+
+    def insert_scores(conn, version: int, chunk: list[ScoreRow]) -> None:
         conn.executemany(
             "INSERT INTO scores(version, example_id, rank, score, predicted, confidence) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            ((version, int(e), int(r), s, p, c) for e, r, s, p, c in rows),
+            ((version, int(e), int(r), sc, p, c) for e, r, sc, p, c in chunk),
         )
+
+    def finish(conn, version: int) -> None:
+        path = prepare(version) if prepare is not None else None
+        conn.execute(
+            "UPDATE model_versions SET path = ?, encoder_version = ?, published_at = ? WHERE version = ?",
+            (path, version if own_encoder else encoder_version, time.time(), version),
+        )
+
+    with write_transaction(db) as conn:
+        version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions").fetchone()[0]
+        conn.execute(
+            "INSERT INTO model_versions(version, kind, encoder_version, strategy, n_labels, "
+            "metrics, created_at, n_scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (version, kind, encoder_version, strategy, n_labels, json.dumps(metrics or {}), created, len(rows)),
+        )
+        if stage_chunk is None:
+            insert_scores(conn, version, rows)
+            finish(conn, version)
+            return version
+    try:
+        for start in range(0, len(rows), stage_chunk):
+            with write_transaction(db) as conn:
+                insert_scores(conn, version, rows[start:start + stage_chunk])
+        with write_transaction(db) as conn:
+            finish(conn, version)
+    except BaseException:
+        discard_unpublished(db, version)
+        raise
     return version
+
+
+def discard_unpublished(db: sqlite_utils.Database, version: int | None = None) -> list[int]:
+    """Delete staging versions (all, or one) and their scores, in short transactions."""
+    if version is None:
+        versions = [row[0] for row in db.execute(
+            "SELECT version FROM model_versions WHERE published_at IS NULL").fetchall()]
+    else:
+        versions = [version]
+    for number in versions:
+        while True:
+            with write_transaction(db) as conn:
+                deleted = conn.execute(
+                    "DELETE FROM scores WHERE rowid IN (SELECT rowid FROM scores WHERE version = ? LIMIT ?)",
+                    (number, STAGE_CHUNK),
+                ).rowcount
+                if deleted == 0:
+                    conn.execute("DELETE FROM model_versions WHERE version = ? AND published_at IS NULL", (number,))
+                    break
+    return versions
 
 
 def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS) -> list[int]:
@@ -83,53 +135,45 @@ def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS) ->
     old = [
         row[0]
         for row in db.execute(
-            "SELECT version FROM model_versions WHERE scores_pruned_at IS NULL "
-            "AND version <= (SELECT MAX(version) FROM model_versions) - ? ORDER BY version",
+            "SELECT version FROM model_versions WHERE scores_pruned_at IS NULL AND published_at IS NOT NULL "
+            "AND version NOT IN (SELECT version FROM model_versions WHERE published_at IS NOT NULL "
+            "ORDER BY published_at DESC, version DESC LIMIT ?) ORDER BY version",
             (keep,),
         ).fetchall()
     ]
     for version in old:
-        with write_transaction(db) as conn:
-            conn.execute("DELETE FROM scores WHERE version = ?", (version,))
-            conn.execute(
-                "UPDATE model_versions SET scores_pruned_at = ? WHERE version = ?", (time.time(), version)
-            )
+        while True:
+            with write_transaction(db) as conn:
+                deleted = conn.execute(
+                    "DELETE FROM scores WHERE rowid IN (SELECT rowid FROM scores WHERE version = ? LIMIT ?)",
+                    (version, STAGE_CHUNK),
+                ).rowcount
+                if deleted == 0:
+                    conn.execute("UPDATE model_versions SET scores_pruned_at = ? WHERE version = ?",
+                                 (time.time(), version))
+                    break
     return old
 
 
 def current_version(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    """The newest published version, or None before any exists."""
-    return _version(
-        db.execute(
-            f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions ORDER BY version DESC LIMIT 1"
-        ).fetchone()
-    )
+    """The most recently published version, or None before any exists."""
+    return _version(db.execute(f"{_SELECT} ORDER BY published_at DESC, version DESC LIMIT 1").fetchone())
 
 
 def get_version(db: sqlite_utils.Database, version: int) -> dict[str, Any] | None:
-    return _version(
-        db.execute(
-            f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions WHERE version = ?", (version,)
-        ).fetchone()
-    )
+    return _version(db.execute(f"{_SELECT} AND version = ?", (version,)).fetchone())
 
 
 def latest_version(db: sqlite_utils.Database, kind: str) -> dict[str, Any] | None:
     """The newest version of one kind (``coldstart``, ``head`` or ``finetune``)."""
     return _version(
-        db.execute(
-            f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions WHERE kind = ? "
-            "ORDER BY version DESC LIMIT 1",
-            (kind,),
-        ).fetchone()
+        db.execute(f"{_SELECT} AND kind = ? ORDER BY published_at DESC, version DESC LIMIT 1", (kind,)).fetchone()
     )
 
 
 def list_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    rows = db.execute(
-        f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions ORDER BY version"
-    ).fetchall()
-    return [_version(row) for row in rows]
+    """Published versions, oldest first."""
+    return [_version(row) for row in db.execute(f"{_SELECT} ORDER BY version").fetchall()]
 
 
 def version_scores(db: sqlite_utils.Database, version: int) -> list[dict[str, Any]]:

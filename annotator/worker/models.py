@@ -17,7 +17,7 @@ import numpy as np
 
 from annotator.store.project import Project
 from annotator.store.settings import get_labels, get_settings
-from annotator.store.versions import latest_version, list_versions
+from annotator.store.versions import discard_unpublished, latest_version, list_versions
 from annotator.worker.embeddings import embeddings_path, ensure_embeddings, remove_temporary
 from learner.classifier import TransformerClassifier
 
@@ -96,7 +96,7 @@ def load_models(project: Project) -> LoopModels:
 def remove_orphans(project: Project) -> list[str]:
     """Delete what a killed worker left: temporary model folders, unpublished ``models/vN``
     folders and embeddings of unpublished encoders. Call only while holding the worker lock."""
-    removed: list[str] = []
+    removed: list[str] = [f"staging version {v}" for v in discard_unpublished(project.db)]
     published = {v["version"] for v in list_versions(project.db) if v["kind"] == "finetune"}
     if project.models_dir.is_dir():
         for entry in project.models_dir.iterdir():

@@ -82,7 +82,7 @@ def test_sigkill_during_finetune_loses_nothing_and_resumes(project, tmp_path, ti
         db = after.db
         assert db.execute("SELECT * FROM labels ORDER BY id").fetchall() == labels_before
         for version, kind, path, n_scored, pruned in db.execute(
-            "SELECT version, kind, path, n_scored, scores_pruned_at FROM model_versions"
+            "SELECT version, kind, path, n_scored, scores_pruned_at FROM model_versions WHERE published_at IS NOT NULL"
         ).fetchall():
             if pruned is None:
                 assert db.execute("SELECT COUNT(*) FROM scores WHERE version = ?", (version,)).fetchone()[0] == n_scored
@@ -105,3 +105,4 @@ def test_sigkill_during_finetune_loses_nothing_and_resumes(project, tmp_path, ti
         assert (resumed.path / path / "config.json").is_file()
         assert not [p for p in (resumed.path / "models").iterdir() if p.name.startswith(".")]
         assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == len(labels_before)
+        assert db.execute("SELECT COUNT(*) FROM model_versions WHERE published_at IS NULL").fetchone()[0] == 0

@@ -137,3 +137,24 @@ def test_skip_unknown_example_is_an_error(pool_project):
 
     with pytest.raises(InputError):
         queue.skip(pool_project, "a", 99999)
+
+
+def test_staged_version_is_invisible_until_published(pool_project):
+    from annotator.store.connection import write_transaction
+    from annotator.store.versions import discard_unpublished, publish_version
+
+    first = queue.next_item(pool_project, "a")
+    ids = [row[0] for row in pool_project.db.execute("SELECT id FROM examples ORDER BY id DESC")]
+    rows = [(e, r, 1.0 - r / len(ids), "neg", 0.5) for r, e in enumerate(ids)]
+
+    def prepare(version):
+        # mid-publish: the staged scores are all written, the version is not visible yet
+        with write_transaction(pool_project.db):
+            assert current_version(pool_project.db)["version"] == first.model_version
+        return None
+
+    number = publish_version(pool_project.db, kind="head", strategy="margin", scores=rows, prepare=prepare,
+                             stage_chunk=7)
+    assert current_version(pool_project.db)["version"] == number
+    assert queue.next_item(pool_project, "b").example_id == ids[0]
+    assert discard_unpublished(pool_project.db) == []
