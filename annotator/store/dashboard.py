@@ -23,6 +23,9 @@ import sqlite_utils
 from annotator.store.connection import read_snapshot, write_transaction
 
 VOTE_KINDS = "('annotation', 'import')"
+# Progress counts the pool only (the evaluation set is shown on its own); the
+# evaluation set is small and has its own partial index, so this is a cheap filter.
+POOL_ONLY = "example_id NOT IN (SELECT id FROM examples WHERE is_eval = 1)"
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
@@ -52,20 +55,21 @@ def pool_counts(db: sqlite_utils.Database) -> dict[str, int]:
 
 
 def progress_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list[dict[str, Any]]:
-    """Per time bucket: examples added and examples that got their first current label.
+    """Per time bucket: pool examples added and pool examples that got their first current label.
 
     Rows: bucket (unix seconds, start of the bucket), added, labeled. Cumulative
-    sums of the two give the pool and labeled curves.
+    sums of the two give the pool and labeled curves. Evaluation items are left out.
     """
     return _rows(
         db,
-        """
+        f"""
         WITH firsts AS (
-            SELECT MIN(created_at) AS at FROM labels WHERE superseded = 0 GROUP BY example_id
+            SELECT MIN(created_at) AS at FROM labels WHERE superseded = 0 AND {POOL_ONLY}
+            GROUP BY example_id
         ),
         added AS (
             SELECT CAST(created_at / :b AS INTEGER) * :b AS bucket, COUNT(*) AS n
-            FROM examples GROUP BY 1
+            FROM examples WHERE is_eval = 0 GROUP BY 1
         ),
         labeled AS (
             SELECT CAST(at / :b AS INTEGER) * :b AS bucket, COUNT(*) AS n FROM firsts GROUP BY 1
@@ -82,12 +86,12 @@ def progress_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list
 
 
 def label_counts_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list[dict[str, Any]]:
-    """Current annotators' labels per time bucket and label. Rows: bucket, label, n."""
+    """Current annotators' labels of pool items per time bucket and label. Rows: bucket, label, n."""
     return _rows(
         db,
         f"""
         SELECT CAST(created_at / :b AS INTEGER) * :b AS bucket, label, COUNT(*) AS n
-        FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS}
+        FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS} AND {POOL_ONLY}
         GROUP BY 1, 2 ORDER BY 1, 2
         """,
         {"b": float(bucket_seconds)},
@@ -124,16 +128,16 @@ def annotation_times(db: sqlite_utils.Database) -> tuple[list[str], list[float],
 
 
 def annotator_label_distribution(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Current labels per annotator and label. Rows: annotator, label, n."""
+    """Current annotations (not imported labels) per annotator and label. Rows: annotator, label, n."""
     return _rows(
         db,
-        f"SELECT annotator, label, COUNT(*) AS n FROM labels "
-        f"WHERE superseded = 0 AND kind IN {VOTE_KINDS} GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT annotator, label, COUNT(*) AS n FROM labels "
+        "WHERE superseded = 0 AND kind = 'annotation' GROUP BY 1, 2 ORDER BY 1, 2",
     )
 
 
 def label_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Current annotators' labels per label (every label of the set, zero included).
+    """Current annotators' labels of pool items per label (every label of the set, zero included).
 
     Rows: label, position, n_labels (votes), n_items (distinct examples).
     """
@@ -142,7 +146,7 @@ def label_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         f"""
         WITH votes AS (
             SELECT label, COUNT(*) AS n_labels, COUNT(DISTINCT example_id) AS n_items
-            FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS} GROUP BY label
+            FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS} AND {POOL_ONLY} GROUP BY label
         )
         SELECT s.name AS label, s.position AS position,
                COALESCE(v.n_labels, 0) AS n_labels, COALESCE(v.n_items, 0) AS n_items

@@ -41,3 +41,9 @@ def insert_simulated_labels(db: sqlite_utils.Database, rows: Iterable[SimulatedL
             rows,
         )
         return cursor.rowcount
+
+
+def backdate_examples(db: sqlite_utils.Database, seconds: float) -> None:
+    """Move every example's ``created_at`` back by ``seconds`` (a simulated history starts earlier)."""
+    with write_transaction(db) as conn:
+        conn.execute("UPDATE examples SET created_at = created_at - ?", (float(seconds),))

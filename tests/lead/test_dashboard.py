@@ -188,3 +188,14 @@ def test_reserve_eval_set_rejects_bad_sizes(team_project):
     with pytest.raises(InputError, match="only 13 unlabeled"):
         reserve_eval_set(team_project, 14)
     assert queries.pool_counts(team_project.db)["eval"] == 0
+
+
+def test_progress_counts_the_pool_only(team_project):
+    eval_ids = reserve_eval_set(team_project, 2, seed=0)
+    add_label(team_project.db, eval_ids[0], "pos", "ann1")
+    progress, per_label = dashboard.progress(team_project)
+    assert progress["pool_total"].iloc[-1] == 18 and progress["labeled_total"].iloc[-1] == 7
+    assert per_label["n"].sum() == 14
+    assert {r["label"]: r["n_labels"] for r in queries.label_counts(team_project.db)}["pos"] == 5
+    counts = queries.pool_counts(team_project.db)
+    assert (counts["labeled_pool"], counts["labeled_eval"], counts["eval"]) == (7, 1, 2)

@@ -113,7 +113,7 @@ else:
             width="stretch",
         )
     with mid:
-        st.subheader("Median seconds per label")
+        st.subheader("Median seconds")
         st.altair_chart(
             alt.Chart(data.annotators).mark_bar().encode(
                 x=alt.X("median_seconds:Q", title="seconds"), y=alt.Y("annotator:N", title=None),
