@@ -8,6 +8,8 @@ from annotator.app import session
 from annotator.auth import sign_in
 from annotator.errors import AuthError
 
+ATTEMPTS_KEY = "ll_sign_in_attempts"
+
 st.title("Labelloop")
 st.caption("Sign in to label.")
 
@@ -22,6 +24,26 @@ if submitted:
         user = sign_in(session.project(), name, password)
     except AuthError as error:
         st.error(str(error))
+        st.session_state[ATTEMPTS_KEY] = st.session_state.get(ATTEMPTS_KEY, 0) + 1
     else:
         session.sign_in_as(user)
         st.rerun()
+
+# Keyboard first: the cursor starts in the name field, and goes back there after a
+# failed attempt (the attempt number makes it a new element, so the script runs again).
+st.html(
+    f"<!-- attempt {st.session_state.get(ATTEMPTS_KEY, 0)} -->"
+    """<script>
+    (function () {
+      const doc = window.parent ? window.parent.document : document;
+      let tries = 0;
+      const focus = () => {
+        const box = doc.querySelector(".st-key-ll_sign_in_name input");
+        if (box && !box.value) { box.focus(); } else if (!box && tries++ < 40) { setTimeout(focus, 25); }
+      };
+      focus();
+    })();
+    </script>""",
+    unsafe_allow_javascript=True,
+)
+
