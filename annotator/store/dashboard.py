@@ -283,12 +283,14 @@ def data_stamp(db: sqlite_utils.Database) -> tuple:
     """Changes whenever anything the dashboard shows may have changed (a cache key).
 
     Newest label row, newest supersede (undo, relabel, adjudication), newest
-    model version, pool and evaluation-set sizes, label-set size.
+    published model version and score pruning, pool and evaluation-set sizes,
+    label-set size.
     """
     return tuple(
         db.execute(
             "SELECT (SELECT MAX(id) FROM labels), (SELECT MAX(superseded_at) FROM labels), "
-            "(SELECT MAX(version) FROM model_versions), (SELECT MAX(id) FROM examples), "
+            "(SELECT MAX(published_at) FROM model_versions), "
+            "(SELECT MAX(scores_pruned_at) FROM model_versions), (SELECT MAX(id) FROM examples), "
             "(SELECT COUNT(*) FROM examples WHERE is_eval = 1), (SELECT COUNT(*) FROM labelset)"
         ).fetchone()
     )

@@ -199,3 +199,19 @@ def test_progress_counts_the_pool_only(team_project):
     assert {r["label"]: r["n_labels"] for r in queries.label_counts(team_project.db)}["pos"] == 5
     counts = queries.pool_counts(team_project.db)
     assert (counts["labeled_pool"], counts["labeled_eval"], counts["eval"]) == (7, 1, 2)
+
+
+def test_data_stamp_changes_with_every_kind_of_change(team_project):
+    from annotator.store.labels import undo_last
+
+    stamps = [queries.data_stamp(team_project.db)]
+    add_label(team_project.db, team_project.ids[12], "pos", "ann1")
+    stamps.append(queries.data_stamp(team_project.db))
+    undo_last(team_project.db, "ann1")
+    stamps.append(queries.data_stamp(team_project.db))
+    _publish(team_project, {team_project.ids[13]: "neg"})
+    stamps.append(queries.data_stamp(team_project.db))
+    reserve_eval_set(team_project, 1, seed=0)
+    stamps.append(queries.data_stamp(team_project.db))
+    assert len(set(stamps)) == len(stamps)
+    assert queries.data_stamp(team_project.db) == stamps[-1]  # nothing changed: same key
