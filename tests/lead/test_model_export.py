@@ -53,3 +53,31 @@ def test_model_zip_loads_with_pipeline_and_label_names(project, trained_folder, 
     assert {p["label"] for p in predictions} <= {"pos", "neg", "neutral"}
     scores = classify(TEXTS[0], top_k=None)
     assert sorted(s["label"] for s in scores) == ["neg", "neutral", "pos"]
+
+
+def test_export_page_offers_the_model_zip(project, trained_folder, tmp_path, monkeypatch):
+    import io
+
+    from streamlit.testing.v1 import AppTest
+
+    from annotator.app import navigation
+    from annotator.passwords import hash_password
+    from annotator.store.users import add_user
+
+    add_user(project.db, "boss", "lead", hash_password("long-password"))
+
+    def prepare(version):
+        shutil.copytree(trained_folder, project.models_dir / f"v{version}")
+        return f"models/v{version}"
+
+    version = publish_version(project.db, kind="finetune", strategy="margin", scores=[], prepare=prepare)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(project.path))
+    at = AppTest.from_file(str(navigation.PAGES_DIR / "lead_export.py"), default_timeout=60)
+    at.session_state["ll_user"] = "boss"
+    at.run()
+    at.button(key="ll_export_model_prepare").click().run()
+    assert not at.exception and not at.error
+    prepared = at.session_state["ll_export_model"]
+    assert prepared["version"] == version
+    with zipfile.ZipFile(io.BytesIO(prepared["bytes"])) as archive:
+        assert f"{archive_name(project, version)}/config.json" in archive.namelist()
