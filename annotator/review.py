@@ -163,6 +163,11 @@ def _labeled_embeddings(project: Project) -> tuple[list[int], np.ndarray]:
     return [int(i) for i in ids], np.asarray(matrix)
 
 
+def adjudicated_ids(project: Project) -> set[int]:
+    """Examples with a current lead adjudication."""
+    return set(queries.adjudicated_examples(project.db))
+
+
 def adjudicate(project: Project, lead: str, example_id: int, label: str) -> int:
     """Record ``lead``'s final label for an example; return the label row id.
 

@@ -217,18 +217,14 @@ def adjudication_count(db: sqlite_utils.Database) -> int:
     ).fetchone()[0]
 
 
-def example_texts(db: sqlite_utils.Database, example_ids: list[int]) -> dict[int, str]:
-    """Texts of the given examples (id -> text)."""
-    texts: dict[int, str] = {}
-    ids = [int(i) for i in example_ids]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        for example_id, text in db.execute(
-            f"SELECT id, text FROM examples WHERE id IN ({marks})", chunk
-        ).fetchall():
-            texts[example_id] = text
-    return texts
+def adjudicated_examples(db: sqlite_utils.Database) -> list[int]:
+    """Ids of examples with a current adjudication."""
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT DISTINCT example_id FROM labels WHERE kind = 'adjudication' AND superseded = 0"
+        )
+    ]
 
 
 def prediction_crosstab(db: sqlite_utils.Database, old: int, new: int) -> list[dict[str, Any]]:

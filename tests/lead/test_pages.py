@@ -124,7 +124,38 @@ def test_review_adjudicates_a_disagreement(app_env):
 
 def test_review_without_embeddings_says_so(app_env):
     at = page("lead_review.py", "lead")
+    at.button(key="ll_review_run").click().run()
+    assert not at.exception
     assert any("no cached pool embeddings" in i.value for i in at.info)
+
+
+def test_review_finds_and_fixes_a_suspected_error(project, tmp_path, monkeypatch):
+    import numpy as np
+
+    from annotator.store.labels import add_label
+    from annotator.worker.embeddings import save_embeddings
+    from lead_helpers import add_texts, add_users
+
+    rng = np.random.default_rng(0)
+    names = ["pos", "neg", "neutral"]
+    truth = [names[i % 3] for i in range(36)]
+    X = np.eye(8)[[names.index(t) for t in truth]] * 6 + rng.normal(scale=0.5, size=(36, 8))
+    ids = add_texts(project, [f"review text {i}" for i in range(36)], tmp_path)
+    add_users(project)
+    given = list(truth)
+    given[4] = "pos"  # truly neg
+    for example_id, label in zip(ids, given):
+        add_label(project.db, example_id, label, "ann1")
+    save_embeddings(project.path, 0, ids, X)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(project.path))
+    at = page("lead_review.py", "lead")
+    at.button(key="ll_review_run").click().run()
+    assert not at.exception
+    fix = f"ll_fix_{ids[4]}_neg"
+    assert fix in [b.key for b in at.button]
+    at.button(key=fix).click().run()
+    assert label_history(project.db, ids[4])[-1]["kind"] == "adjudication"
+    assert fix not in [b.key for b in at.button]
 
 
 def test_review_button_from_a_demoted_lead_does_nothing(app_env):
@@ -188,6 +219,8 @@ def test_project_page_settings_labels_and_eval_set(app_env):
     at.text_input(key="ll_project_new_label").input("mixed")
     [b for b in at.button if b.label == "Add label"][0].click().run()
     assert get_labels(app_env.db) == ["pos", "neg", "neutral", "mixed"]
+    [b for b in at.button if b.label == "Import"][0].click().run()
+    assert at.error[0].value == "choose a file to import first"
     at.number_input(key="ll_project_eval_size").set_value(4)
     [b for b in at.button if b.label == "Reserve"][0].click().run()
     assert at.success[0].value == "Reserved 4 evaluation items."

@@ -1,26 +1,24 @@
 """Project page: label set, guidelines and loop settings, importing a file, the evaluation set.
 
 UI only: settings are validated by annotator.store.settings.set_settings (the
-one source of configuration), files go through annotator.importer.import_file
-exactly as ``labelloop import`` does, the evaluation set through
+one source of configuration), uploads go through annotator.uploads (the same
+import_file and validation as ``labelloop import``), the evaluation set through
 annotator.evalset. Every action re-checks the lead role.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
 from annotator.app import session
+from annotator.app.keys import escape_markdown
 from annotator.config import SETTINGS, STRATEGY_NAMES
 from annotator.errors import InputError, LabelloopError
 from annotator.evalset import reserve_eval_set
-from annotator.importer import import_file
 from annotator.io.readers import READ_FORMATS
 from annotator.store.dashboard import count_unlabeled_pool, pool_counts
 from annotator.store.settings import add_labels, get_labels, get_settings, set_settings
+from annotator.uploads import import_upload
 
 FLASH_KEY = "ll_project_flash"
 UPLOAD_TYPES = ["csv", "tsv", "tab", "jsonl", "ndjson", "json", "parquet", "pq"]
@@ -39,19 +37,6 @@ def run_action(action, success) -> None:
         st.session_state[FLASH_KEY] = ("error", str(error))
     else:
         st.session_state[FLASH_KEY] = ("success", success(result) if callable(success) else success)
-
-
-def import_upload(upload, **options):
-    """Save the upload to a temporary file with its extension, then import it like the CLI does."""
-    if upload is None:
-        raise InputError("choose a file first")
-    suffix = Path(upload.name).suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(upload.getvalue())
-        summary = import_file(project, path, **options)
-    summary.path = upload.name
-    return summary
 
 
 st.title("Project")
@@ -118,13 +103,16 @@ with st.form("ll_project_import", clear_on_submit=True):
                                  help="the annotator name recorded for imported labels")
     eval_set = st.checkbox("This file is the evaluation set (never trained on)", key="ll_project_import_eval")
     if st.form_submit_button("Import"):
-        run_action(
-            lambda: import_upload(
-                upload, text_column=text_column.strip() or "text", id_column=id_column.strip() or None,
-                label_column=label_column.strip() or None, annotator=annotator.strip(), eval_set=eval_set,
-            ),
-            lambda summary: summary.describe().replace("\n", "  \n"),
-        )
+        def do_import():
+            if upload is None:
+                raise InputError("choose a file to import first")
+            return import_upload(
+                project, upload.name, upload.getvalue(), text_column=text_column.strip() or "text",
+                id_column=id_column.strip() or None, label_column=label_column.strip() or None,
+                annotator=annotator.strip(), eval_set=eval_set,
+            )
+
+        run_action(do_import, lambda summary: escape_markdown(summary.describe()).replace("\n", "  \n"))
         st.rerun()
 
 # ---------------------------------------------------------------- evaluation set

@@ -14,11 +14,11 @@ from annotator import review
 from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError
-from annotator.store.dashboard import data_stamp
 from annotator.store.settings import get_labels
 
 SHOW_AT_MOST = 25
 FLASH_KEY = "ll_review_flash"
+SUSPECTS_KEY = "ll_review_suspects"
 
 user = session.require_page_role("lead")
 project = session.project()
@@ -48,9 +48,16 @@ def label_buttons(example_id: int, highlight: set[str], prefix: str) -> None:
         )
 
 
-@st.cache_data(show_spinner="Cross-validating the labels…", max_entries=4)
-def find_suspects(_project, project_dir: str, stamp: tuple, threshold: float, folds: int):
-    return review.suspected_errors(_project, threshold=threshold, folds=folds)
+def run_check(threshold: float, folds: int) -> None:
+    """Button callback: cross-validate now and keep the result in this session."""
+    if session.authorized("lead") is None:
+        return
+    try:
+        found = review.suspected_errors(session.project(), threshold=threshold, folds=folds)
+    except (review.NoEmbeddingsError, review.NotEnoughLabelsError) as error:
+        st.session_state[SUSPECTS_KEY] = {"message": str(error)}
+    else:
+        st.session_state[SUSPECTS_KEY] = {"frame": found, "threshold": threshold, "folds": folds}
 
 
 st.title("Review")
@@ -88,19 +95,21 @@ with suspects_tab:
                             key="ll_review_threshold")
     folds = right.number_input("Folds", min_value=2, max_value=10, value=review.DEFAULT_FOLDS, step=1,
                                key="ll_review_folds")
-    try:
-        suspects = find_suspects(project, str(project.path), data_stamp(project.db), float(threshold), int(folds))
-    except review.NoEmbeddingsError as error:
-        st.info(f"Not available yet: {error}.")
-        suspects = None
-    except review.NotEnoughLabelsError as error:
-        st.info(f"Not available yet: {error}.")
-        suspects = None
-    if suspects is not None:
+    st.button("Find suspected errors", key="ll_review_run", on_click=run_check,
+              args=(float(threshold), int(folds)), icon=":material/search:")
+    result = st.session_state.get(SUSPECTS_KEY)
+    if result is None:
+        st.caption("Runs a k-fold check over every labeled item (seconds for thousands of labels).")
+    elif "message" in result:
+        st.info(f"Not available yet: {result['message']}.")
+    else:
+        decided = review.adjudicated_ids(project)
+        suspects = result["frame"][~result["frame"]["example_id"].isin(decided)]
         if suspects.empty:
             st.success("No label is contradicted at this confidence.")
         else:
-            st.caption(f"{len(suspects)} suspected label error(s), most confident first.")
+            st.caption(f"{len(suspects)} suspected label error(s) at confidence ≥ {result['threshold']:.2f}, "
+                       "most confident first.")
         for row in suspects.head(SHOW_AT_MOST).itertuples():
             with st.container(border=True, key=f"ll_suspect_{row.example_id}"):
                 st.text(row.text)
