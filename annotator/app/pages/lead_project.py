@@ -52,7 +52,7 @@ st.caption(
 
 # ---------------------------------------------------------------- labels
 st.header("Label set")
-st.write(", ".join(f"`{name}`" for name in get_labels(project.db)))
+st.text(", ".join(get_labels(project.db)))  # as typed, never as markdown
 with st.form("ll_project_label", clear_on_submit=True):
     new_label = st.text_input("New label", key="ll_project_new_label",
                               help="Appended at the end of the set. Labels cannot be renamed or removed.")
