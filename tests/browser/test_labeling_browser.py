@@ -1,4 +1,4 @@
-"""A real browser labels five texts with the keyboard only, undoes one, and the database agrees."""
+"""A real browser labels five texts with the keyboard only, undoes one, double-presses, and the database agrees."""
 
 from __future__ import annotations
 
@@ -70,6 +70,13 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
         page.keyboard.press("u")
         back = _wait_for_new_text(page, shown)
         assert back == done[-1][0]  # undo returns to the last labeled text
+        # A double press: the second key comes before the next text shows and is swallowed,
+        # so it cannot label a text nobody has read.
+        page.keyboard.press("3")
+        page.keyboard.press("1")
+        after = _wait_for_new_text(page, back)
+        page.wait_for_timeout(1500)
+        assert page.locator(TEXT).inner_text() == after
         page.screenshot(path=str(tmp_path / "labeling.png"), full_page=True)
 
         # sign out: back to the sign-in form (the labeling page is not in a signed-out menu)
@@ -85,8 +92,10 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
             "l.seconds FROM labels l JOIN examples e ON e.id = l.example_id "
             "WHERE l.annotator = 'ann' ORDER BY l.id"
         ).fetchall()
-    assert [(text, label) for text, label, *_ in rows] == done
-    assert [(superseded, reason) for _, _, superseded, reason, *_ in rows] == [(0, None)] * 4 + [(1, "undo")]
+    assert [(text, label) for text, label, *_ in rows] == done + [(done[-1][0], DEMO_LABELS[2])]
+    assert [(superseded, reason) for _, _, superseded, reason, *_ in rows] == (
+        [(0, None)] * 4 + [(1, "undo"), (0, None)]
+    )
     for _, _, _, _, version, strategy, seconds in rows:
         assert version is not None and strategy
         assert seconds is not None and seconds > 0

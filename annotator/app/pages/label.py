@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from annotator import queue
-from annotator.app import keys, session
+from annotator.app import keys, page_scripts, session
 from annotator.app.labeling import (
     format_ago,
     provenance_caption,
@@ -36,37 +36,9 @@ project = session.project()
 labels = get_labels(project.db)
 label_keys = keys.assign_keys(labels)
 
-st.html(
-    """<style>
-    .st-key-ll_text [data-testid="stText"] {
-        font-size: 1.3rem; line-height: 1.55; white-space: pre-wrap; overflow-wrap: anywhere;
-    }
-    .st-key-ll_text { max-height: 55vh; overflow-y: auto; }
-    </style>"""
-)
-# "/" focuses the label filter box (Streamlit shortcuts do not take punctuation);
-# Escape leaves it so the one-key shortcuts work again.
-st.html(
-    """<script>
-    (function () {
-      const doc = window.parent ? window.parent.document : document;
-      if (doc.llFilterKeysInstalled) { return; }
-      doc.llFilterKeysInstalled = true;
-      doc.addEventListener("keydown", function (event) {
-        const target = event.target;
-        const typing = target && (target.isContentEditable ||
-          ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
-        if (event.key === "/" && !typing) {
-          const box = doc.querySelector(".st-key-ll_filter input");
-          if (box) { event.preventDefault(); box.focus(); }
-        } else if (event.key === "Escape" && typing && target.closest(".st-key-ll_filter")) {
-          target.blur();
-        }
-      }, true);
-    })();
-    </script>""",
-    unsafe_allow_javascript=True,
-)
+st.html(page_scripts.TEXT_STYLE)
+st.html(page_scripts.keyboard_script([*label_keys, keys.SKIP_KEY, keys.UNDO_KEY]),
+        unsafe_allow_javascript=True)
 
 
 def _flash(kind: str, message: str) -> None:
@@ -138,30 +110,19 @@ def _current_item():
 
 def _show_flash() -> None:
     flash = st.session_state.pop(FLASH_KEY, None)
-    if flash is None:
-        st.caption("\u00a0")  # keep the card from jumping
-    elif flash[0] == "error":
-        st.error(flash[1])
-    else:
-        st.caption(flash[1])
+    with st.container(key="ll_flash"):
+        if flash is None:
+            st.caption("\u00a0")  # keep the card from jumping
+        elif flash[0] == "error":
+            st.error(flash[1])
+        else:
+            st.caption(flash[1])
 
 
 def _focus_filter(example_id: int) -> None:
     """Put the cursor in this text's filter box once it is on screen."""
-    st.html(
-        f"""<script>
-        (function () {{
-          const doc = window.parent ? window.parent.document : document;
-          let tries = 0;
-          const focus = () => {{
-            const box = doc.querySelector(".st-key-{FILTER_KEY}_{int(example_id)} input");
-            if (box) {{ box.focus(); }} else if (tries++ < 40) {{ setTimeout(focus, 25); }}
-          }};
-          focus();
-        }})();
-        </script>""",
-        unsafe_allow_javascript=True,
-    )
+    st.html(page_scripts.focus_script(f".st-key-{FILTER_KEY}_{int(example_id)} input"),
+            unsafe_allow_javascript=True)
 
 
 @st.fragment
@@ -193,17 +154,16 @@ def labeling_card() -> None:
             )
         if st.session_state.pop(REFOCUS_KEY, False):
             _focus_filter(item.example_id)
-    # The buttons' keys name the text: a second press that arrives after the card moved
-    # on refers to buttons that no longer exist and does nothing, instead of labeling
-    # a text nobody has read yet.
+    # A second key press before the next text shows is swallowed in the browser
+    # (page_scripts' in-flight guard), so stable keys never label an unread text.
     with st.container(horizontal=True, key="ll_labels", height=230 if many else "content"):
         for index, (label, key) in enumerate(zip(labels, label_keys)):
             st.button(
-                keys.escape_markdown(label), key=f"ll_label_{item.example_id}_{index}", shortcut=key,
+                keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
                 on_click=_on_label, args=(item.example_id, label),
             )
     with st.container(horizontal=True, key="ll_actions"):
-        st.button("Skip", key=f"ll_skip_{item.example_id}", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
+        st.button("Skip", key="ll_skip", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
                   on_click=_on_skip, args=(item.example_id,))
         st.button("Undo", key="ll_undo", shortcut=keys.UNDO_KEY, icon=":material/undo:",
                   on_click=_on_undo)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotator.app import session
+from annotator.app import page_scripts, session
 from annotator.auth import sign_in
 from annotator.errors import AuthError
 
@@ -31,19 +31,5 @@ if submitted:
 
 # Keyboard first: the cursor starts in the name field, and goes back there after a
 # failed attempt (the attempt number makes it a new element, so the script runs again).
-st.html(
-    f"<!-- attempt {st.session_state.get(ATTEMPTS_KEY, 0)} -->"
-    """<script>
-    (function () {
-      const doc = window.parent ? window.parent.document : document;
-      let tries = 0;
-      const focus = () => {
-        const box = doc.querySelector(".st-key-ll_sign_in_name input");
-        if (box && !box.value) { box.focus(); } else if (!box && tries++ < 40) { setTimeout(focus, 25); }
-      };
-      focus();
-    })();
-    </script>""",
-    unsafe_allow_javascript=True,
-)
-
+st.html(page_scripts.focus_script(".st-key-ll_sign_in_name input", st.session_state.get(ATTEMPTS_KEY, 0)),
+        unsafe_allow_javascript=True)
