@@ -97,6 +97,28 @@ def timed(function, repeat: int) -> list[float]:
     return times
 
 
+def time_page(folder: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """The dashboard page script itself (Streamlit AppTest, signed in as the lead): first run with an
+    empty cache, then reruns that hit the cache (what a lead's click costs when no label changed)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["LABELLOOP_PROJECT"] = str(folder)
+    page = Path(__file__).resolve().parents[1] / "annotator" / "app" / "pages" / "lead_dashboard.py"
+    at = AppTest.from_file(str(page), default_timeout=600)
+    at.session_state["ll_user"] = "lead"
+    started = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - started
+    if at.exception or at.error:
+        raise SystemExit(f"dashboard page failed: {[str(e.value) for e in at.exception or at.error]}")
+    warm = timed(at.run, repeat)
+    return {
+        "dashboard page, first run (cache empty)": {"median_s": cold, "min_s": cold, "max_s": cold},
+        "dashboard page, rerun (cache hit)": {
+            "median_s": statistics.median(warm), "min_s": min(warm), "max_s": max(warm)},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=int, default=100_000, help="label rows to simulate")
@@ -133,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             times = timed(function, args.repeat)
             results[name] = {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
         data = dashboard.load_dashboard(project)
+    results.update(time_page(folder, args.repeat))
     load = os.getloadavg()
     summary = {
         "project": str(folder),
