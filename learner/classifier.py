@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .batching import as_text_list, encode, inference_batches, scatter
-from .devices import autocast_context, inference_batch_size, resolve_device, seed_everything
+from .devices import autocast_context, inference_batch_size, resolve_device
 from .errors import InputError, ModelLoadError, UnknownLabelError
 from .models import (
     classes_from_config,
@@ -134,10 +134,12 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         device = resolve_device(self.device)
         source = resolve_model(self.model)
         tokenizer = load_tokenizer(source)
-        seed_everything(self.seed)
+        if self.seed is not None:
+            torch.manual_seed(self.seed)  # the fresh head's initial weights
         model = load_fresh_classifier(source, classes).to(device)
         summary = self._train(model, tokenizer, texts, labels, classes, device, self.seed, callback, should_stop)
         self.model_, self.tokenizer_, self.device_ = model, tokenizer, device
+        self.__dict__.pop("_encoder_cache", None)  # the fine-tuned encoder replaces the base one
         self.classes_ = np.asarray(classes, dtype=str)
         self.history_ = [dict(summary, kind="fit")]
         return self
