@@ -224,3 +224,15 @@ def test_project_page_settings_labels_and_eval_set(app_env):
     at.number_input(key="ll_project_eval_size").set_value(4)
     [b for b in at.button if b.label == "Reserve"][0].click().run()
     assert at.success[0].value == "Reserved 4 evaluation items."
+
+
+@pytest.mark.parametrize("file", sorted(TITLES))
+def test_page_renders_on_an_empty_project(project, monkeypatch, file):
+    from lead_helpers import add_users
+
+    add_users(project)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(project.path))
+    at = page(file, "lead")
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert titles(at) == [TITLES[file]]
