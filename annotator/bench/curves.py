@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -74,19 +75,35 @@ def _write_limited(source: Path, target: Path, limit: int | None) -> tuple[Path,
     return target, sorted({str(r["label"]) for r in rows}), len(rows)
 
 
+def _cache_key(data: Path, model: str | None, pool_limit: int | None, test_limit: int | None) -> str:
+    name = "default" if model in (None, "", "default") else Path(model).name
+    return f"{data.name}-{name}-pool{pool_limit or 'all'}-test{test_limit or 'all'}"
+
+
 def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: int | None,
-                    test_limit: int | None) -> dict[str, Any]:
-    """Gold/test files and a base project whose pool embeddings are cached; returns its facts."""
+                    test_limit: int | None, cache_dir: Path | None = None) -> dict[str, Any]:
+    """Gold/test files and a base project whose pool embeddings are cached; returns its facts.
+
+    With ``cache_dir`` the prepared project is kept there and reused by later runs with the
+    same dataset, model and limits (embedding a pool is the slow part on a CPU).
+    """
     from annotator.importer import import_file
     from annotator.store import create_project
     from annotator.store.settings import set_settings
     from annotator.store.trainset import pool
     from annotator.worker.models import load_models
 
-    folder = work / data.name
+    folder = (cache_dir / _cache_key(data, model, pool_limit, test_limit)) if cache_dir else work / data.name
+    gold, test = folder / "gold.jsonl", folder / "test.jsonl"
+    ready = folder / "ready.json"
+    if ready.is_file():
+        facts = json.loads(ready.read_text())
+        return {**facts, "gold": gold, "test": test, "base": folder / "base", "embed_s": 0.0, "cached": True}
+    if folder.exists():
+        shutil.rmtree(folder)  # an unfinished preparation
     folder.mkdir(parents=True)
-    gold, gold_labels, n_pool = _write_limited(data / "train.jsonl", folder / "gold.jsonl", pool_limit)
-    test, test_labels, n_test = _write_limited(data / "test.jsonl", folder / "test.jsonl", test_limit)
+    gold, gold_labels, n_pool = _write_limited(data / "train.jsonl", gold, pool_limit)
+    test, test_labels, n_test = _write_limited(data / "test.jsonl", test, test_limit)
     labels = sorted(set(gold_labels) | set(test_labels))
     started = now()
     with create_project(folder / "base", labels) as project:
@@ -96,8 +113,10 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
         models = load_models(project)
         ids, texts, _ = pool(project.db)
         models.pool_embeddings(ids, texts)
-    return {"gold": gold, "test": test, "base": folder / "base", "n_pool": n_pool, "n_test": n_test,
-            "classes": labels, "embed_s": round(now() - started, 3)}
+    facts = {"n_pool": n_pool, "n_test": n_test, "classes": labels}
+    ready.write_text(json.dumps(facts))
+    return {**facts, "gold": gold, "test": test, "base": folder / "base", "embed_s": round(now() - started, 3),
+            "cached": False}
 
 
 def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int, tier: str, budget: int,
@@ -195,6 +214,7 @@ def run_curves(
     test_limit: int | None = None,
     pool_limit: int | None = None,
     progress_path: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Run every dataset x tier x strategy x seed; return curves and summaries (JSON-ready)."""
     strategies = [s.strip() for s in strategies if s.strip()]
@@ -222,8 +242,13 @@ def run_curves(
     }
     try:
         for folder in folders:
-            prepared = prepare_dataset(folder, base, model=model, pool_limit=pool_limit, test_limit=test_limit)
-            entry = {k: prepared[k] for k in ("n_pool", "n_test", "classes", "embed_s")}
+            prepared = prepare_dataset(folder, base, model=model, pool_limit=pool_limit, test_limit=test_limit,
+                                       cache_dir=Path(cache_dir) if cache_dir else None)
+            how = (f"pool embeddings reused from {cache_dir}" if prepared["cached"]
+                   else f"pool embedded in {prepared['embed_s']:.0f} s")
+            print(f"[curves] {folder.name}: pool {prepared['n_pool']}, test {prepared['n_test']}, {how}",
+                  file=sys.stderr, flush=True)
+            entry = {k: prepared[k] for k in ("n_pool", "n_test", "classes", "embed_s", "cached")}
             entry["runs"] = []
             entry["reference"] = REFERENCES.get(folder.name, [])
             result["datasets"][folder.name] = entry
@@ -234,6 +259,10 @@ def run_curves(
                                       strategy=strategy, seed=seed, tier=tier, budget=budget, batch=batch,
                                       finetune_every=finetune_every)
                         entry["runs"].append(run)
+                        last = run["curve"][-1] if run["curve"] else {}
+                        print(f"[curves] {folder.name} {run['config']} seed {seed}: auc {run['auc']:.4f}, "
+                              f"final acc {last.get('accuracy', float('nan')):.4f} at {last.get('labels')} labels, "
+                              f"{run['total_s']:.0f} s", file=sys.stderr, flush=True)
                         if progress_path:
                             from annotator.bench.common import write_json
 
@@ -256,3 +285,18 @@ def summary_table(result: dict[str, Any]) -> str:
             lines.append(f"  {row['config']:<26}{row['seeds']:>6}{row['auc']:>8.3f}{row['final_accuracy']:>11.3f}"
                          f"{row['final_macro_f1']:>10.3f}{(str(reach) if reach else '-'):>11}")
     return "\n".join(lines)
+
+
+def merge_curves(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several ``run_curves`` results (runs of the same dataset are pooled and
+    summarized again); each input's config is kept under ``merged_from``."""
+    merged: dict[str, Any] = {"part": "curves", "quick": any(r.get("quick") for r in results),
+                              "merged_from": [r["config"] for r in results], "datasets": {}}
+    for result in results:
+        for name, data in result["datasets"].items():
+            entry = merged["datasets"].setdefault(
+                name, {k: v for k, v in data.items() if k not in ("runs", "summary")} | {"runs": []})
+            entry["runs"].extend(data["runs"])
+    for entry in merged["datasets"].values():
+        entry["summary"] = summarize(entry["runs"])
+    return merged

@@ -41,15 +41,14 @@ def test_summarize_compares_each_strategy_with_random_of_its_tier():
 
 def test_cli_bench_curves_quick_fast_and_warm_tiers(tiny_dataset, tmp_path, capsys):
     out, png = tmp_path / "curves.json", tmp_path / "curves.png"
-    code = main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--strategies", "margin,random",
+    code = main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--strategies", "margin",
                  "--tiers", "fast,warm", "--budget", "20", "--batch", "10", "--finetune-every", "20",
                  "--json", str(out), "--plot", str(png), "--workdir", str(tmp_path)])
     assert code == 0
     result = json.loads(out.read_text())
     data = result["datasets"]["toy"]
     assert data["n_pool"] > 0 and data["n_test"] > 0
-    assert sorted(run["config"] for run in data["runs"]) == ["margin/fast", "margin/warm", "random/fast",
-                                                              "random/warm"]
+    assert sorted(run["config"] for run in data["runs"]) == ["margin/fast", "margin/warm"]
     for run in data["runs"]:
         assert RUN_KEYS <= set(run)
         assert [p["labels"] for p in run["curve"]] == [10, 20]
@@ -59,7 +58,7 @@ def test_cli_bench_curves_quick_fast_and_warm_tiers(tiny_dataset, tmp_path, caps
         finetunes = [p["finetune_s"] for p in run["curve"] if p["finetune_s"] is not None]
         assert len(finetunes) == (1 if run["tier"] == "warm" else 0)
     rows = {row["config"]: row for row in data["summary"]["table"]}
-    assert set(rows) == {"margin/fast", "margin/warm", "random/fast", "random/warm"}
+    assert set(rows) == {"margin/fast", "margin/warm"}
     assert all(0.0 <= row["auc"] <= 1.0 for row in rows.values())
     assert png.stat().st_size > 1000
     assert "margin/fast" in capsys.readouterr().out
@@ -70,3 +69,30 @@ def test_cli_bench_curves_rejects_unknown_strategy(tiny_dataset, tmp_path, capsy
                  "--workdir", str(tmp_path)])
     assert code == 1
     assert "unknown strategy 'nope'" in capsys.readouterr().err
+
+
+def test_merge_curves_pools_runs_of_a_dataset_and_summarizes_again():
+    from annotator.bench.curves import merge_curves
+
+    first = {"config": {"tiers": ["fast"]}, "datasets": {"d": {"n_pool": 5, "n_test": 2, "runs": [
+        _run("random", "fast", [0.4, 0.6])], "summary": {}}}}
+    second = {"config": {"tiers": ["warm"]}, "datasets": {"d": {"n_pool": 5, "n_test": 2, "runs": [
+        _run("margin", "fast", [0.6, 0.7])], "summary": {}}}}
+    merged = merge_curves([first, second])
+    rows = {row["config"]: row for row in merged["datasets"]["d"]["summary"]["table"]}
+    assert set(rows) == {"random/fast", "margin/fast"}
+    assert rows["margin/fast"]["labels_to_random_final"] == 10
+    assert merged["merged_from"] == [{"tiers": ["fast"]}, {"tiers": ["warm"]}]
+
+
+def test_prepare_dataset_reuses_a_cached_project(tiny_dataset, tiny_model_dir, tmp_path):
+    from annotator.bench.curves import prepare_dataset
+
+    cache = tmp_path / "cache"
+    first = prepare_dataset(tiny_dataset, tmp_path / "w1", model=str(tiny_model_dir), pool_limit=50,
+                            test_limit=20, cache_dir=cache)
+    second = prepare_dataset(tiny_dataset, tmp_path / "w2", model=str(tiny_model_dir), pool_limit=50,
+                             test_limit=20, cache_dir=cache)
+    assert (first["cached"], second["cached"]) == (False, True)
+    assert second["base"] == first["base"] and (first["base"] / "embeddings" / "enc_v0.npz").is_file()
+    assert (second["n_pool"], second["n_test"]) == (50, 20)

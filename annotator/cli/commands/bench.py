@@ -56,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     warm.add_argument("--no-warm-start", dest="warm_start", action="store_false",
                       help="fine-tune from the base model each time")
     curves.add_argument("--model", default=None, help="base model (default: the project default)")
+    curves.add_argument("--cache", metavar="DIR", default=None,
+                        help="keep each dataset's prepared project (pool + embeddings) in DIR and reuse it")
     curves.add_argument("--test-limit", type=int, default=None, help="use only the first N test rows")
     curves.add_argument("--pool-limit", type=int, default=None, help="use only the first N train rows")
     _outputs(curves)
@@ -116,7 +118,7 @@ def run_curves(args: argparse.Namespace) -> int:
         budget=args.budget, batch=args.batch, finetune_every=args.finetune_every,
         tiers=args.tiers.split(",") if args.tiers else None, fast_only=args.fast_only,
         warm_start=args.warm_start, model=args.model, quick=args.quick, workdir=args.workdir,
-        test_limit=args.test_limit, pool_limit=args.pool_limit,
+        test_limit=args.test_limit, pool_limit=args.pool_limit, progress_path=args.json, cache_dir=args.cache,
     )
     return _finish(result, args, plot_curves, summary_table(result))
 
