@@ -40,7 +40,7 @@ PAGE_TIMER = """
   const timer = window.__llTimer = {start: null, last: null, samples: []};
   const current = () => {
     const box = document.querySelector('.st-key-ll_text [data-testid="stText"]');
-    return box ? box.innerText : null;
+    return box ? box.textContent : null;  // textContent: no forced layout
   };
   timer.last = current();
   document.addEventListener('keydown', () => { timer.start = performance.now(); timer.last = current(); }, true);
@@ -156,11 +156,11 @@ def measure(url: str, items: int, warmup: int, *, sign_in: bool = True) -> list[
             page.wait_for_timeout(1500)  # let the first status refresh settle
             page.evaluate(PAGE_TIMER)
             for i in range(warmup + items):
-                before = text.inner_text()
+                before = text.text_content()
                 page.keyboard.press(str(1 + i % len(LABELS)))
                 page.wait_for_function(
                     "t => { const e = document.querySelector('.st-key-ll_text [data-testid=\"stText\"]');"
-                    " return e && e.innerText !== t; }",
+                    " return e && e.textContent !== t; }",
                     arg=before, timeout=30_000,
                 )
                 page.wait_for_timeout(50)  # an annotator does not press the next key within a frame

@@ -6,10 +6,20 @@ user's role allows (see navigation.py); each page checks the role again itself.
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
 from annotator.app import navigation, session
 
+# The script thread and the server's event loop share the GIL; with Python's default
+# 5 ms switch interval each message to the browser can wait up to 5 ms for the loop.
+# At 1 ms the key-to-next-text time of the labeling page fell from p50 145-156 ms to
+# 99-100 ms in side-by-side runs on the shared 2-core box (timed in Chromium as
+# scripts/measure_ui_latency.py does).
+SWITCH_INTERVAL_SECONDS = 0.001
+if sys.getswitchinterval() > SWITCH_INTERVAL_SECONDS:
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 st.set_page_config(page_title="Labelloop", page_icon=":material/label:", layout="centered")
 
 user = session.signed_in_user()

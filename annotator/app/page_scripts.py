@@ -4,7 +4,7 @@ Streamlit's own ``shortcut=`` binds one key to each button; these scripts add
 what it cannot do:
 
 * the in-flight guard: after a label, skip or undo key, further action keys
-  are swallowed until the card shows a new text or a new message, so a double
+  are swallowed until the card (message, text, suggestion) changes, so a double
   press (or a held key) never labels a text nobody has read yet;
 * ``/`` focuses the label filter box (Streamlit shortcuts take no punctuation),
   Escape leaves it;
@@ -28,10 +28,10 @@ _KEYBOARD = """<script>
   if (doc.llKeyboardInstalled) { return; }
   doc.llKeyboardInstalled = true;
   const TEXT = '.st-key-ll_text [data-testid="stText"]';
+  // textContent, not innerText: reading it forces no layout while React renders.
   const snapshot = () => {
-    const text = doc.querySelector(TEXT);
-    const flash = doc.querySelector('.st-key-ll_flash');
-    return (text ? text.innerText : '') + '\\u0000' + (flash ? flash.innerText : '');
+    const card = doc.querySelector('.st-key-ll_text');
+    return card ? card.textContent : '';
   };
   const guard = {pending: false, seen: null, timer: null};
   const release = () => { guard.pending = false; clearTimeout(guard.timer); };

@@ -108,15 +108,13 @@ def _current_item():
     return item
 
 
-def _show_flash() -> None:
+def _show_flash_and_provenance(item) -> None:
+    """One caption over the text: the last action's message, then which ranking chose the text."""
     flash = st.session_state.pop(FLASH_KEY, None)
-    with st.container(key="ll_flash"):
-        if flash is None:
-            st.caption("\u00a0")  # keep the card from jumping
-        elif flash[0] == "error":
-            st.error(flash[1])
-        else:
-            st.caption(flash[1])
+    if flash is not None and flash[0] == "error":
+        st.error(flash[1])
+        flash = None
+    st.caption(f"{flash[1] if flash else '&nbsp;'}  \n{provenance_caption(item)}")
 
 
 def _focus_filter(example_id: int) -> None:
@@ -128,23 +126,23 @@ def _focus_filter(example_id: int) -> None:
 @st.fragment
 def labeling_card() -> None:
     item = _current_item()
-    _show_flash()
     if item is None:
+        flash = st.session_state.pop(FLASH_KEY, None)
+        if flash is not None:
+            st.caption(flash[1])
         st.info("Nothing left to label right now. New texts appear here as they are imported or re-ranked.")
         row = st.container(horizontal=True)
         row.button("Check again", key="ll_check_again")
         row.button("Undo last label", key="ll_undo", shortcut=keys.UNDO_KEY, on_click=_on_undo)
         return
 
-    st.caption(provenance_caption(item))
-    # The text is written into its box last, after the buttons: once the new text is
-    # visible, the new buttons and their shortcuts are already in place.
-    text_box = st.container(border=True, key="ll_text")
-    suggestion = st.empty()
-
+    # The card (message, provenance, text, suggestion) is filled last, after the buttons:
+    # once the new text is visible, the buttons already act on it. Every element costs
+    # a message to the browser, so the card keeps to a few.
+    card = st.container(border=True, key="ll_text")
     many = len(labels) > keys.MANY_LABELS
     if many:
-        # Keyed by text like the buttons: each text gets a fresh, empty filter box.
+        # Keyed by text: each text gets a fresh, empty filter box.
         with st.container(key=FILTER_KEY):
             st.selectbox(
                 "Filter labels", labels, index=None, key=f"{FILTER_KEY}_{item.example_id}",
@@ -162,19 +160,20 @@ def labeling_card() -> None:
                 keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
                 on_click=_on_label, args=(item.example_id, label),
             )
-    with st.container(horizontal=True, key="ll_actions"):
+    mine = queue.annotator_progress(project, user.name)
+    with st.container(horizontal=True, key="ll_actions", vertical_alignment="center"):
         st.button("Skip", key="ll_skip", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
                   on_click=_on_skip, args=(item.example_id,))
         st.button("Undo", key="ll_undo", shortcut=keys.UNDO_KEY, icon=":material/undo:",
                   on_click=_on_undo)
-    if item.is_eval:
-        suggestion.caption("No suggestion on evaluation texts.")
-    elif not st.session_state.get(HIDE_KEY, False):
-        suggestion.caption(suggestion_caption(item))
-    with text_box:
+        st.caption(f"You: {mine['today']:,} labeled today · {mine['total']:,} in total")
+    with card:
+        _show_flash_and_provenance(item)
         st.text(item.text)
-    mine = queue.annotator_progress(project, user.name)
-    st.caption(f"You: {mine['today']:,} labeled today · {mine['total']:,} in total")
+        if item.is_eval:
+            st.caption("No suggestion on evaluation texts.")
+        elif not st.session_state.get(HIDE_KEY, False):
+            st.caption(suggestion_caption(item))
 
 
 @st.fragment(run_every=STATUS_EVERY_SECONDS)
