@@ -36,8 +36,10 @@ from annotator.store.versions import prune_scores, publish_version
 LABELS = ["a", "b", "c"]
 
 
-def annotate(project_dir: str, annotator: str, items: int, start_at: float) -> dict:
-    """One annotator process: wait for the common start, then serve and label ``items`` items."""
+def annotate(project_dir: str, annotator: str, items: int, start_at: float, think: float) -> dict:
+    """One annotator process: wait for the common start, then serve and label ``items`` items,
+    pausing ``think`` seconds on average (uniform 0.5x..1.5x, seeded) before each save."""
+    rng = np.random.default_rng(sum(annotator.encode()))
     with open_project(project_dir) as project:
         while time.time() < start_at:
             time.sleep(0.005)
@@ -48,6 +50,8 @@ def annotate(project_dir: str, annotator: str, items: int, start_at: float) -> d
             next_s.append(time.perf_counter() - tick)
             if item is None:
                 break
+            if think > 0:
+                time.sleep(think * rng.uniform(0.5, 1.5))
             tick = time.perf_counter()
             queue.save_label(project, annotator, item.example_id, LABELS[i % len(LABELS)])
             save_s.append(time.perf_counter() - tick)
@@ -80,12 +84,15 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=50, help="items each annotator labels")
     parser.add_argument("--publish-every", type=float, default=0.0, metavar="SECONDS",
                         help="publish a new full ranking this often during the run (0 = never)")
+    parser.add_argument("--think", type=float, default=0.0, metavar="SECONDS",
+                        help="mean pause of an annotator reading an item (0 = none: a stress test)")
     parser.add_argument("--json", default=None, metavar="OUT")
-    parser.add_argument("--worker", nargs=4, metavar=("DIR", "NAME", "ITEMS", "START"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=5, metavar=("DIR", "NAME", "ITEMS", "START", "THINK"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        directory, name, items, start = args.worker
-        print(json.dumps(annotate(directory, name, int(items), float(start))))
+        directory, name, items, start, think = args.worker
+        print(json.dumps(annotate(directory, name, int(items), float(start), float(think))))
         return 0
 
     folder = Path(tempfile.mkdtemp(prefix="measure_queue_"))
@@ -102,7 +109,7 @@ def main() -> int:
     start_at = time.time() + 3.0 + 0.15 * args.annotators
     procs = [
         subprocess.Popen([sys.executable, __file__, "--worker", str(project.path), f"ann{i}", str(args.items),
-                          str(start_at)], stdout=subprocess.PIPE, text=True)
+                          str(start_at), str(args.think)], stdout=subprocess.PIPE, text=True)
         for i in range(args.annotators)
     ]
     publishes = []
@@ -122,7 +129,7 @@ def main() -> int:
         "GROUP BY example_id HAVING COUNT(*) > 1)"
     ).fetchone()[0]
     report = {
-        "pool": args.pool, "annotators": args.annotators, "items_each": args.items,
+        "pool": args.pool, "annotators": args.annotators, "items_each": args.items, "think_s": args.think,
         "import_s": round(import_s, 2), "publish_s": round(first_publish_s, 3),
         "publishes_during_run_s": [round(p, 3) for p in publishes],
         "calls": len(next_s), "wall_s": round(wall_s, 2),
@@ -130,6 +137,8 @@ def main() -> int:
                           "max": max(next_s) * 1e3},
         "save_label_ms": {"p50": percentile(save_s, 50) * 1e3, "p95": percentile(save_s, 95) * 1e3,
                            "max": max(save_s) * 1e3},
+        "next_item_over_100ms": sum(v > 0.1 for v in next_s),
+        "save_label_over_100ms": sum(v > 0.1 for v in save_s),
         "items_labeled_twice": double,
         "median_next_item_ms_by_annotator": statistics.median(
             [statistics.median(r["next_item_s"]) * 1e3 for r in results]),

@@ -28,7 +28,12 @@ import sqlite_utils
 from annotator.store.connection import write_transaction
 
 KEEP_SCORED_VERSIONS = 3
-STAGE_CHUNK = 5000
+STAGE_CHUNK = 1000
+# Pause between two chunk transactions: as long as the chunk took, at most STAGE_PAUSE_S. A
+# waiting writer (an annotator's save) sleeps up to 100 ms between retries of SQLite's busy
+# handler; without a pause the publisher would take the lock again first, chunk after chunk,
+# and starve annotators for the whole publish.
+STAGE_PAUSE_S = 0.1
 
 VERSION_COLUMNS = (
     "version", "kind", "encoder_version", "path", "strategy", "n_labels", "metrics",
@@ -100,8 +105,10 @@ def publish_version(
             return version
     try:
         for start in range(0, len(rows), stage_chunk):
+            tick = time.perf_counter()
             with write_transaction(db) as conn:
                 insert_scores(conn, version, rows[start:start + stage_chunk])
+            time.sleep(min(STAGE_PAUSE_S, time.perf_counter() - tick))
         with write_transaction(db) as conn:
             finish(conn, version)
     except BaseException:
@@ -124,9 +131,10 @@ def discard_unpublished(db: sqlite_utils.Database, version: int | None = None) -
                     "DELETE FROM scores WHERE rowid IN (SELECT rowid FROM scores WHERE version = ? LIMIT ?)",
                     (number, STAGE_CHUNK),
                 ).rowcount
-                if deleted == 0:
+                if deleted < STAGE_CHUNK:
                     conn.execute("DELETE FROM model_versions WHERE version = ? AND published_at IS NULL", (number,))
                     break
+            time.sleep(STAGE_PAUSE_S)
     return versions
 
 
@@ -148,10 +156,11 @@ def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS) ->
                     "DELETE FROM scores WHERE rowid IN (SELECT rowid FROM scores WHERE version = ? LIMIT ?)",
                     (version, STAGE_CHUNK),
                 ).rowcount
-                if deleted == 0:
+                if deleted < STAGE_CHUNK:
                     conn.execute("UPDATE model_versions SET scores_pruned_at = ? WHERE version = ?",
                                  (time.time(), version))
                     break
+            time.sleep(STAGE_PAUSE_S)
     return old
 
 

@@ -1,0 +1,84 @@
+"""Measure the fast-tier refresh (the time from a batch's last label to the re-ranked queue).
+
+Builds a project with a pool of N texts and a cached embedding matrix for
+encoder version 0 (rows reused from an existing ``enc_v0.npz`` cache, e.g. a
+TREC simulation's, tiled with small noise to reach N; the refresh never runs
+the encoder when the cache covers the pool, exactly as in the worker), labels
+L items through the queue with a cycling label, then times R refreshes
+(head fit on the labeled embeddings, predict_proba over the pool, strategy
+scores, ranking, staged publish) with a batch of B new labels before each.
+
+    python scripts/measure_refresh.py --cache PROJECT/embeddings/enc_v0.npz [--pool 10000]
+                                      [--labels 500] [--batch 25] [--repeats 5] [--strategy margin]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from annotator import queue
+from annotator.importer import import_file
+from annotator.store import create_project
+from annotator.store.settings import set_settings
+from annotator.worker.embeddings import save_embeddings
+from annotator.worker.models import load_models
+from annotator.worker.refresh import refresh
+
+LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", required=True, help="an enc_v*.npz embeddings cache to draw vectors from")
+    parser.add_argument("--pool", type=int, default=10_000)
+    parser.add_argument("--labels", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--strategy", default="margin")
+    args = parser.parse_args()
+    with np.load(args.cache) as data:
+        source = data["vectors"].astype(np.float32)
+    rng = np.random.default_rng(0)
+    vectors = source[np.arange(args.pool) % len(source)] + rng.normal(0, 0.01, (args.pool, source.shape[1]))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    folder = Path(tempfile.mkdtemp(prefix="measure_refresh_"))
+    pool_file = folder / "pool.jsonl"
+    pool_file.write_text("".join(json.dumps({"text": f"pool text {i}"}) + "\n" for i in range(args.pool)))
+    project = create_project(folder / "project", LABELS)
+    import_file(project, pool_file)
+    ids = [row[0] for row in project.db.execute("SELECT id FROM examples ORDER BY id")]
+    save_embeddings(project.path, 0, ids, vectors)
+    set_settings(project.db, strategy=args.strategy, batch_size=args.batch)
+    models = load_models(project)
+    refresh(project, models)  # cold start version
+
+    def label(n: int) -> None:
+        for i in range(n):
+            item = queue.next_item(project, "ann")
+            queue.save_label(project, "ann", item.example_id, LABELS[item.example_id % len(LABELS)])
+
+    label(args.labels - args.batch * args.repeats)
+    timings = []
+    for _ in range(args.repeats):
+        label(args.batch)
+        tick = time.perf_counter()
+        result = refresh(project, models)
+        timings.append(time.perf_counter() - tick)
+        assert result.kind == "head"
+    print(json.dumps({"pool": args.pool, "labels": args.labels, "strategy": args.strategy,
+                      "refresh_s": [round(t, 3) for t in timings],
+                      "median_s": round(statistics.median(timings), 3)}, indent=2))
+    project.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
