@@ -139,7 +139,7 @@ def wait_ready(url: str, timeout: float = 90.0) -> None:
     raise RuntimeError(f"{url} did not come up in {timeout:.0f} s")
 
 
-def measure(url: str, items: int, warmup: int, *, sign_in: bool = True) -> list[float]:
+def measure(url: str, items: int, warmup: int, *, sign_in: bool = True, pause_ms: int = 300) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -163,7 +163,7 @@ def measure(url: str, items: int, warmup: int, *, sign_in: bool = True) -> list[
                     " return e && e.textContent !== t; }",
                     arg=before, timeout=30_000,
                 )
-                page.wait_for_timeout(50)  # an annotator does not press the next key within a frame
+                page.wait_for_timeout(pause_ms)  # an annotator reads before the next key
             samples = page.evaluate("() => window.__llTimer.samples")
         finally:
             browser.close()
@@ -182,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=100_000)
     parser.add_argument("--items", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--pause-ms", type=int, default=300,
+                        help="wait between a new text and the next key (reading time)")
     parser.add_argument("--baseline", action="store_true",
                         help="also measure a bare Streamlit page doing the same round trip")
     args = parser.parse_args(argv)
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     build_project(args.project, args.pool)
     with served([sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())",
                  "serve", "--project", str(args.project), "--port", "{port}", "--no-worker"]) as url:
-        samples = measure(url, args.items, args.warmup)
+        samples = measure(url, args.items, args.warmup, pause_ms=args.pause_ms)
     baseline: list[float] = []
     if args.baseline:
         with tempfile.TemporaryDirectory() as scratch:
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             with served([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", "{port}",
                          "--server.address", "127.0.0.1", "--server.headless", "true",
                          "--browser.gatherUsageStats", "false"]) as url:
-                baseline = measure(url, args.items, args.warmup, sign_in=False)
+                baseline = measure(url, args.items, args.warmup, sign_in=False, pause_ms=args.pause_ms)
     from annotator.store import open_project
     from annotator.store.examples import count_examples
 
