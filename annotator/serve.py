@@ -55,11 +55,8 @@ def streamlit_command(host: str, port: int) -> list[str]:
 
 
 def worker_command_for(project_dir: Path) -> list[str]:
-    # ``labelloop worker`` through the CLI entry point, with this interpreter.
-    return [
-        sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())",
-        "worker", "--project", str(project_dir),
-    ]
+    # ``labelloop worker`` with this interpreter.
+    return [sys.executable, "-m", "annotator.cli", "worker", "--project", str(project_dir)]
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
