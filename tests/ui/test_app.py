@@ -228,3 +228,26 @@ def test_many_labels_get_keys_and_a_filter_box(tmp_path, monkeypatch, sign_in_ap
 def test_markdown_escaping_keeps_label_names_as_typed():
     assert keys.escape_markdown("a*b_[c](d)") == r"a\*b\_\[c\]\(d\)"
     assert keys.assign_keys(["x", "y"]) == ["1", "2"]
+
+
+def test_training_status_shows_version_job_and_progress(ui_project, db, sign_in_app):
+    from annotator.store.jobs import set_progress, start_job
+
+    _publish_ranking(db)
+    job = start_job(db, "finetune")
+    set_progress(db, job, 0.4, "epoch 2 of 3")
+    at = sign_in_app("ann")
+    sidebar = [m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption]
+    assert any("model v1 (head, margin)" in text for text in sidebar)
+    assert any("0 of 6 labeled" in text for text in sidebar)
+    bars = [p.proto for p in at.sidebar.get("progress")]
+    assert any("Training now: finetune 40%" in bar.text for bar in bars)
+
+
+def test_guidelines_are_shown_in_a_collapsed_panel(ui_project, db, sign_in_app):
+    from annotator.store.settings import set_settings
+
+    set_settings(db, guidelines="## Billing\nAnything about **invoices**.")
+    at = sign_in_app("ann")
+    assert [e.label for e in at.expander] == ["Guidelines"]
+    assert any("Anything about **invoices**." in m.value for m in at.expander[0].markdown)
