@@ -17,9 +17,11 @@ import streamlit as st
 
 from annotator.auth import User, current_user, has_role
 from annotator.config import resolve_project_dir
+from annotator.queue import release
 from annotator.store import Project, open_project
 
 USER_KEY = "ll_user"
+ITEM_KEY = "ll_item"  # the labeling page's current item (a queue.ServedItem)
 PROJECT_KEY = "ll_project"
 GO_HOME_KEY = "ll_go_home"
 
@@ -52,7 +54,10 @@ def sign_in_as(user: User) -> None:
 
 
 def sign_out() -> None:
-    """Forget everything of this session but its connection; go to the sign-in page."""
+    """Give back the leased text, forget everything of this session but its connection, go to sign-in."""
+    name, item = st.session_state.get(USER_KEY), st.session_state.get(ITEM_KEY)
+    if name and item is not None:
+        release(project(), name, item.example_id)
     for key in list(st.session_state.keys()):
         if key != PROJECT_KEY and str(key).startswith("ll_"):
             del st.session_state[key]

@@ -64,9 +64,11 @@ def test_repeated_failures_are_throttled_in_the_page(ui_project, sign_in_app):
     assert not at.text
 
 
-def test_sign_out_returns_to_the_sign_in_page(ui_project, sign_in_app):
+def test_sign_out_gives_back_the_text_and_signs_out(ui_project, db, sign_in_app):
     at = sign_in_app("ann")
+    assert db.execute("SELECT COUNT(*) FROM leases WHERE annotator = 'ann'").fetchone()[0] == 1
     _button(at, "Sign out").click().run()
+    assert db.execute("SELECT COUNT(*) FROM leases WHERE annotator = 'ann'").fetchone()[0] == 0
     assert "ll_user" not in at.session_state
     assert not at.text  # the labeling page refuses a signed-out session
     # (AppTest reruns the last page script itself; the browser test covers the switch to sign-in)

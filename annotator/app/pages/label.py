@@ -24,7 +24,7 @@ from annotator.app.labeling import (
 from annotator.errors import LabelloopError
 from annotator.store.settings import get_labels, get_setting
 
-ITEM_KEY = "ll_item"
+ITEM_KEY = session.ITEM_KEY
 FLASH_KEY = "ll_flash"
 FILTER_KEY = "ll_filter"
 REFOCUS_KEY = "ll_refocus_filter"
