@@ -26,6 +26,7 @@ from annotator.store.examples import count_examples, text_hash
 from annotator.store.project import create_project, open_project
 from annotator.store.settings import get_labels, get_settings, set_settings
 from annotator.store.jobs import fail_stale_jobs
+from annotator.store.versions import prune_scores
 from annotator.worker.finetune import finetune
 from annotator.worker.lock import worker_lock
 from annotator.worker.models import load_models, remove_orphans
@@ -123,7 +124,8 @@ def simulate(
                 since_finetune += answered
                 tick = time.perf_counter()
                 result = refresh(project, models)
-                refresh_s = time.perf_counter() - tick
+                refresh_s = time.perf_counter() - tick  # last label -> re-ranked queue published
+                prune_scores(project.db)
                 if result is not None:
                     head, version = result.head, result.version
                 finetune_s = None
@@ -132,8 +134,11 @@ def simulate(
                     tick = time.perf_counter()
                     tuned = finetune(project, models)
                     finetune_s = time.perf_counter() - tick
-                    since_finetune, version = 0, tuned.version
-                    proba = evaluator.classifier_proba(tuned.classifier)
+                    since_finetune, version, head = 0, tuned.version, tuned.head
+                    # the version's predictor: the head refit on the fine-tuned encoder's embeddings
+                    proba = evaluator.head_proba(head, models)
+                    own = evaluator.score(evaluator.classifier_proba(tuned.classifier))
+                    log.info("fine-tuned classifier's own softmax: accuracy %.4f", own["accuracy"])
                 elif head is not None:
                     proba = evaluator.head_proba(head, models)
                 scores = evaluator.score(proba)

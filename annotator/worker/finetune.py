@@ -4,7 +4,8 @@ Steps: train (warm start from the newest fine-tuned version if the
 ``warm_start`` setting is on and the label set is unchanged, else from the
 base model) -> save to ``models/.pending-<pid>`` -> one forward pass over the
 pool giving probabilities AND embeddings (cached for the new encoder) ->
-rank, evaluate on labeled eval items -> publish: inside the publishing
+refit the fast head on the new embeddings of the labeled items -> rank and
+evaluate on labeled eval items with that head -> publish: inside the publishing
 transaction the folder is renamed to ``models/vN`` and the embeddings to
 ``enc_vN.npz``. A kill anywhere before the commit leaves only temporary or
 unpublished files that :func:`annotator.worker.models.remove_orphans` deletes.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from annotator.store.project import Project
 from annotator.store.versions import latest_version, prune_scores, publish_version
@@ -30,6 +32,7 @@ from annotator.worker.refresh import take_snapshot
 from annotator.worker.scoring import done_ids, eval_metrics, rank_pool
 from learner.classifier import TransformerClassifier
 from learner.errors import TrainingCancelled
+from learner.head import EmbeddingHead
 
 SCORE_CHUNK = 512
 TRAIN_SHARE = 0.6  # progress bar: training is 0..0.6, scoring the pool 0.6..1
@@ -45,6 +48,7 @@ class NotEnoughLabels(Exception):
 class FinetuneResult:
     version: int
     classifier: TransformerClassifier
+    head: EmbeddingHead
     metrics: dict[str, Any]
     train_s: float
     score_s: float
@@ -109,10 +113,21 @@ def finetune(
     proba = np.concatenate(probas) if probas else np.zeros((0, len(classes)))
     X = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
     pending_emb = write_pending(project.path, snap.ids, X)
-    done = done_ids(snap.counts, settings)
-    rows = rank_pool(ids=snap.ids, proba=proba, embeddings=X, classes=classes, strategy=settings["strategy"],
-                     done=done, estimator=clf, seed=settings["seed"])
-    metrics = {**eval_metrics(snap.evals, snap.ids, proba, classes),
+    # The ranking, the suggestions and the metrics come from the fast head refit on the NEW
+    # encoder's embeddings: on TREC-6 with MiniLM (3 epochs, 250 labels, CPU) the fine-tuned
+    # classifier's own softmax was at 34% test accuracy while the head on its embeddings was
+    # at 87%. The classifier's own metrics are kept under "classifier" for comparison.
+    index = {e: i for i, e in enumerate(snap.ids)}
+    with threadpool_limits(limits=1, user_api="blas"):
+        head = EmbeddingHead(classes=classes).fit(X[[index[e] for e, _, _ in snap.train]], labels)
+        head_proba = head.predict_proba(X)
+        done = done_ids(snap.counts, settings)
+        rows = rank_pool(ids=snap.ids, proba=head_proba, embeddings=X, classes=classes,
+                         strategy=settings["strategy"], done=done, estimator=head, seed=settings["seed"])
+    own = eval_metrics(snap.evals, snap.ids, proba, classes)
+    metrics = {**eval_metrics(snap.evals, snap.ids, head_proba, classes),
+               "predictor": "head on the fine-tuned encoder",
+               "classifier": {k: own[k] for k in ("accuracy", "macro_f1", "n_eval") if k in own},
                "max_label_id": snap.watermark, "n_train": len(labels), "warm_start": warm,
                "train_s": round(train_s, 3)}
     score_s = time.perf_counter() - started
@@ -132,4 +147,4 @@ def finetune(
         )
         models.switch_encoder(clf, version)
     prune_scores(project.db)
-    return FinetuneResult(version, clf, metrics, train_s, score_s)
+    return FinetuneResult(version, clf, head, metrics, train_s, score_s)

@@ -7,17 +7,19 @@ order over the embeddings) while fewer than two classes are labeled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from annotator.ranking import build_scores, random_order
 from annotator.store.connection import read_snapshot
 from annotator.store.project import Project
 from annotator.store.settings import get_settings
 from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
-from annotator.store.versions import prune_scores, publish_version
+from annotator.store.versions import publish_version
 from annotator.worker.models import LoopModels
 from annotator.worker.scoring import done_ids, eval_metrics, rank_pool
 from learner.coldstart import cold_start_order
@@ -54,6 +56,7 @@ class HeadResult:
     kind: str
     head: EmbeddingHead | None
     metrics: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: read, embed, fit, rank, publish
 
 
 def refresh(
@@ -62,14 +65,19 @@ def refresh(
     """Embed new examples, fit the head on the labeled embeddings, re-rank and publish.
 
     Returns None for an empty pool. Holds ``models.lock`` so the ranking is
-    made and published with the newest encoder.
+    made and published with the newest encoder. Old versions' scores are not
+    pruned here (callers run ``prune_scores`` once the new ranking is out).
     """
     with models.lock:
+        timings: dict[str, float] = {}
+        tick = time.perf_counter()
         snap = take_snapshot(project)
         if not snap.ids:
             return None
         models.settings = snap.settings
+        timings["read"] = time.perf_counter() - tick
         X = models.pool_embeddings(snap.ids, snap.texts, progress)
+        timings["embed"] = time.perf_counter() - tick - timings["read"]
         settings, classes = snap.settings, models.classes
         done = done_ids(snap.counts, settings)
         labels = [label for _, _, label in snap.train]
@@ -80,21 +88,28 @@ def refresh(
                 project.db, kind="coldstart", strategy=settings["cold_start"], scores=rows,
                 encoder_version=models.encoder_version, n_labels=len(labels), metrics=base_metrics,
             )
-            prune_scores(project.db)
-            return HeadResult(version, "coldstart", None, base_metrics)
+            return HeadResult(version, "coldstart", None, base_metrics, timings)
         index = {e: i for i, e in enumerate(snap.ids)}
         train_positions = np.asarray([index[e] for e, _, _ in snap.train])
-        head = EmbeddingHead(classes=classes).fit(X[train_positions], labels)
-        proba = head.predict_proba(X)
-        rows = rank_pool(ids=snap.ids, proba=proba, embeddings=X, classes=classes, strategy=settings["strategy"],
-                         done=done, estimator=head, seed=settings["seed"])
+        tick = time.perf_counter()
+        # One BLAS thread: a small logistic regression gains nothing from threads, and on a busy
+        # machine OpenBLAS's spinning threads made this fit 20x slower (5 s instead of 0.2 s).
+        with threadpool_limits(limits=1, user_api="blas"):
+            head = EmbeddingHead(classes=classes).fit(X[train_positions], labels)
+            proba = head.predict_proba(X)
+            timings["fit"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            rows = rank_pool(ids=snap.ids, proba=proba, embeddings=X, classes=classes,
+                             strategy=settings["strategy"], done=done, estimator=head, seed=settings["seed"])
         metrics = {**eval_metrics(snap.evals, snap.ids, proba, classes), **base_metrics}
+        timings["rank"] = time.perf_counter() - tick
+        tick = time.perf_counter()
         version = publish_version(
             project.db, kind="head", strategy=settings["strategy"], scores=rows,
             encoder_version=models.encoder_version, n_labels=len(labels), metrics=metrics,
         )
-        prune_scores(project.db)
-        return HeadResult(version, "head", head, metrics)
+        timings["publish"] = time.perf_counter() - tick
+        return HeadResult(version, "head", head, metrics, timings)
 
 
 def _cold_start_rows(snap: Snapshot, X: np.ndarray, done: set[int], settings: dict[str, Any]) -> list[tuple]:
