@@ -39,6 +39,7 @@ def test_random_needs_no_embeddings():
     assert not np.array_equal(order, cold_start_order(n_items=40, n=5, method="random", random_state=1))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # fewer distinct points than clusters
 def test_edge_cases():
     X, _ = clusters(k=2, n_per=3)
     assert sorted(cold_start_order(X, n=50, random_state=0).tolist()) == list(range(6))
