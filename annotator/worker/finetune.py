@@ -77,7 +77,7 @@ def finetune(
     """
     report = progress or (lambda value, message: None)
     snap = take_snapshot(project)
-    settings, classes = snap.settings, models.classes
+    settings, classes = snap.settings, snap.classes
     texts = [text for _, text, _ in snap.train]
     labels = [label for _, _, label in snap.train]
     if len(set(labels)) < 2:

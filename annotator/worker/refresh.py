@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from annotator.ranking import build_scores, random_order
 from annotator.store.connection import read_snapshot
 from annotator.store.project import Project
-from annotator.store.settings import get_settings
+from annotator.store.settings import get_labels, get_settings
 from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
 from annotator.store.versions import publish_version
 from annotator.worker.models import LoopModels
@@ -31,6 +31,7 @@ class Snapshot:
     """One consistent read of everything a ranking needs."""
 
     settings: dict[str, Any]
+    classes: list[str]
     watermark: int
     ids: list[int]
     texts: list[str]
@@ -46,8 +47,8 @@ def take_snapshot(project: Project) -> Snapshot:
         settings = get_settings(db)
         watermark = max_label_id(db)
         ids, texts, flags = pool(db)
-        return Snapshot(settings, watermark, ids, texts, flags, training_labels(db), eval_labels(db),
-                        current_label_counts(db))
+        return Snapshot(settings, get_labels(db), watermark, ids, texts, flags, training_labels(db),
+                        eval_labels(db), current_label_counts(db))
 
 
 @dataclass
@@ -74,7 +75,7 @@ def refresh(
         snap = take_snapshot(project)
         if not snap.ids:
             return None
-        models.settings = snap.settings
+        models.settings, models.classes = snap.settings, snap.classes  # labels may have been added
         timings["read"] = time.perf_counter() - tick
         X = models.pool_embeddings(snap.ids, snap.texts, progress)
         timings["embed"] = time.perf_counter() - tick - timings["read"]

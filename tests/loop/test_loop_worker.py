@@ -173,3 +173,21 @@ def test_train_without_two_classes_is_a_clear_error(project, tmp_path, tiny_mode
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "two classes" in err
     assert current_labels(project.db, item.example_id)[0]["label"] == "pos"
+
+
+def test_refresh_follows_a_grown_label_set(project, tmp_path, tiny_model_dir):
+    from annotator.store.settings import add_labels
+    from annotator.worker.models import load_models
+    from annotator.worker.refresh import refresh
+
+    set_settings(project.db, model=str(tiny_model_dir))
+    rows = gold_rows(30)
+    add_pool(project, tmp_path, rows)
+    _label_some(project, rows, 6)
+    models = load_models(project)
+    assert refresh(project, models).kind == "head"
+    add_labels(project.db, ["mixed"])
+    item = queue.next_item(project, "ann")
+    queue.save_label(project, "ann", item.example_id, "mixed")
+    result = refresh(project, models)
+    assert result.kind == "head" and list(result.head.classes_) == ["pos", "neg", "neutral", "mixed"]
