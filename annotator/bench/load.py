@@ -32,6 +32,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections import defaultdict
@@ -97,19 +98,24 @@ def _republish(project_dir: str, every_s: float, seed: int, start_event: Any, st
     from annotator.store.versions import prune_scores, publish_version
 
     durations: list[float] = []
+    failures: list[str] = []
     with open_project(project_dir) as project:
         ids, _, _ = pool_rows(project.db)
         order = random_order(len(ids), seed)
         start_event.wait()
         while not stop_event.wait(every_s):
             started = now()
-            newest = max_label_id(project.db)
-            rows = build_scores(ids, done=set(current_label_counts(project.db)), order=order)
-            publish_version(project.db, kind="head", strategy="random", scores=rows,
-                            metrics={"max_label_id": newest})
-            prune_scores(project.db)
+            try:
+                newest = max_label_id(project.db)
+                rows = build_scores(ids, done=set(current_label_counts(project.db)), order=order)
+                publish_version(project.db, kind="head", strategy="random", scores=rows,
+                                metrics={"max_label_id": newest})
+                prune_scores(project.db)
+            except sqlite3.OperationalError as exc:  # the worker records a failed job and tries again
+                failures.append(f"{exc} after {now() - started:.1f} s")
+                continue
             durations.append(now() - started)
-    Path(out_path).write_text(json.dumps({"publish_s": durations}))
+    Path(out_path).write_text(json.dumps({"publish_s": durations, "failures": failures}))
 
 
 _max_annotators = 64  # users created up front; a run may use fewer
@@ -257,7 +263,8 @@ def run_load(
         stop_event.set()
         for process in processes[annotators:]:
             process.join()
-        publishes = json.loads(republish_out.read_text())["publish_s"] if republish_out.exists() else []
+        republished = json.loads(republish_out.read_text()) if republish_out.exists() else {}
+        publishes = republished.get("publish_s", [])
         reports = [json.loads(path.read_text()) for path in outputs if path.exists()]
         records = [dict(record, annotator=report["annotator"])
                    for report in reports for record in report["records"]]
@@ -287,6 +294,7 @@ def run_load(
             "think_ms": think_ms,
             "republish_every_s": republish_s,
             "republishes": len(publishes),
+            "republish_failures": republished.get("failures", []),
             "republish_s": {"median": round(sorted(publishes)[len(publishes) // 2], 3) if publishes else None,
                             "max": round(max(publishes), 3) if publishes else None},
             "setup": setup,

@@ -156,6 +156,8 @@ def run_speed(
     max_length: int | None = None,
     parts: tuple[str, ...] = ("scoring", "refresh", "io"),
     workdir: str | os.PathLike | None = None,
+    score_texts: int | None = None,
+    repeats: int | None = None,
 ) -> dict[str, Any]:
     """Run the speed benchmark; ``quick`` uses a tiny local BERT and small sizes."""
     import torch
@@ -163,10 +165,15 @@ def run_speed(
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise InputError(f"unknown part {unknown[0]!r}: choose from {', '.join(PARTS)}")
-    plan = QUICK if quick else FULL
+    plan = dict(QUICK if quick else FULL)
+    if score_texts:
+        plan["score_texts"] = score_texts
+    if repeats:
+        plan["repeats"] = repeats
     max_length = max_length or SETTINGS["max_length"].default
     base = Path(tempfile.mkdtemp(prefix="labelloop-speed-", dir=workdir))
-    result: dict[str, Any] = {"part": "speed", "quick": quick, "torch_threads": torch.get_num_threads()}
+    result: dict[str, Any] = {"part": "speed", "quick": quick, "torch_threads": torch.get_num_threads(),
+                              "plan": plan}
     try:
         if "scoring" in parts:
             if quick and model is None:

@@ -11,6 +11,7 @@ LOAD_KEYS = {
     "annotators", "labels_each", "pool", "labels_saved", "labels_expected", "wall_s", "labels_per_s",
     "next_ms", "save_ms", "p50_next_ms", "p95_next_ms", "p99_next_ms", "p50_save_ms", "p95_save_ms",
     "p99_save_ms", "lost", "double_leased", "db_multi_labeled", "leases_left", "errors", "machine",
+    "republishes", "republish_failures", "failed_next", "failed_save",
 }
 
 

@@ -75,6 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speed.add_argument("--texts", metavar="FILE", default=None,
                        help="JSONL {text,label} to score and fine-tune on (default: synthetic texts)")
     speed.add_argument("--batch-size", type=int, default=32, help="inference batch size, both sides (default 32)")
+    speed.add_argument("--score-texts", type=int, default=None, help="texts scored per round (default 2000)")
+    speed.add_argument("--repeats", type=int, default=None, help="alternating scoring rounds (default 3)")
     speed.add_argument("--parts", default="scoring,refresh,io",
                        help="comma list of scoring, refresh, io (default: all)")
     _outputs(speed)
@@ -128,7 +130,8 @@ def run_speed(args: argparse.Namespace) -> int:
     from annotator.bench.speed import run_speed as run
 
     result = run(quick=args.quick, model=args.model, texts_file=args.texts, batch_size=args.batch_size,
-                 parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir)
+                 parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir,
+                 score_texts=args.score_texts, repeats=args.repeats)
     keys = ("scoring_texts_per_s", "pipeline_texts_per_s", "scoring_speedup", "finetune_s_per_500")
     lines = [f"{key}: {result[key]}" for key in keys if key in result]
     for row in result.get("refresh", []):
