@@ -29,7 +29,7 @@ from annotator.store.versions import latest_version, prune_scores, publish_versi
 from annotator.worker.embeddings import embeddings_path, write_pending
 from annotator.worker.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
 from annotator.worker.refresh import take_snapshot
-from annotator.worker.scoring import done_ids, eval_metrics, rank_pool
+from annotator.worker.scoring import HEAD_C, done_ids, eval_metrics, rank_pool
 from learner.classifier import TransformerClassifier
 from learner.errors import TrainingCancelled
 from learner.head import EmbeddingHead
@@ -119,7 +119,8 @@ def finetune(
     # at 87%. The classifier's own metrics are kept under "classifier" for comparison.
     index = {e: i for i, e in enumerate(snap.ids)}
     with threadpool_limits(limits=1, user_api="blas"):
-        head = EmbeddingHead(classes=classes).fit(X[[index[e] for e, _, _ in snap.train]], labels)
+        positions = [index[e] for e, _, _ in snap.train]
+        head = EmbeddingHead(classes=classes, C=HEAD_C).fit(X[positions], labels)
         head_proba = head.predict_proba(X)
         done = done_ids(snap.counts, settings)
         rows = rank_pool(ids=snap.ids, proba=head_proba, embeddings=X, classes=classes,

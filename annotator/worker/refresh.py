@@ -21,7 +21,7 @@ from annotator.store.settings import get_labels, get_settings
 from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
 from annotator.store.versions import publish_version
 from annotator.worker.models import LoopModels
-from annotator.worker.scoring import done_ids, eval_metrics, rank_pool
+from annotator.worker.scoring import HEAD_C, done_ids, eval_metrics, rank_pool
 from learner.coldstart import cold_start_order
 from learner.head import EmbeddingHead
 
@@ -96,7 +96,7 @@ def refresh(
         # One BLAS thread: a small logistic regression gains nothing from threads, and on a busy
         # machine OpenBLAS's spinning threads made this fit 20x slower (5 s instead of 0.2 s).
         with threadpool_limits(limits=1, user_api="blas"):
-            head = EmbeddingHead(classes=classes).fit(X[train_positions], labels)
+            head = EmbeddingHead(classes=classes, C=HEAD_C).fit(X[train_positions], labels)
             proba = head.predict_proba(X)
             timings["fit"] = time.perf_counter() - tick
             tick = time.perf_counter()
