@@ -240,3 +240,16 @@ def test_unknown_device_and_missing_model_are_clear_errors(toy):
         TransformerClassifier(model="/no/such/folder").fit(toy[0][:2], ["tech", "food"])
     with pytest.raises(ModelLoadError):
         TransformerClassifier.load("/no/such/folder")
+
+
+def test_num_threads_applies_while_working_and_is_restored(make_clf, toy):
+    import torch
+
+    before = torch.get_num_threads()
+    seen = []
+    clf = make_clf(epochs=1, num_threads=2)
+    clf.fit(toy[0][:16], toy[1][:16], callback=lambda p: seen.append(torch.get_num_threads()))
+    assert set(seen) == {2}
+    assert torch.get_num_threads() == before
+    clf.predict_proba(toy[0][:4])
+    assert torch.get_num_threads() == before
