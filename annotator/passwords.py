@@ -7,8 +7,20 @@ import hashlib
 import hmac
 import os
 
+from annotator.errors import UserError
+
 _N, _R, _P = 2**14, 8, 1
 _PREFIX = "scrypt"
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_new_password(password: str, repeat: str | None = None) -> str:
+    """The rule for a new password (CLI and users page alike); UserError in one line if broken."""
+    if repeat is not None and password != repeat:
+        raise UserError("the two passwords differ")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return password
 
 
 def hash_password(password: str) -> str:

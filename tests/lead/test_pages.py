@@ -75,15 +75,14 @@ def test_page_refuses_a_signed_out_session(app_env, file):
 
 
 def test_annotator_cannot_reach_a_lead_page_through_the_app(app_env):
-    from tests.ui.conftest import APP_MAIN
-
-    lead = AppTest.from_file(str(APP_MAIN), default_timeout=60)
+    app_main = str(PAGES_DIR.parent / "main.py")
+    lead = AppTest.from_file(app_main, default_timeout=60)
     lead.session_state["ll_user"] = "lead"
     lead.run()
     lead.switch_page(str(PAGES_DIR / "lead_dashboard.py")).run()
     assert "Dashboard" in titles(lead)
 
-    at = AppTest.from_file(str(APP_MAIN), default_timeout=60)
+    at = AppTest.from_file(app_main, default_timeout=60)
     at.session_state["ll_user"] = "ann1"
     at.run()
     # the annotator's navigation does not even register the lead pages

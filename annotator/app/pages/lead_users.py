@@ -13,10 +13,9 @@ import streamlit as st
 
 from annotator.app import session
 from annotator.errors import LabelloopError, UserError
-from annotator.passwords import hash_password
+from annotator.passwords import check_new_password, hash_password
 from annotator.store.users import ROLES, add_user, list_users, update_user
 
-MIN_PASSWORD_LENGTH = 8  # the same rule as ``labelloop user`` (annotator.cli.commands.user)
 FLASH_KEY = "ll_users_flash"
 
 user = session.require_page_role("lead")
@@ -24,11 +23,7 @@ project = session.project()
 
 
 def checked_password(password: str, repeat: str) -> str:
-    if password != repeat:
-        raise UserError("the two passwords differ")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    return password
+    return check_new_password(password, repeat)
 
 
 def run_action(action, success: str) -> None:

@@ -8,11 +8,10 @@ import sys
 
 from annotator.cli.options import add_project_option
 from annotator.errors import UserError
-from annotator.passwords import hash_password
+from annotator.passwords import check_new_password, hash_password
 from annotator.store import open_project
 from annotator.store.users import ROLES, add_user, list_users, remove_user, update_user
 
-MIN_PASSWORD_LENGTH = 8
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,11 +62,8 @@ def read_password(args: argparse.Namespace) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("password: ")
-        if getpass.getpass("repeat password: ") != password:
-            raise UserError("the two passwords differ")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    return password
+        return check_new_password(password, getpass.getpass("repeat password: "))
+    return check_new_password(password)
 
 
 def run_add(args: argparse.Namespace) -> int:
