@@ -120,8 +120,8 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
 
 
 def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int, tier: str, budget: int,
-            batch: int, finetune_every: int | None) -> dict[str, Any]:
-    """One simulation on a fresh copy of the prepared project."""
+            batch: int, finetune_every: int | None, on_point=None) -> dict[str, Any]:
+    """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch."""
     from annotator.simulate import simulate
     from annotator.store import open_project
     from annotator.store.settings import set_settings
@@ -131,7 +131,8 @@ def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int
         with open_project(run_dir) as project:
             set_settings(project.db, warm_start=(tier == "warm"))
     result = simulate(run_dir, prepared["gold"], prepared["test"], budget=budget, batch=batch,
-                      strategy=strategy, seed=seed, finetune_every=0 if tier == "fast" else finetune_every)
+                      strategy=strategy, seed=seed, finetune_every=0 if tier == "fast" else finetune_every,
+                      on_point=on_point)
     shutil.rmtree(run_dir, ignore_errors=True)
     return {**result, "tier": tier, "config": f"{strategy}/{tier}"}
 
@@ -255,9 +256,19 @@ def run_curves(
             for tier in tier_list:
                 for strategy in strategies:
                     for seed in seeds:
+                        partial = {"config": f"{strategy}/{tier}", "seed": seed, "curve": []}
+
+                        def on_point(point, partial=partial):
+                            # checkpoint every batch: a stopped run still leaves its curve so far
+                            partial["curve"].append(point)
+                            if progress_path:
+                                from annotator.bench.common import write_json
+
+                                write_json({**result, "in_progress": partial}, progress_path)
+
                         run = run_one(prepared, base / folder.name / f"run-{tier}-{strategy}-{seed}",
                                       strategy=strategy, seed=seed, tier=tier, budget=budget, batch=batch,
-                                      finetune_every=finetune_every)
+                                      finetune_every=finetune_every, on_point=on_point)
                         entry["runs"].append(run)
                         last = run["curve"][-1] if run["curve"] else {}
                         print(f"[curves] {folder.name} {run['config']} seed {seed}: auc {run['auc']:.4f}, "

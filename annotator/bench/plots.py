@@ -131,7 +131,7 @@ def plot_load(result: dict[str, Any], path: str | os.PathLike) -> Path:
     ax.set_xticks(x, points)
     ax.set_ylabel("ms")
     ax.set_title(f"{result['annotators']} annotators x {result['labels_each']} labels, "
-                 f"pool {result['pool']:,}")
+                 f"pool {result['pool']:,}, think {result.get('think_ms', 0):g} ms", fontsize=10)
     ax.legend(fontsize=8)
     ax = axes[1]
     hist = result.get("histogram_ms", {})

@@ -147,6 +147,14 @@ def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _checkpoint(result: dict[str, Any], path: str | os.PathLike | None) -> None:
+    """Write what is measured so far, so a long run that is stopped still leaves its figures."""
+    if path:
+        from annotator.bench.common import write_json
+
+        write_json({**result, "partial": True}, path)
+
+
 def run_speed(
     *,
     quick: bool = False,
@@ -158,6 +166,7 @@ def run_speed(
     workdir: str | os.PathLike | None = None,
     score_texts: int | None = None,
     repeats: int | None = None,
+    progress_path: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Run the speed benchmark; ``quick`` uses a tiny local BERT and small sizes."""
     import torch
@@ -196,6 +205,7 @@ def run_speed(
                 "pipeline_texts_per_s": scoring["pipeline_texts_per_s"],
                 "scoring_speedup": scoring["speedup"],
             })
+            _checkpoint(result, progress_path)
         if "refresh" in parts:
             from annotator.bench.refresh import measure_refresh
 
@@ -204,6 +214,7 @@ def run_speed(
                                 rounds=plan.get("refresh_rounds", 3))
                 for i, pool in enumerate(plan["refresh_pools"])
             ]
+            _checkpoint(result, progress_path)
         if "io" in parts:
             result["io"] = [measure_io(rows, base) for rows in plan["io_rows"]]
         result["machine"] = machine_info()

@@ -131,7 +131,7 @@ def run_speed(args: argparse.Namespace) -> int:
 
     result = run(quick=args.quick, model=args.model, texts_file=args.texts, batch_size=args.batch_size,
                  parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir,
-                 score_texts=args.score_texts, repeats=args.repeats)
+                 score_texts=args.score_texts, repeats=args.repeats, progress_path=args.json)
     keys = ("scoring_texts_per_s", "pipeline_texts_per_s", "scoring_speedup", "finetune_s_per_500")
     lines = [f"{key}: {result[key]}" for key in keys if key in result]
     for row in result.get("refresh", []):
