@@ -11,7 +11,7 @@ import sqlite_utils
 from annotator.config import DB_FILENAME, EMBEDDINGS_DIRNAME, MODELS_DIRNAME, resolve_project_dir
 from annotator.errors import ProjectError
 from annotator.store import migrations
-from annotator.store.connection import connect
+from annotator.store.connection import close, connect
 from annotator.store.settings import add_labels, get_labels
 
 
@@ -35,7 +35,7 @@ class Project:
         return self.path / EMBEDDINGS_DIRNAME
 
     def close(self) -> None:
-        self.db.conn.close()
+        close(self.db)
 
     def __enter__(self) -> "Project":
         return self

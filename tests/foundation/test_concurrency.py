@@ -53,3 +53,58 @@ def test_eight_processes_label_at_once(project, tmp_path):
     assert total == distinct == PROCESSES * LABELS_EACH
     per_annotator = dict(project.db.execute("SELECT annotator, COUNT(*) FROM labels GROUP BY annotator"))
     assert per_annotator == {f"annotator{w}": LABELS_EACH for w in range(PROCESSES)}
+
+
+def test_write_transactions_queue_on_the_writer_lock(project):
+    """A write waits in the kernel while another holds the writer lock, then goes in."""
+    import fcntl
+    import threading
+
+    from annotator.store.connection import write_transaction
+
+    order: list[str] = []
+    entered = threading.Event()
+    def second() -> None:  # its own connection, as each app session has
+        with open_project(project.path) as other, write_transaction(other.db):
+            order.append("second in")
+        entered.set()
+
+    with open(project.path / "project.db-writer", "ab") as lock:  # what another writer holds
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        order.append("first in")
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not entered.wait(0.3)  # blocked while the lock is held
+        order.append("first out")
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    thread.join(timeout=30)
+    assert entered.is_set()
+    assert order == ["first in", "first out", "second in"]
+
+
+def _hold_writer_lock_forever(folder: str, ready) -> None:
+    import time
+
+    from annotator.store.connection import write_transaction
+
+    with open_project(folder) as project, write_transaction(project.db):
+        ready.set()
+        time.sleep(600)
+
+
+def test_writer_lock_is_freed_when_its_holder_is_killed(project, tmp_path):
+    import os
+    import signal
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    ready = context.Event()
+    holder = context.Process(target=_hold_writer_lock_forever, args=(str(project.path), ready))
+    holder.start()
+    assert ready.wait(60)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join(timeout=30)
+    import_file(project, write_csv(tmp_path / "pool.csv", [{"text": "after the kill"}]))
+    example_id = project.db.execute("SELECT id FROM examples").fetchone()[0]
+    add_label(project.db, example_id, "pos", "ann")
+    assert project.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 1
