@@ -47,24 +47,36 @@ PROGRESS_EVERY_S = 0.5
 
 
 class JobProgress:
-    """A progress callback that writes to the jobs table at most every PROGRESS_EVERY_S."""
+    """A progress callback that writes to the jobs table at most every PROGRESS_EVERY_S.
 
-    def __init__(self, project: Project, job_id: int):
-        self.project, self.job_id, self._last = project, job_id, 0.0
+    With ``stop``, it raises TrainingCancelled once the event is set, so long
+    work that reports progress (embedding a large pool) ends at its next chunk.
+    """
+
+    def __init__(self, project: Project, job_id: int, stop: threading.Event | None = None):
+        self.project, self.job_id, self.stop, self._last = project, job_id, stop, 0.0
 
     def __call__(self, value: float, message: str) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise TrainingCancelled(value, 1.0)
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY_S or value >= 1.0:
             self._last = now
             job_store.set_progress(self.project.db, self.job_id, value, message)
 
 
-def run_refresh(project: Project, models: LoopModels, kind: str = "refresh") -> int | None:
-    """A fast refresh recorded as a job; returns the published version (None: empty pool)."""
+def run_refresh(project: Project, models: LoopModels, kind: str = "refresh",
+                stop: threading.Event | None = None) -> int | None:
+    """A fast refresh recorded as a job; returns the published version (None: empty pool or
+    stopped). Embedding new examples reports progress and ends early once ``stop`` is set."""
     job = job_store.start_job(project.db, kind)
-    progress = JobProgress(project, job)
+    progress = JobProgress(project, job, stop)
     try:
-        result = refresh(project, models, progress if kind == "embed" else None)
+        result = refresh(project, models, progress)
+    except TrainingCancelled:
+        job_store.cancel_job(project.db, job, "stopped")
+        log.info("%s stopped before it finished", kind)
+        return None
     except Exception as error:  # noqa: BLE001 - any failure is recorded and the last version keeps serving
         job_store.fail_job(project.db, job, f"{type(error).__name__}: {error}")
         log.error("refresh failed: %s: %s", type(error).__name__, error)
@@ -178,7 +190,7 @@ class Worker:
         self.models.settings = get_settings(self.project.db)
         if self.refresh_due():
             before = labels_since(self.project.db, 0)
-            if run_refresh(self.project, self.models) is None:
+            if run_refresh(self.project, self.models, stop=self.stop) is None:
                 self._refresh_failed = (before, time.time())
         if not self.finetune_running() and self.finetune_due():
             self.start_finetune()
@@ -213,7 +225,9 @@ def run_worker(
             if stale or removed:
                 log.info("recovered: %d stale job(s) marked failed, %d temporary file(s) removed", stale, len(removed))
             models = load_models(project)
-            run_refresh(project, models, kind="embed")
+            run_refresh(project, models, kind="embed", stop=stop)
+            if stop.is_set():
+                return
             worker = Worker(project, models, stop, poll_seconds)
             if once:
                 finetuned = latest_version(project.db, "finetune")

@@ -191,3 +191,21 @@ def test_refresh_follows_a_grown_label_set(project, tmp_path, tiny_model_dir):
     queue.save_label(project, "ann", item.example_id, "mixed")
     result = refresh(project, models)
     assert result.kind == "head" and list(result.head.classes_) == ["pos", "neg", "neutral", "mixed"]
+
+
+def test_a_stop_during_the_first_embedding_ends_the_worker_at_the_next_chunk(project, tmp_path, tiny_model_dir):
+    """SIGTERM sets the stop event; the embed job then ends at its next progress report."""
+    import threading
+
+    from annotator.worker.loop import run_worker
+
+    set_settings(project.db, model=str(tiny_model_dir))
+    add_pool(project, tmp_path, gold_rows(40))
+    stop = threading.Event()
+    stop.set()
+    run_worker(project.path, stop_event=stop)  # returns instead of looping
+    job = job_store.latest_job(project.db, "embed")
+    assert job["status"] == "cancelled" and job["message"] == "stopped"
+    assert list_versions(project.db) == []
+    run_worker(project.path, once=True)  # the next start embeds and ranks as usual
+    assert current_version(project.db) is not None
