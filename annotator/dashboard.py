@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator import agreement
+from annotator import agreement, stability
 from annotator.store import dashboard as queries
 from annotator.store import versions
 from annotator.store.project import Project
@@ -24,7 +24,7 @@ from annotator.store.settings import get_labels
 IDLE_GAP_SECONDS = 600.0
 BUCKET_CHOICES = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400)
 MAX_BUCKETS = 120
-STOPPING_PAIRS = 10
+STOPPING_PAIRS = 50
 
 
 @dataclass
@@ -212,34 +212,8 @@ def confusion(project: Project) -> tuple[pd.DataFrame, int | None]:
 
 
 def stopping_signal(project: Project, max_pairs: int = STOPPING_PAIRS) -> pd.DataFrame:
-    """Changed pool predictions and Cohen's kappa between consecutive versions that hold scores."""
-    scored = [
-        v["version"]
-        for v in versions.list_versions(project.db)
-        if v.get("scores_pruned_at") is None and (v.get("n_scored") or 0) > 0
-    ]
-    records = []
-    for old, new in list(zip(scored, scored[1:]))[-max_pairs:]:
-        cells = queries.prediction_crosstab(project.db, old, new)
-        if not cells:
-            continue
-        names = sorted({c["old"] for c in cells} | {c["new"] for c in cells})
-        index = {name: k for k, name in enumerate(names)}
-        table = np.zeros((len(names), len(names)))
-        for cell in cells:
-            table[index[cell["old"]], index[cell["new"]]] += cell["n"]
-        total = int(table.sum())
-        changed = total - int(np.trace(table))
-        records.append(
-            {
-                "old": old,
-                "new": new,
-                "n_compared": total,
-                "n_changed": changed,
-                "changed_fraction": changed / total,
-                "kappa": agreement.cohen_kappa_table(table),
-            }
-        )
+    """Changed pool predictions and Cohen's kappa between consecutive versions (the newest pairs)."""
+    records = stability.stopping_history(project)[-max_pairs:]
     return pd.DataFrame(records, columns=["old", "new", "n_compared", "n_changed", "changed_fraction", "kappa"])
 
 

@@ -26,7 +26,7 @@ from annotator.store.examples import count_examples, text_hash
 from annotator.store.project import create_project, open_project
 from annotator.store.settings import get_labels, get_settings, set_settings
 from annotator.store.jobs import fail_stale_jobs
-from annotator.store.versions import prune_scores
+from annotator.stability import after_publish
 from annotator.worker.finetune import finetune
 from annotator.worker.lock import worker_lock
 from annotator.worker.models import load_models, remove_orphans
@@ -125,7 +125,7 @@ def simulate(
                 tick = time.perf_counter()
                 result = refresh(project, models)
                 refresh_s = time.perf_counter() - tick  # last label -> re-ranked queue published
-                prune_scores(project.db)
+                after_publish(project, result.version if result is not None else None)
                 if result is not None:
                     head, version = result.head, result.version
                 finetune_s = None

@@ -29,10 +29,10 @@ from annotator.store.connection import write_transaction
 
 KEEP_SCORED_VERSIONS = 3
 STAGE_CHUNK = 1000
-# Pause between two chunk transactions: as long as the chunk took, at most STAGE_PAUSE_S. A
-# waiting writer (an annotator's save) sleeps up to 100 ms between retries of SQLite's busy
-# handler; without a pause the publisher would take the lock again first, chunk after chunk,
-# and starve annotators for the whole publish.
+# Pause between two chunk transactions: as long as the chunk took, at most STAGE_PAUSE_S.
+# Without it the publisher, already running, would take the writer lock again before a waiting
+# writer (an annotator's save) is scheduled, chunk after chunk, and starve annotators for the
+# whole publish.
 STAGE_PAUSE_S = 0.1
 
 VERSION_COLUMNS = (
@@ -162,6 +162,16 @@ def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS) ->
                     break
             time.sleep(STAGE_PAUSE_S)
     return old
+
+
+def update_metrics(db: sqlite_utils.Database, version: int, extra: dict[str, Any]) -> None:
+    """Merge ``extra`` into a version's metrics (one short transaction)."""
+    with write_transaction(db) as conn:
+        row = conn.execute("SELECT metrics FROM model_versions WHERE version = ?", (version,)).fetchone()
+        if row is None:
+            return
+        metrics = {**(json.loads(row[0]) if row[0] else {}), **extra}
+        conn.execute("UPDATE model_versions SET metrics = ? WHERE version = ?", (json.dumps(metrics), version))
 
 
 def current_version(db: sqlite_utils.Database) -> dict[str, Any] | None:

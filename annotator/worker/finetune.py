@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from annotator.stability import after_publish
 from annotator.store.project import Project
-from annotator.store.versions import latest_version, prune_scores, publish_version
+from annotator.store.versions import latest_version, publish_version
 from annotator.worker.embeddings import embeddings_path, write_pending
 from annotator.worker.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
 from annotator.worker.refresh import take_snapshot
@@ -147,5 +148,5 @@ def finetune(
             n_labels=len(labels), metrics=metrics, prepare=prepare,
         )
         models.switch_encoder(clf, version)
-    prune_scores(project.db)
+    after_publish(project, version)
     return FinetuneResult(version, clf, head, metrics, train_s, score_s)

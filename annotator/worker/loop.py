@@ -32,7 +32,8 @@ from annotator.store.examples import count_examples
 from annotator.store.project import Project, open_project
 from annotator.store.settings import get_settings
 from annotator.store.trainset import labels_since, newest_label_time, training_class_count
-from annotator.store.versions import current_version, latest_version, prune_scores
+from annotator.stability import after_publish
+from annotator.store.versions import current_version, latest_version
 from annotator.worker.finetune import NotEnoughLabels, finetune
 from annotator.worker.lock import worker_lock
 from annotator.worker.models import LoopModels, load_models, remove_orphans
@@ -88,7 +89,7 @@ def run_refresh(project: Project, models: LoopModels, kind: str = "refresh",
     log.info("published v%s (%s) metrics=%s timings=%s", result.version, result.kind,
              {k: result.metrics[k] for k in ("accuracy", "n_eval", "n_train") if k in result.metrics},
              {k: round(v, 3) for k, v in result.timings.items()})
-    prune_scores(project.db)
+    after_publish(project, result.version)
     return result.version
 
 

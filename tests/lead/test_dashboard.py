@@ -123,6 +123,23 @@ def test_stopping_signal_between_consecutive_versions(team_project):
     assert row["kappa"] == pytest.approx(cohen_kappa_score(first, second))
 
 
+def test_stopping_signal_keeps_its_history_after_old_scores_are_pruned(team_project):
+    """The worker records each version's change at publish; pruning old scores keeps it."""
+    from annotator.stability import after_publish
+    from annotator.store.versions import list_versions
+
+    ids = team_project.ids[10:20]
+    rounds = [["pos"] * 10, ["pos"] * 6 + ["neg"] * 4, ["pos"] * 5 + ["neg"] * 5,
+              ["pos"] * 5 + ["neg"] * 4 + ["neutral"], ["pos"] * 5 + ["neg"] * 4 + ["neutral"]]
+    for labels in rounds:
+        after_publish(team_project, _publish(team_project, dict(zip(ids, labels))))
+    assert sum(v["scores_pruned_at"] is None for v in list_versions(team_project.db)) == 3
+    signal = dashboard.stopping_signal(team_project)
+    assert list(zip(signal["old"], signal["new"])) == [(1, 2), (2, 3), (3, 4), (4, 5)]
+    assert list(signal["n_changed"]) == [4, 1, 1, 0]
+    assert signal["kappa"].iloc[-1] == pytest.approx(1.0)
+
+
 def test_learning_curve_confusion_and_model_stats(team_project):
     labels = ["pos", "neg", "neutral"]
     assert dashboard.model_stats(team_project)["version"] is None
