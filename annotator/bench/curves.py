@@ -311,3 +311,33 @@ def merge_curves(results: list[dict[str, Any]]) -> dict[str, Any]:
     for entry in merged["datasets"].values():
         entry["summary"] = summarize(entry["runs"])
     return merged
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def markdown_tables(result: dict[str, Any]) -> str:
+    """The summary as markdown, one table per dataset (accuracy in %; for docs/benchmarks.md)."""
+    blocks = []
+    for name, data in result["datasets"].items():
+        summary = data.get("summary") or summarize(data["runs"])
+        rows = summary["table"]
+        budget = max((row["final_labels"] or 0) for row in rows) if rows else 0
+        marks = [n for n in (100, 200) if n < budget] + [budget]
+        lines = [f"**{name}** (pool {data['n_pool']:,}, test {data['n_test']:,}, "
+                 f"{len(data['classes'])} classes)", "",
+                 "| strategy / tier | seeds | AUC | " + " | ".join(f"acc @{n}" for n in marks)
+                 + f" | macro-F1 @{budget} | labels to reach random @{budget} | median refresh s |",
+                 "|---" * (6 + len(marks)) + "|"]
+        for row in sorted(rows, key=lambda r: (r["tier"], -r["auc"])):
+            curve = _mean_curve([run for run in data["runs"] if run["config"] == row["config"]])
+            at = {p["labels"]: p["accuracy"] for p in curve}
+            auc = f"{100 * row['auc']:.1f}" + (f" ± {100 * row['auc_sd']:.1f}" if row["auc_sd"] else "")
+            reach = row["labels_to_random_final"]
+            lines.append(
+                f"| {row['config']} | {row['seeds']} | {auc} | " + " | ".join(_pct(at.get(n)) for n in marks)
+                + f" | {_pct(row['final_macro_f1'])} | {reach if reach is not None else 'not reached'} | "
+                + (f"{row['median_refresh_s']:.2f}" if row["median_refresh_s"] is not None else "–") + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

@@ -96,3 +96,17 @@ def test_prepare_dataset_reuses_a_cached_project(tiny_dataset, tiny_model_dir, t
     assert (first["cached"], second["cached"]) == (False, True)
     assert second["base"] == first["base"] and (first["base"] / "embeddings" / "enc_v0.npz").is_file()
     assert (second["n_pool"], second["n_test"]) == (50, 20)
+
+
+def test_markdown_tables_have_a_row_per_configuration():
+    from annotator.bench.curves import markdown_tables
+
+    runs = [_run("random", "fast", [0.4, 0.5, 0.6]), _run("margin", "fast", [0.5, 0.7, 0.8]),
+            _run("margin", "fast", [0.5, 0.5, 0.8], seed=1)]
+    result = {"datasets": {"toy": {"n_pool": 1000, "n_test": 50, "classes": ["a", "b"], "runs": runs}}}
+    text = markdown_tables(result)
+    lines = text.splitlines()
+    assert lines[0] == "**toy** (pool 1,000, test 50, 2 classes)"
+    assert lines[2].startswith("| strategy / tier | seeds | AUC | acc @30 | macro-F1 @30 |")
+    assert lines[4].startswith("| margin/fast | 2 | 63.3 ± 4.7 | 80.0 | 80.0 | 20 |")
+    assert lines[5].startswith("| random/fast | 1 | 50.0 | 60.0 | 60.0 | 30 |")
