@@ -335,9 +335,13 @@ def markdown_tables(result: dict[str, Any]) -> str:
             at = {p["labels"]: p["accuracy"] for p in curve}
             auc = f"{100 * row['auc']:.1f}" + (f" ± {100 * row['auc_sd']:.1f}" if row["auc_sd"] else "")
             reach = row["labels_to_random_final"]
+            if row["random_final_accuracy"] is None:
+                reach = "– (no random run)"
+            elif reach is None:
+                reach = "not reached"
             lines.append(
                 f"| {row['config']} | {row['seeds']} | {auc} | " + " | ".join(_pct(at.get(n)) for n in marks)
-                + f" | {_pct(row['final_macro_f1'])} | {reach if reach is not None else 'not reached'} | "
+                + f" | {_pct(row['final_macro_f1'])} | {reach} | "
                 + (f"{row['median_refresh_s']:.2f}" if row["median_refresh_s"] is not None else "–") + " |")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -16,7 +16,9 @@ DIVERSE_BATCH = 100
 # Measured once on TREC-6 (MiniLM fine-tuned at 250 and 500 labels, 500 labels, test set of 500):
 # C=1 -> 91.6% / macro-F1 0.77 (margin run), 86.0% / 0.71 (random run); C=10 -> 93.8% / 0.91 and
 # 88.8% / 0.82. On the base encoder C=10 was within 1 point of C=1 with a higher macro-F1.
-# Chosen on that test set: the benchmark (issue 7) should confirm it on held-out data.
+# Chosen on that test set, then checked on SMS spam and SUBJ, which played no part in the choice
+# (random samples of 50-500 labels on the base encoder): C=10 is 3-6 points better than C=1 on SMS
+# spam below 200 labels, and within 1.4 points either way on SUBJ (docs/benchmarks.md).
 HEAD_C = 10.0
 
 
