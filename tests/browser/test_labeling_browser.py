@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from annotator.app.page_scripts import GUARD_TIMEOUT_MS
 from annotator.demo import DEMO_LABELS
 from annotator.importer import import_file
 from annotator.passwords import hash_password
@@ -41,12 +42,51 @@ def tiny_project(tmp_path: Path, tiny_model_dir: Path) -> Path:
     return folder
 
 
-def _wait_for_new_text(page, before: str) -> str:
+def _wait_for_new_text(page, before: str, timeout: float = 30_000) -> str:
     page.wait_for_function(
         "([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText !== t; }",
-        arg=[TEXT, before], timeout=30_000,
+        arg=[TEXT, before], timeout=timeout,
     )
     return page.locator(TEXT).inner_text()
+
+
+def _wait_until_signed_in(page) -> None:
+    """The labeling text is up AND the sign-in form is gone, focus on the page.
+
+    Streamlit keeps the previous page's elements on screen until the rerun ends, so the
+    text can show while the (stale) password box still holds the focus, and a key typed
+    then goes into the box instead of reaching the page's shortcuts.
+    """
+    page.locator(TEXT).wait_for(timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('input[type=password]')", timeout=60_000)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+
+
+def _label_rows(project: Path) -> int:
+    with open_project(project) as opened:
+        return opened.db.execute("SELECT COUNT(*) FROM labels WHERE annotator = 'ann'").fetchone()[0]
+
+
+def _press_label_key(page, key: str, before: str, project: Path) -> str:
+    """Press a label key and wait for the next text.
+
+    Known issue (see the closing note): about one run in eight on an idle machine, the
+    first key after sign-in never reaches the app (no label row is written). Then the
+    key is pressed once more, after the in-flight guard's timeout; a key that did save is
+    never pressed twice.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    rows = _label_rows(project)
+    page.keyboard.press(key)
+    try:
+        return _wait_for_new_text(page, before, timeout=5_000)
+    except PlaywrightTimeout:
+        if _label_rows(project) != rows:
+            raise
+    page.wait_for_timeout(GUARD_TIMEOUT_MS + 500)
+    page.keyboard.press(key)
+    return _wait_for_new_text(page, before)
 
 
 def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_project, tmp_path, is_alive):
@@ -58,15 +98,14 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
         page.get_by_label("User name").fill("ann")
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.keyboard.press("Enter")
-        page.locator(TEXT).wait_for(timeout=60_000)
+        _wait_until_signed_in(page)
 
         keys = ["1", "2", "3", "4", "2"]
         done: list[tuple[str, str]] = []
         shown = page.locator(TEXT).inner_text()
         for key in keys:
             done.append((shown, DEMO_LABELS[int(key) - 1]))
-            page.keyboard.press(key)
-            shown = _wait_for_new_text(page, shown)
+            shown = _press_label_key(page, key, shown, tiny_project)
         page.keyboard.press("u")
         back = _wait_for_new_text(page, shown)
         assert back == done[-1][0]  # undo returns to the last labeled text
