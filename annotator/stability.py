@@ -40,10 +40,14 @@ def prediction_change(project: Project, old: int, new: int) -> dict[str, Any] | 
             "changed_fraction": changed / total, "kappa": cohen_kappa_table(table)}
 
 
+def _holding_scores(listed: list[dict[str, Any]]) -> list[int]:
+    """The versions (in order) whose pool scores are still stored."""
+    return [v["version"] for v in listed if v.get("scores_pruned_at") is None and (v.get("n_scored") or 0) > 0]
+
+
 def record_prediction_change(project: Project, version: int) -> dict[str, Any] | None:
     """Store the change from the version published before ``version`` in its metrics."""
-    earlier = [v["version"] for v in versions.list_versions(project.db)
-               if v["version"] < version and v.get("scores_pruned_at") is None and (v.get("n_scored") or 0) > 0]
+    earlier = [v for v in _holding_scores(versions.list_versions(project.db)) if v < version]
     if not earlier:
         return None
     change = prediction_change(project, earlier[-1], version)
@@ -57,8 +61,7 @@ def stopping_history(project: Project) -> list[dict[str, Any]]:
     pairs still holding scores computed now (versions published before the worker stored them)."""
     listed = versions.list_versions(project.db)
     records = {v["version"]: v["metrics"][METRICS_KEY] for v in listed if METRICS_KEY in (v["metrics"] or {})}
-    scored = [v["version"] for v in listed
-              if v.get("scores_pruned_at") is None and (v.get("n_scored") or 0) > 0]
+    scored = _holding_scores(listed)
     for old, new in zip(scored, scored[1:]):
         if new not in records:
             change = prediction_change(project, old, new)

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from annotator.bench.common import machine_info, now, read_jsonl
+from annotator.bench.common import machine_info, now, read_jsonl, write_json
 from annotator.config import STRATEGY_NAMES
 from annotator.errors import InputError
 
@@ -262,8 +262,6 @@ def run_curves(
                             # checkpoint every batch: a stopped run still leaves its curve so far
                             partial["curve"].append(point)
                             if progress_path:
-                                from annotator.bench.common import write_json
-
                                 write_json({**result, "in_progress": partial}, progress_path)
 
                         run = run_one(prepared, base / folder.name / f"run-{tier}-{strategy}-{seed}",
@@ -275,8 +273,6 @@ def run_curves(
                               f"final acc {last.get('accuracy', float('nan')):.4f} at {last.get('labels')} labels, "
                               f"{run['total_s']:.0f} s", file=sys.stderr, flush=True)
                         if progress_path:
-                            from annotator.bench.common import write_json
-
                             write_json(result, progress_path)
             entry["summary"] = summarize(entry["runs"])
         result["machine"] = machine_info()

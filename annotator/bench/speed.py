@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from annotator.bench.common import machine_info, now, read_jsonl
+from annotator.bench.common import machine_info, now, read_jsonl, write_json
 from annotator.bench.synthetic import synthetic_labels, synthetic_texts, write_synthetic_file
 from annotator.config import SETTINGS
 from annotator.errors import InputError
@@ -150,8 +150,6 @@ def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
 def _checkpoint(result: dict[str, Any], path: str | os.PathLike | None) -> None:
     """Write what is measured so far, so a long run that is stopped still leaves its figures."""
     if path:
-        from annotator.bench.common import write_json
-
         write_json({**result, "partial": True}, path)
 
 

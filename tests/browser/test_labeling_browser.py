@@ -51,11 +51,11 @@ def _wait_for_new_text(page, before: str, timeout: float = 30_000) -> str:
 
 
 def _wait_until_signed_in(page) -> None:
-    """The labeling text is up AND the sign-in form is gone, focus on the page.
+    """The labeling text is up, the sign-in form is gone and no input holds the focus.
 
-    Streamlit keeps the previous page's elements on screen until the rerun ends, so the
-    text can show while the (stale) password box still holds the focus, and a key typed
-    then goes into the box instead of reaching the page's shortcuts.
+    (Streamlit keeps the previous page's elements until a rerun ends; a key typed into a
+    stale password box would never reach the page's shortcuts. This wait did not remove
+    the lost first key described in ``_press_label_key``.)
     """
     page.locator(TEXT).wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('input[type=password]')", timeout=60_000)
