@@ -1,24 +1,41 @@
 """The few lines of browser JavaScript the labeling page needs (st.html, run in the page).
 
-Streamlit's own ``shortcut=`` binds one key to each button; these scripts add
-what it cannot do:
+Streamlit's own ``shortcut=`` binds one key to each button; the keyboard script
+adds what it cannot do. The card (message, text, suggestion) opens and closes
+with a hidden marker holding the same drawing number; the label buttons are
+drawn before the card, so when both markers agree, the card and the buttons
+belong to the same text ("the card is ready").
 
-* the in-flight guard: after a label, skip or undo key, further action keys
-  are swallowed until the card (message, text, suggestion) changes, so a double
-  press (or a held key) never labels a text nobody has read yet;
+* in-flight guard: after a label, skip or undo key acted, further action keys
+  are held back until the card is drawn again (its closing marker changed), so
+  a double press (or a held key) never labels a text nobody has read yet. A
+  second key before the new drawing begins is dropped; one pressed while it is
+  being drawn waits for the card to be ready, then acts if the text it was
+  pressed on is still the one on screen;
+* no lost key: a key pressed while the card is not ready, or that Streamlit did
+  not act on (it loads its button code lazily and binds a shortcut only after
+  the button is drawn, so on the first page the text can show a moment before
+  any key works), is pressed on its button for the annotator as soon as the
+  card is ready and the button is there: within REPLAY_MS, and only while the
+  text the annotator saw when pressing it is still the one on screen;
 * ``/`` focuses the label filter box (Streamlit shortcuts take no punctuation),
   Escape leaves it;
 * focusing an input once it is on screen.
 
 Every script installs its listeners once per browser page and only refreshes
-its settings on later runs.
+its settings on later runs. st.html passes scripts through DOMPurify, which
+drops a script whose text holds "<" before a letter, "/" or "!": keep such text
+out of these scripts (tests/ui/test_page_scripts.py checks).
 """
 
 from __future__ import annotations
 
 import json
 
-GUARD_TIMEOUT_MS = 10_000  # a guard never outlives this, even if the card does not change
+GUARD_TIMEOUT_MS = 3_000  # a guard never outlives this, even if the card is not drawn again
+REPLAY_MS = 1_500  # how long a key that could not act yet waits for its button
+CARD_START = "data-ll-card-start"
+CARD_END = "data-ll-card-end"
 
 _KEYBOARD = """<script>
 (function () {
@@ -28,18 +45,53 @@ _KEYBOARD = """<script>
   if (doc.llKeyboardInstalled) { return; }
   doc.llKeyboardInstalled = true;
   const TEXT = '.st-key-ll_text [data-testid="stText"]';
-  // textContent, not innerText: reading it forces no layout while React renders.
-  const snapshot = () => {
-    const card = doc.querySelector('.st-key-ll_text');
-    return card ? card.textContent : '';
+  const marker = (name) => {
+    const found = doc.querySelector('.st-key-ll_text [' + name + ']');
+    return found ? found.getAttribute(name) : '';
   };
-  const guard = {pending: false, seen: null, timer: null};
+  const ready = () => marker('%(start)s') === marker('%(end)s');
+  const shownText = () => {
+    const text = doc.querySelector(TEXT);
+    return text ? text.textContent : null;
+  };
+  // Streamlit shows each button's key inside it, in a kbd element labelled "Shortcut K".
+  const buttonFor = (key) => {
+    const badge = doc.querySelector('[aria-label="Shortcut ' + key.toUpperCase() + '"]');
+    const button = badge && badge.closest('button');
+    return button && !button.disabled ? button : null;
+  };
+  const guard = {pending: false, text: null, drawn: null, timer: null};
   const release = () => { guard.pending = false; clearTimeout(guard.timer); };
+  const arm = () => {
+    guard.pending = true;
+    guard.text = shownText();
+    guard.drawn = marker('%(end)s');
+    guard.timer = setTimeout(release, %(timeout)d);
+  };
+  let queued = null;  // {key, text, until}: a key that could not act yet
+  const queue = (event) => {
+    queued = {key: event.key.toLowerCase(), text: shownText(), until: performance.now() + %(replay)d};
+  };
+  const replay = () => {
+    if (queued === null) { return; }
+    if (performance.now() > queued.until || shownText() !== queued.text) { queued = null; return; }
+    const button = guard.pending || !ready() ? null : buttonFor(queued.key);
+    if (button === null) { return; }
+    queued = null;
+    arm();
+    button.click();
+  };
   new MutationObserver(() => {
-    if (guard.pending && snapshot() !== guard.seen) { release(); }
-  }).observe(doc.body, {subtree: true, childList: true, characterData: true});
+    if (guard.pending && marker('%(end)s') !== guard.drawn) { release(); }
+    replay();
+  }).observe(doc.body, {subtree: true, childList: true, attributes: true,
+                         attributeFilter: ['%(start)s', '%(end)s', 'disabled']});
   const typingIn = (target) => target && (target.isContentEditable ||
     ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+  const actionKey = (event) => !typingIn(event.target) && !event.ctrlKey && !event.metaKey &&
+    !event.altKey && doc.llActionKeys.has(event.key.toLowerCase()) && shownText() !== null;
+  const hold = (event) => { event.preventDefault(); event.stopImmediatePropagation(); };
+  // Capture phase, before Streamlit's shortcuts.
   win.addEventListener('keydown', function (event) {
     const typing = typingIn(event.target);
     if (event.key === '/' && !typing) {
@@ -51,17 +103,24 @@ _KEYBOARD = """<script>
       event.target.blur();
       return;
     }
-    if (typing || event.ctrlKey || event.metaKey || event.altKey) { return; }
-    if (!doc.llActionKeys.has(event.key.toLowerCase()) || !doc.querySelector(TEXT)) { return; }
-    if (guard.pending || event.repeat) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
+    if (!actionKey(event)) { return; }
+    if (event.repeat) { hold(event); return; }
+    if (guard.pending) {
+      hold(event);
+      // Before the answer to the last key is being drawn, a second key is a double press and
+      // is dropped; after, it waits for the card to be ready (and for its text to stay).
+      if (marker('%(start)s') !== guard.drawn || shownText() !== guard.text) { queue(event); }
       return;
     }
-    guard.pending = true;
-    guard.seen = snapshot();
-    guard.timer = setTimeout(release, %(timeout)d);
+    if (!ready()) { hold(event); queue(event); }
   }, true);
+  // Bubble phase, after them: a shortcut that acted cancelled the event's default.
+  win.addEventListener('keydown', function (event) {
+    if (guard.pending || !actionKey(event)) { return; }
+    if (event.defaultPrevented) { arm(); return; }
+    queue(event);
+    replay();
+  });
 })();
 </script>"""
 
@@ -82,13 +141,20 @@ TEXT_STYLE = """<style>
   font-size: 1.3rem; line-height: 1.55; white-space: pre-wrap; overflow-wrap: anywhere;
 }
 .st-key-ll_text { max-height: 55vh; overflow-y: auto; }
-</style>"""
+.st-key-ll_text [data-testid="stElementContainer"]:has([%(start)s], [%(end)s]) { display: none; }
+</style>""" % {"start": CARD_START, "end": CARD_END}
 
 
 def keyboard_script(action_keys: list[str]) -> str:
     """The in-flight guard and the filter keys, for these one-key actions (labels, skip, undo)."""
     keys = sorted({key.lower() for key in action_keys if key})
-    return _KEYBOARD % {"keys": json.dumps(keys), "timeout": GUARD_TIMEOUT_MS}
+    return _KEYBOARD % {"keys": json.dumps(keys), "timeout": GUARD_TIMEOUT_MS, "replay": REPLAY_MS,
+                        "start": CARD_START, "end": CARD_END}
+
+
+def card_marker(drawing: int, *, end: bool) -> str:
+    """The card's first (``end=False``) or last element: a hidden marker holding the drawing's number."""
+    return f'<span {CARD_END if end else CARD_START}="{int(drawing)}"></span>'
 
 
 def focus_script(css_selector: str, nonce: object = "") -> str:

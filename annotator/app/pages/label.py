@@ -29,6 +29,7 @@ FLASH_KEY = "ll_flash"
 FILTER_KEY = "ll_filter"
 REFOCUS_KEY = "ll_refocus_filter"
 HIDE_KEY = "ll_hide_suggestion"
+DRAWING_KEY = "ll_card_drawings"
 STATUS_EVERY_SECONDS = 5
 
 user = session.require_page_role("annotator")
@@ -152,7 +153,7 @@ def labeling_card() -> None:
             )
         if st.session_state.pop(REFOCUS_KEY, False):
             _focus_filter(item.example_id)
-    # A second key press before the next text shows is swallowed in the browser
+    # A second key press before the card is drawn again is held back in the browser
     # (page_scripts' in-flight guard), so stable keys never label an unread text.
     with st.container(horizontal=True, key="ll_labels", height=230 if many else "content"):
         for index, (label, key) in enumerate(zip(labels, label_keys)):
@@ -167,13 +168,18 @@ def labeling_card() -> None:
         st.button("Undo", key="ll_undo", shortcut=keys.UNDO_KEY, icon=":material/undo:",
                   on_click=_on_undo)
         st.caption(f"You: {mine['today']:,} labeled today · {mine['total']:,} in total")
+    # The card opens and closes with a marker holding this drawing's number: the keyboard
+    # script acts on keys only while both agree (page_scripts).
+    drawing = st.session_state[DRAWING_KEY] = st.session_state.get(DRAWING_KEY, 0) + 1
     with card:
+        st.html(page_scripts.card_marker(drawing, end=False))
         _show_flash_and_provenance(item)
         st.text(item.text)
         if item.is_eval:
             st.caption("No suggestion on evaluation texts.")
         elif not st.session_state.get(HIDE_KEY, False):
             st.caption(suggestion_caption(item))
+        st.html(page_scripts.card_marker(drawing, end=True))
 
 
 @st.fragment(run_every=STATUS_EVERY_SECONDS)
