@@ -89,7 +89,8 @@ _KEYBOARD = """<script>
   const typingIn = (target) => target && (target.isContentEditable ||
     ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
   const actionKey = (event) => !typingIn(event.target) && !event.ctrlKey && !event.metaKey &&
-    !event.altKey && doc.llActionKeys.has(event.key.toLowerCase()) && shownText() !== null;
+    !event.altKey && !event.shiftKey && doc.llActionKeys.has(event.key.toLowerCase()) &&
+    shownText() !== null;
   const hold = (event) => { event.preventDefault(); event.stopImmediatePropagation(); };
   // Capture phase, before Streamlit's shortcuts.
   win.addEventListener('keydown', function (event) {
