@@ -66,7 +66,7 @@ _KEYBOARD = """<script>
     guard.pending = true;
     guard.text = shownText();
     guard.drawn = marker('%(end)s');
-    guard.timer = setTimeout(release, %(timeout)d);
+    guard.timer = setTimeout(() => { release(); replay(); }, %(timeout)d);
   };
   let queued = null;  // {key, text, until}: a key that could not act yet
   const queue = (event) => {
