@@ -41,22 +41,22 @@ def tiny_project(tmp_path: Path, tiny_model_dir: Path) -> Path:
     return folder
 
 
-def _wait_for_new_text(page, before: str, timeout: float = 30_000) -> str:
+def _wait_for_new_text(page, before: str) -> str:
     page.wait_for_function(
         "([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText !== t; }",
-        arg=[TEXT, before], timeout=timeout,
+        arg=[TEXT, before], timeout=30_000,
     )
     return page.locator(TEXT).inner_text()
 
 
-def _sign_in(page, url: str) -> None:
-    """Sign in as the annotator; return once the text is up, the form is gone and nothing has the focus.
+def _sign_in(page, url: str, name: str = "ann") -> None:
+    """Sign in; return once the text is up, the form is gone and nothing has the focus.
 
     (Streamlit keeps the previous page's elements until a rerun ends; a key typed into a
     stale password box would never reach the labeling page.)
     """
     page.goto(url)
-    page.get_by_label("User name").fill("ann")
+    page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.keyboard.press("Enter")
     page.locator(TEXT).wait_for(timeout=60_000)
@@ -169,12 +169,8 @@ def test_text_is_shown_as_typed_and_menus_follow_the_role(chromium, serve_projec
     for name, sees_lead_pages in (("ann", False), ("lead", True)):
         page = chromium.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page.goto(served.url)
-            page.get_by_label("User name").fill(name)
-            page.get_by_label("Password", exact=True).fill(PASSWORD)
-            page.keyboard.press("Enter")
+            _sign_in(page, served.url, name)
             box = page.locator(TEXT)
-            box.wait_for(timeout=60_000)
             assert box.inner_text() in (RAW, RAW + " 2")
             assert box.locator("b, img, script, h1").count() == 0
             assert page.evaluate("() => window.__pwned") is None
