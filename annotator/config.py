@@ -46,6 +46,9 @@ SETTINGS: dict[str, Setting] = {
     "overlap_fraction": Setting(0.0, float, "fraction of items labeled blind by several annotators", 0.0, 1.0),
     "overlap_k": Setting(2, int, "annotators per overlap item", 2, 20),
     "lease_seconds": Setting(600, int, "how long a served item stays reserved for its annotator", 5, 86_400),
+    "read_pause_ms": Setting(250, int, "after a new text shows, the labeling keys and buttons do nothing for this "
+                             "long (ms): a double press or double click never labels an unread text; 0: off",
+                             0, 10_000),
     "guidelines": Setting("", str, "labeling guidelines (markdown) shown to annotators"),
     "seed": Setting(0, int, "random seed for cold start, training and strategies"),
 }

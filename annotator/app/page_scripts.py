@@ -6,12 +6,17 @@ with a hidden marker holding the same drawing number; the label buttons are
 drawn before the card, so when both markers agree, the card and the buttons
 belong to the same text ("the card is ready").
 
-* in-flight guard: after a label, skip or undo key acted, further action keys
-  are held back until the card is drawn again (its closing marker changed), so
-  a double press (or a held key) never labels a text nobody has read yet. A
+* in-flight guard: after a label, skip or undo key (or a click on one of those
+  buttons) acted, further action keys and clicks are held back until the card
+  is drawn again (its closing marker changed); a held click is dropped. A
   second key before the new drawing begins is dropped; one pressed while it is
   being drawn waits for the card to be ready, then acts if the text it was
   pressed on is still the one on screen;
+* read pause: for the project's ``read_pause_ms`` after the text changed, action
+  keys and clicks on the card's buttons are dropped. The answer to a key can be
+  on screen in well under 100 ms, sooner than the second press of a double
+  press or a double click, which would otherwise label a text nobody has read.
+  The first text on a page is not paused;
 * no lost key: a key pressed while the card is not ready, or that Streamlit did
   not act on (it loads its button code lazily and binds a shortcut only after
   the button is drawn, so on the first page the text can show a moment before
@@ -42,9 +47,11 @@ _KEYBOARD = """<script>
   const doc = window.parent ? window.parent.document : document;
   const win = doc.defaultView || window;
   doc.llActionKeys = new Set(%(keys)s);
+  doc.llReadPauseMs = %(pause)d;
   if (doc.llKeyboardInstalled) { return; }
   doc.llKeyboardInstalled = true;
   const TEXT = '.st-key-ll_text [data-testid="stText"]';
+  const CARD_BUTTONS = '.st-key-ll_labels button, .st-key-ll_actions button';
   const marker = (name) => {
     const found = doc.querySelector('.st-key-ll_text [' + name + ']');
     return found ? found.getAttribute(name) : '';
@@ -60,6 +67,16 @@ _KEYBOARD = """<script>
     const button = badge && badge.closest('button');
     return button && !button.disabled ? button : null;
   };
+  // Read pause: doc.llPausedUntil (performance.now() time) is when keys act again.
+  let lastText = null;
+  doc.llPausedUntil = 0;
+  const noteText = () => {
+    const text = shownText();
+    if (text === null) { return; }
+    if (lastText !== null && text !== lastText) { doc.llPausedUntil = performance.now() + doc.llReadPauseMs; }
+    lastText = text;
+  };
+  const paused = () => performance.now() < doc.llPausedUntil;
   const guard = {pending: false, text: null, drawn: null, timer: null};
   const release = () => { guard.pending = false; clearTimeout(guard.timer); };
   const arm = () => {
@@ -69,6 +86,7 @@ _KEYBOARD = """<script>
     guard.timer = setTimeout(() => { release(); replay(); }, %(timeout)d);
   };
   let queued = null;  // {key, text, until}: a key that could not act yet
+  let ownClick = false;  // true while the replay clicks a button (the read pause is over then)
   const queue = (event) => {
     queued = {key: event.key.toLowerCase(), text: shownText(), until: performance.now() + %(replay)d};
   };
@@ -79,12 +97,14 @@ _KEYBOARD = """<script>
     if (button === null) { return; }
     queued = null;
     arm();
-    button.click();
+    ownClick = true;
+    try { button.click(); } finally { ownClick = false; }
   };
   new MutationObserver(() => {
+    noteText();
     if (guard.pending && marker('%(end)s') !== guard.drawn) { release(); }
     replay();
-  }).observe(doc.body, {subtree: true, childList: true, attributes: true,
+  }).observe(doc.body, {subtree: true, childList: true, characterData: true, attributes: true,
                          attributeFilter: ['%(start)s', '%(end)s', 'disabled']});
   const typingIn = (target) => target && (target.isContentEditable ||
     ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
@@ -106,6 +126,8 @@ _KEYBOARD = """<script>
     }
     if (!actionKey(event)) { return; }
     if (event.repeat) { hold(event); return; }
+    noteText();
+    if (paused()) { hold(event); return; }
     if (guard.pending) {
       hold(event);
       // Before the answer to the last key is being drawn, a second key is a double press and
@@ -114,6 +136,15 @@ _KEYBOARD = """<script>
       return;
     }
     if (!ready()) { hold(event); queue(event); }
+  }, true);
+  // Clicks on the card's buttons get the same guard and pause as keys: a double click's
+  // second click is dropped whether it lands before or just after the next text shows.
+  win.addEventListener('click', function (event) {
+    const button = !ownClick && event.target.closest ? event.target.closest(CARD_BUTTONS) : null;
+    if (button === null) { return; }
+    noteText();
+    if (guard.pending || paused()) { hold(event); return; }
+    arm();
   }, true);
   // Bubble phase, after them: a shortcut that acted cancelled the event's default.
   win.addEventListener('keydown', function (event) {
@@ -146,11 +177,12 @@ TEXT_STYLE = """<style>
 </style>""" % {"start": CARD_START, "end": CARD_END}
 
 
-def keyboard_script(action_keys: list[str]) -> str:
-    """The in-flight guard and the filter keys, for these one-key actions (labels, skip, undo)."""
+def keyboard_script(action_keys: list[str], *, read_pause_ms: int = 0) -> str:
+    """The in-flight guard, the read pause and the filter keys, for these one-key actions
+    (labels, skip, undo) and the card's buttons."""
     keys = sorted({key.lower() for key in action_keys if key})
-    return _KEYBOARD % {"keys": json.dumps(keys), "timeout": GUARD_TIMEOUT_MS, "replay": REPLAY_MS,
-                        "start": CARD_START, "end": CARD_END}
+    return _KEYBOARD % {"keys": json.dumps(keys), "pause": max(0, int(read_pause_ms)), "timeout": GUARD_TIMEOUT_MS,
+                        "replay": REPLAY_MS, "start": CARD_START, "end": CARD_END}
 
 
 def card_marker(drawing: int, *, end: bool) -> str:

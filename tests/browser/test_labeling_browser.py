@@ -1,4 +1,5 @@
-"""A real browser labels five texts with the keyboard only, undoes one, double-presses, and the database agrees."""
+"""A real browser labels five texts with the keyboard only, undoes one, double-presses and
+double-clicks, and the database agrees."""
 
 from __future__ import annotations
 
@@ -20,6 +21,23 @@ pytestmark = pytest.mark.browser
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
 TEXT = '.st-key-ll_text [data-testid="stText"]'
 PASSWORD = "browser-pass"
+# Longer than the default, so a key the test presses "right after the text shows" lands in it
+# even on a loaded machine (the test checks that it did).
+READ_PAUSE_MS = 1000
+# Runs before the page's scripts, so it sees every key and click before the page's listeners
+# can drop it: what was on screen then, and whether the read pause was on.
+WATCH_PRESSES = """
+window.__presses = [];
+const note = (what) => {
+  const text = document.querySelector('.st-key-ll_text [data-testid="stText"]');
+  window.__presses.push({what, text: text ? text.innerText : null,
+                         paused: performance.now() < (document.llPausedUntil || 0)});
+};
+window.addEventListener('keydown', (event) => note('key ' + event.key), true);
+window.addEventListener('click', (event) => {
+  if (event.target.closest && event.target.closest('.st-key-ll_labels')) { note('click'); }
+}, true);
+"""
 
 
 @pytest.fixture
@@ -28,7 +46,7 @@ def tiny_project(tmp_path: Path, tiny_model_dir: Path) -> Path:
     folder = tmp_path / "browser_project"
     with create_project(folder, DEMO_LABELS) as project:
         set_settings(project.db, model=str(tiny_model_dir), batch_size=3, finetune_every=1000,
-                     guidelines="# Guidelines\nPick the **main** topic.")
+                     read_pause_ms=READ_PAUSE_MS, guidelines="# Guidelines\nPick the **main** topic.")
         add_user(project.db, "ann", "annotator", hash_password(PASSWORD))
         add_user(project.db, "lead", "lead", hash_password(PASSWORD))
         pool = tmp_path / "pool.csv"
@@ -47,6 +65,15 @@ def _wait_for_new_text(page, before: str) -> str:
         arg=[TEXT, before], timeout=30_000,
     )
     return page.locator(TEXT).inner_text()
+
+
+def _wait_for_read_pause(page) -> None:
+    """Until the page's read pause after the last new text is over (keys act again)."""
+    page.wait_for_function("() => performance.now() >= (document.llPausedUntil || 0)", timeout=30_000)
+
+
+def _presses(page) -> list[dict]:
+    return page.evaluate("() => window.__presses")
 
 
 def _sign_in(page, url: str, name: str = "ann") -> None:
@@ -78,6 +105,7 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
     served = serve_project(tiny_project)
     assert len(served.children) == 2, served.log_path.read_text()  # the app and the worker
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(WATCH_PRESSES)
     try:
         _sign_in(page, served.url)
         shown = page.locator(TEXT).inner_text()
@@ -91,16 +119,36 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
             done.append((shown, DEMO_LABELS[int(key) - 1]))
             page.keyboard.press(key)
             shown = _wait_for_new_text(page, shown)
+            _wait_for_read_pause(page)
         page.keyboard.press("u")
         back = _wait_for_new_text(page, shown)
         assert back == done[-1][0]  # undo returns to the last labeled text
-        # A double press: the second key comes before the next text shows and is swallowed,
-        # so it cannot label a text nobody has read.
+        _wait_for_read_pause(page)
+
+        # A double press: the second key lands before the next text shows (the in-flight
+        # guard drops it) or just after (the read pause drops it); either way it labels nothing.
         page.keyboard.press("3")
         page.keyboard.press("1")
         after = _wait_for_new_text(page, back)
-        page.wait_for_timeout(1500)
-        assert page.locator(TEXT).inner_text() == after
+        # A key the moment a new text shows is dropped too.
+        page.keyboard.press("2")
+        # A double click on a label button: one label, on the text that was clicked.
+        _wait_for_read_pause(page)
+        first_button = page.locator(".st-key-ll_labels button").first
+        first_button.click()
+        first_button.click(no_wait_after=True)
+        last = _wait_for_new_text(page, after)
+        _wait_for_read_pause(page)
+        page.wait_for_timeout(500)  # time for the answer to a press that was not dropped
+        assert page.locator(TEXT).inner_text() == last
+        presses = _presses(page)
+        second_key, early_key = [p for p in presses if p["what"] in ("key 1", "key 2")][-2:]
+        second_click = [p for p in presses if p["what"] == "click"][-1]
+        # Each dropped press came while its text was still on screen or in the read pause:
+        # what the guard and the pause are for (if not, the machine was too slow to test them).
+        assert second_key["text"] == back or second_key["paused"], second_key
+        assert early_key["text"] == after and early_key["paused"], early_key
+        assert second_click["text"] == after or second_click["paused"], second_click
         page.screenshot(path=str(tmp_path / "labeling.png"), full_page=True)
 
         # sign out: back to the sign-in form (the labeling page is not in a signed-out menu)
@@ -111,9 +159,9 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
         page.close()
 
     rows = _labels_by_ann(tiny_project)
-    assert [(text, label) for text, label, *_ in rows] == done + [(done[-1][0], DEMO_LABELS[2])]
+    assert [(text, label) for text, label, *_ in rows] == done + [(back, DEMO_LABELS[2]), (after, DEMO_LABELS[0])]
     assert [(superseded, reason) for _, _, superseded, reason, *_ in rows] == (
-        [(0, None)] * 4 + [(1, "undo"), (0, None)]
+        [(0, None)] * 4 + [(1, "undo"), (0, None), (0, None)]
     )
     for _, _, _, _, version, strategy, seconds in rows:
         assert version is not None and strategy

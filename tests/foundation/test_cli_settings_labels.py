@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from annotator.cli import main
+from annotator.config import SETTINGS
 from annotator.store import open_project
 from annotator.store.settings import get_labels, get_settings
 
@@ -40,3 +43,11 @@ def test_labels_list_and_add(project, capsys):
     assert "already in the label set" in capsys.readouterr().err
     with open_project(folder) as reopened:
         assert get_labels(reopened.db) == ["pos", "neg", "neutral", "mixed"]
+
+
+def test_readme_settings_table_lists_every_setting_with_its_default():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", readme, flags=re.MULTILINE))
+    for key, spec in SETTINGS.items():
+        shown = '""' if spec.default == "" else str(spec.default)
+        assert rows.get(key) == shown, f"README's settings table: {key} should show {shown}"

@@ -213,8 +213,10 @@ def test_project_page_settings_labels_and_eval_set(app_env):
     assert get_settings(app_env.db)["batch_size"] == 25
     at.number_input(key="ll_project_batch_size").set_value(40)
     at.selectbox(key="ll_project_strategy").set_value("entropy")
+    at.number_input(key="ll_project_read_pause").set_value(400)
     [b for b in at.button if b.label == "Save settings"][0].click().run()
-    assert (get_settings(app_env.db)["batch_size"], get_settings(app_env.db)["strategy"]) == (40, "entropy")
+    saved = get_settings(app_env.db)
+    assert (saved["batch_size"], saved["strategy"], saved["read_pause_ms"]) == (40, "entropy", 400)
     at.text_input(key="ll_project_new_label").input("mixed")
     [b for b in at.button if b.label == "Add label"][0].click().run()
     assert get_labels(app_env.db) == ["pos", "neg", "neutral", "mixed"]

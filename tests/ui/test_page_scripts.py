@@ -16,7 +16,8 @@ def _script_texts(html: str) -> list[str]:
 
 
 def test_scripts_hold_nothing_that_st_html_would_strip():
-    scripts = [page_scripts.keyboard_script(["1", "a", "s", "u"]), page_scripts.focus_script(".x input", 3)]
+    scripts = [page_scripts.keyboard_script(["1", "a", "s", "u"], read_pause_ms=250),
+               page_scripts.focus_script(".x input", 3)]
     for html in scripts:
         texts = _script_texts(html)
         assert len(texts) == 1
@@ -27,6 +28,12 @@ def test_keyboard_script_knows_each_action_key_once_in_lower_case():
     html = page_scripts.keyboard_script(["1", "A", "a", "s", "", "u"])
     assert 'new Set(["1", "a", "s", "u"])' in html
     assert str(page_scripts.GUARD_TIMEOUT_MS) in html and str(page_scripts.REPLAY_MS) in html
+
+
+def test_keyboard_script_carries_the_read_pause():
+    assert "doc.llReadPauseMs = 250;" in page_scripts.keyboard_script(["1"], read_pause_ms=250)
+    assert "doc.llReadPauseMs = 0;" in page_scripts.keyboard_script(["1"])
+    assert "doc.llReadPauseMs = 0;" in page_scripts.keyboard_script(["1"], read_pause_ms=-5)
 
 
 def test_card_markers_hold_the_drawing_and_are_hidden_by_the_style():

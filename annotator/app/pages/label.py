@@ -38,7 +38,8 @@ labels = get_labels(project.db)
 label_keys = keys.assign_keys(labels)
 
 st.html(page_scripts.TEXT_STYLE)
-st.html(page_scripts.keyboard_script([*label_keys, keys.SKIP_KEY, keys.UNDO_KEY]),
+st.html(page_scripts.keyboard_script([*label_keys, keys.SKIP_KEY, keys.UNDO_KEY],
+                                     read_pause_ms=get_setting(project.db, "read_pause_ms")),
         unsafe_allow_javascript=True)
 
 
@@ -153,8 +154,9 @@ def labeling_card() -> None:
             )
         if st.session_state.pop(REFOCUS_KEY, False):
             _focus_filter(item.example_id)
-    # A second key press before the card is drawn again is held back in the browser
-    # (page_scripts' in-flight guard), so stable keys never label an unread text.
+    # A second key press or click before the card is drawn again, or within the read pause
+    # after it, is dropped in the browser (page_scripts), so the buttons can keep stable
+    # keys (no remount per text) and still never label an unread text.
     with st.container(horizontal=True, key="ll_labels", height=230 if many else "content"):
         for index, (label, key) in enumerate(zip(labels, label_keys)):
             st.button(

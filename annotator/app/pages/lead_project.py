@@ -79,12 +79,14 @@ with st.form("ll_project_settings"):
                                          key="ll_project_overlap_fraction")
     overlap_k = right.number_input("Annotators per overlap item (k)", value=int(settings["overlap_k"]), step=1,
                                    help=SETTINGS["overlap_k"].help, key="ll_project_overlap_k")
+    read_pause_ms = left.number_input("Read pause (ms)", value=int(settings["read_pause_ms"]), step=50,
+                                      help=SETTINGS["read_pause_ms"].help, key="ll_project_read_pause")
     if st.form_submit_button("Save settings"):
         run_action(
             lambda: set_settings(
                 project.db, guidelines=guidelines, batch_size=batch_size, finetune_every=finetune_every,
                 strategy=strategy, lease_seconds=lease_seconds, overlap_fraction=overlap_fraction,
-                overlap_k=overlap_k,
+                overlap_k=overlap_k, read_pause_ms=read_pause_ms,
             ),
             "Settings saved.",
         )
