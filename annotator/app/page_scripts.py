@@ -16,7 +16,7 @@ belong to the same text ("the card is ready").
   keys and clicks on the card's buttons are dropped. The answer to a key can be
   on screen in well under 100 ms, sooner than the second press of a double
   press or a double click, which would otherwise label a text nobody has read.
-  The first text on a page is not paused;
+  The first text after the browser loads the app is not paused;
 * no lost key: a key pressed while the card is not ready, or that Streamlit did
   not act on (it loads its button code lazily and binds a shortcut only after
   the button is drawn, so on the first page the text can show a moment before
@@ -88,7 +88,7 @@ _KEYBOARD = """<script>
     guard.timer = setTimeout(() => { release(); replay(); }, %(timeout)d);
   };
   let queued = null;  // {key, text, until}: a key that could not act yet
-  let ownClick = false;  // true while the replay clicks a button (the read pause is over then)
+  let ownClick = false;  // true while the replay clicks a button for a key that passed the pause
   const queue = (event) => {
     queued = {key: event.key.toLowerCase(), text: shownText(), until: performance.now() + %(replay)d};
   };
@@ -181,8 +181,8 @@ def keyboard_script(action_keys: list[str], *, read_pause_ms: int = 0) -> str:
     """The in-flight guard, the read pause and the filter keys, for these one-key actions
     (labels, skip, undo) and the card's buttons."""
     keys = sorted({key.lower() for key in action_keys if key})
-    return _KEYBOARD % {"keys": json.dumps(keys), "pause": max(0, int(read_pause_ms)), "timeout": GUARD_TIMEOUT_MS,
-                        "replay": REPLAY_MS, "start": CARD_START, "end": CARD_END}
+    return _KEYBOARD % {"keys": json.dumps(keys), "pause": max(0, int(read_pause_ms)),
+                        "timeout": GUARD_TIMEOUT_MS, "replay": REPLAY_MS, "start": CARD_START, "end": CARD_END}
 
 
 def card_marker(drawing: int, *, end: bool) -> str:
