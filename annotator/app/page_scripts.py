@@ -88,7 +88,6 @@ _KEYBOARD = """<script>
     guard.timer = setTimeout(() => { release(); replay(); }, %(timeout)d);
   };
   let queued = null;  // {key, text, until}: a key that could not act yet
-  let ownClick = false;  // true while the replay clicks a button for a key that passed the pause
   const queue = (event) => {
     queued = {key: event.key.toLowerCase(), text: shownText(), until: performance.now() + %(replay)d};
   };
@@ -98,9 +97,7 @@ _KEYBOARD = """<script>
     const button = guard.pending || !ready() ? null : buttonFor(queued.key);
     if (button === null) { return; }
     queued = null;
-    arm();
-    ownClick = true;
-    try { button.click(); } finally { ownClick = false; }
+    button.click();  // the click listener below arms the guard, as for any click
   };
   new MutationObserver(() => {
     noteText();
@@ -141,7 +138,7 @@ _KEYBOARD = """<script>
   // Clicks on the card's buttons get the same guard and pause as keys: a double click's
   // second click is dropped whether it lands before or just after the next text shows.
   win.addEventListener('click', function (event) {
-    const button = !ownClick && event.target.closest ? event.target.closest(CARD_BUTTONS) : null;
+    const button = event.target.closest ? event.target.closest(CARD_BUTTONS) : null;
     if (button === null) { return; }
     if (guard.pending || paused()) { hold(event); return; }
     arm();

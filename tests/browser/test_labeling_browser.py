@@ -29,7 +29,7 @@ READ_PAUSE_MS = 1000
 WATCH_PRESSES = """
 window.__presses = [];
 const note = (what) => {
-  const text = document.querySelector('.st-key-ll_text [data-testid="stText"]');
+  const text = document.querySelector(%s);
   window.__presses.push({what, text: text ? text.innerText : null,
                          paused: performance.now() < (document.llPausedUntil || 0)});
 };
@@ -37,7 +37,7 @@ window.addEventListener('keydown', (event) => note('key ' + event.key), true);
 window.addEventListener('click', (event) => {
   if (event.target.closest && event.target.closest('.st-key-ll_labels')) { note('click'); }
 }, true);
-"""
+""" % json.dumps(TEXT)
 
 
 @pytest.fixture
