@@ -35,7 +35,10 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {
     "batch_size": Setting(25, int, "new labels between fast-tier ranking refreshes", 1, 10_000),
-    "finetune_every": Setting(100, int, "new labels between BERT fine-tunes", 1, 1_000_000),
+    "finetune_every": Setting(100, int, "new training labels (the evaluation set never counts) between BERT fine-tunes",
+                              1, 1_000_000),
+    "finetune_min_per_class": Setting(8, int, "no fine-tune until at least two labels each have this many training "
+                                      "labels (the evaluation set never counts)", 1, 100_000),
     "strategy": Setting("margin", str, "query strategy that ranks the pool", choices=STRATEGY_NAMES),
     "cold_start": Setting("kmeans", str, "order of the queue before any model exists", choices=COLD_START_NAMES),
     "warm_start": Setting(True, bool, "fine-tune from the previous version instead of the base model"),
