@@ -21,9 +21,15 @@ from annotator.queue import release
 from annotator.store import Project, open_project
 
 USER_KEY = "ll_user"
+STAMP_KEY = "ll_user_stamp"  # the credential stamp the user signed in under
+NOTICE_KEY = "ll_notice"     # why the session ended, shown once on the sign-in page
 ITEM_KEY = "ll_item"  # the labeling page's current item (a queue.ServedItem)
 PROJECT_KEY = "ll_project"
 GO_HOME_KEY = "ll_go_home"
+SESSION_ENDED = (
+    "You were signed out: your password, your role or your account changed since you signed in. "
+    "Sign in again."
+)
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,12 +55,17 @@ def project() -> Project:
 
 
 def sign_in_as(user: User) -> None:
+    """Remember ``user`` and the credential stamp they signed in under."""
     st.session_state[USER_KEY] = user.name
+    st.session_state[STAMP_KEY] = user.stamp
     st.session_state[GO_HOME_KEY] = True
 
 
-def sign_out() -> None:
-    """Give back the leased text, forget everything of this session but its connection, go to sign-in."""
+def sign_out(notice: str | None = None) -> None:
+    """Give back the leased text, forget everything of this session but its connection, go to sign-in.
+
+    ``notice`` is shown once on the sign-in page (why the session ended).
+    """
     name, item = st.session_state.get(USER_KEY), st.session_state.get(ITEM_KEY)
     if name and item is not None:
         release(project(), name, item.example_id)
@@ -62,6 +73,8 @@ def sign_out() -> None:
         if key != PROJECT_KEY and str(key).startswith("ll_"):
             del st.session_state[key]
     st.session_state[GO_HOME_KEY] = True
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
 
 
 def take_go_home() -> bool:
@@ -69,26 +82,54 @@ def take_go_home() -> bool:
     return bool(st.session_state.pop(GO_HOME_KEY, False))
 
 
+def take_notice() -> str | None:
+    """Why the last session ended, once (the sign-in page shows it)."""
+    return st.session_state.pop(NOTICE_KEY, None)
+
+
 def signed_in_user() -> User | None:
-    """The session's user re-read from the store: None when signed out, removed or deactivated."""
+    """The session's user, re-checked against the store on every call.
+
+    None when signed out; a session whose user was removed or deactivated, or
+    whose credentials changed since sign-in (password, role), is signed out
+    here with a notice.
+    """
     name = st.session_state.get(USER_KEY)
     if not name:
         return None
-    user = current_user(project(), name)
+    user = current_user(project(), name, st.session_state.get(STAMP_KEY))
     if user is None:
-        sign_out()
+        sign_out(SESSION_ENDED)
+    return user
+
+
+def _valid_or_rerun() -> User | None:
+    """signed_in_user(); when that just ended the session, rerun the whole app (the sign-in page).
+
+    In an action callback the rerun replaces the fragment rerun that would
+    follow (a fragment would otherwise go on drawing, and leasing, for a user
+    who is gone); in a fragment it leaves the fragment for a full run.
+    """
+    was_signed_in = bool(st.session_state.get(USER_KEY))
+    user = signed_in_user()
+    if user is None and was_signed_in:
+        st.rerun()
     return user
 
 
 def authorized(role: str) -> User | None:
-    """For callbacks: the signed-in user if they hold ``role`` now, else None (do nothing)."""
-    user = signed_in_user()
+    """For action callbacks and fragments: the user if their session is still valid and holds ``role``.
+
+    Otherwise None (do nothing); a session that is no longer valid is signed
+    out and the app rerun to the sign-in page.
+    """
+    user = _valid_or_rerun()
     return user if has_role(user, role) else None
 
 
 def require_page_role(role: str) -> User:
-    """Top of every page: stop the page unless the signed-in user holds ``role``."""
-    user = signed_in_user()
+    """Top of every page (and fragment): stop unless the session is still valid and holds ``role``."""
+    user = _valid_or_rerun()
     if user is None:
         st.warning("Sign in first.")
         st.stop()

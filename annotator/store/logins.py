@@ -1,64 +1,111 @@
-"""Failed sign-in bookkeeping, per user name, shared by every process.
+"""Sign-in throttle records, shared by every process (SQL only; the policy is in annotator.auth).
 
-The policy (how long a name is locked after how many failures) lives in
-``annotator.auth``; this module only holds the SQL.
+Each attempt touches three records: its (name, client) pair, its client (any
+name) and its name (any client). :func:`reserve_attempt` counts the attempt as
+a failure and sets the new locks in ONE write transaction, before the password
+is checked, so parallel attempts queue on the count instead of all reading the
+same one; :func:`settle_success` then gives the reservation back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import sqlite_utils
 
 from annotator.store.connection import write_transaction
 
-_COLUMNS = ("name", "failures", "first_failure_at", "last_failure_at", "locked_until")
+PAIR, CLIENT, NAME = "pair", "client", "name"
+SCOPES = (PAIR, CLIENT, NAME)
 
 
-def get_login_state(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
-    """The failure record of ``name`` (known user or not), or None when it has none."""
-    row = db.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM login_attempts WHERE name = ?", (name,)
-    ).fetchone()
-    return dict(zip(_COLUMNS, row)) if row else None
+def _keys(name: str, client: str) -> dict[str, tuple[str, str]]:
+    return {PAIR: (name, client), CLIENT: ("", client), NAME: (name, "")}
 
 
-def record_failure(
+def reserve_attempt(
     db: sqlite_utils.Database,
     name: str,
+    client: str,
     now: float,
     *,
     forget_after: float,
-    lock_seconds: Callable[[int], float],
-) -> dict[str, Any]:
-    """Count one failed sign-in for ``name`` and set its lock; return the new record.
+    lock_seconds: Callable[[str, int], float],
+) -> tuple[str, float] | None:
+    """Count one attempt for ``name`` from ``client`` unless a record bars it.
 
-    A record whose last failure is older than ``forget_after`` seconds starts
-    again from zero. ``lock_seconds(failures)`` gives the lock after that many
-    failures (0 = no lock).
+    Returns None when the attempt is reserved (its password may be checked
+    now), else ``(scope, seconds_left)`` of the longest lock in the way, having
+    written nothing. The name's record does not bar a client that signed in as
+    this name before (its pair is trusted until ``trusted_until``). Failures
+    older than ``forget_after`` seconds are forgotten. ``lock_seconds(scope,
+    failures)`` is the lock after that many failures (0 = none).
     """
+    keys = _keys(name, client)
     with write_transaction(db) as conn:
-        row = conn.execute(
-            "SELECT failures, last_failure_at FROM login_attempts WHERE name = ?", (name,)
-        ).fetchone()
-        failures = 1
-        if row is not None and now - row[1] <= forget_after:
-            failures = row[0] + 1
-        locked_until = now + lock_seconds(failures)
         conn.execute(
-            "INSERT INTO login_attempts(name, failures, first_failure_at, last_failure_at, locked_until) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-            "failures = excluded.failures, last_failure_at = excluded.last_failure_at, "
-            "locked_until = excluded.locked_until, "
-            "first_failure_at = CASE WHEN excluded.failures = 1 THEN excluded.first_failure_at "
-            "ELSE login_attempts.first_failure_at END",
-            (name, failures, now, now, locked_until),
+            "DELETE FROM sign_in_throttle WHERE seen_at < ? AND COALESCE(trusted_until, 0) < ?",
+            (now - forget_after, now),
         )
-    return get_login_state(db, name)
+        rows = {scope: _row(conn, scope, key) for scope, key in keys.items()}
+        if rows[PAIR] is not None and (rows[PAIR][3] or 0) > now:
+            del keys[NAME], rows[NAME]  # a client the name signed in from is outside the name's ceiling
+        barring = [(row[2] - now, scope) for scope, row in rows.items() if row is not None and row[2] > now]
+        if barring:
+            seconds_left, scope = max(barring)
+            return scope, seconds_left
+        for scope, key in keys.items():
+            row = rows[scope]
+            failures = 1 + (row[0] if row is not None and now - row[1] <= forget_after else 0)
+            conn.execute(
+                "INSERT INTO sign_in_throttle(scope, name, client, failures, seen_at, locked_until) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(scope, name, client) DO UPDATE SET "
+                "failures = excluded.failures, seen_at = excluded.seen_at, locked_until = excluded.locked_until",
+                (scope, *key, failures, now, now + lock_seconds(scope, failures)),
+            )
+    return None
 
 
-def clear_failures(db: sqlite_utils.Database, name: str) -> None:
-    """Forget the failures of ``name`` (after a successful sign-in or an unlock by a lead)."""
+def settle_success(
+    db: sqlite_utils.Database,
+    name: str,
+    client: str,
+    now: float,
+    *,
+    trust_seconds: float,
+    lock_seconds: Callable[[str, int], float],
+) -> None:
+    """A reserved attempt succeeded: clear its pair and trust it for ``trust_seconds``;
+    give the client's and the name's records their count back (and shorten a lock it set)."""
+    keys = _keys(name, client)
     with write_transaction(db) as conn:
-        conn.execute("DELETE FROM login_attempts WHERE name = ?", (name,))
+        conn.execute(
+            "UPDATE sign_in_throttle SET failures = 0, locked_until = 0, seen_at = ?, trusted_until = ? "
+            "WHERE scope = ? AND name = ? AND client = ?",
+            (now, now + trust_seconds, PAIR, *keys[PAIR]),
+        )
+        for scope in (CLIENT, NAME):
+            row = _row(conn, scope, keys[scope])
+            if row is None or row[1] != now:
+                continue  # not reserved by this attempt (the name's record spares a trusted client)
+            failures = max(0, row[0] - 1)
+            conn.execute(
+                "UPDATE sign_in_throttle SET failures = ?, locked_until = ? WHERE scope = ? AND name = ? AND client = ?",
+                (failures, min(row[2], now + lock_seconds(scope, failures)), scope, *keys[scope]),
+            )
+
+
+def _row(conn, scope: str, key: tuple[str, str]) -> tuple | None:
+    """(failures, seen_at, locked_until, trusted_until) of one record, or None."""
+    return conn.execute(
+        "SELECT failures, seen_at, locked_until, trusted_until FROM sign_in_throttle "
+        "WHERE scope = ? AND name = ? AND client = ?", (scope, *key),
+    ).fetchone()
+
+
+def throttle_records(db: sqlite_utils.Database, name: str | None = None) -> list[dict]:
+    """Every record (of ``name``'s pairs and name record when given), for tests and inspection."""
+    columns = ("scope", "name", "client", "failures", "seen_at", "locked_until", "trusted_until")
+    sql = f"SELECT {', '.join(columns)} FROM sign_in_throttle"
+    rows = db.execute(sql + (" WHERE name = ?" if name is not None else ""), (() if name is None else (name,)))
+    return [dict(zip(columns, row)) for row in rows.fetchall()]

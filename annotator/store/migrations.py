@@ -191,6 +191,36 @@ def m004_staged_publish(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_sign_in_hardening(db: sqlite_utils.Database) -> None:
+    """Sessions end when a user's credentials change; sign-in throttling per (name, client),
+    per client and per name, with each attempt reserved before its password is checked.
+
+    ``credential_stamp`` is a random value that a new password, a role change and a
+    (de)activation replace: a session (and later a session token) remembers the stamp it
+    was issued under and is void once it differs. The old per-name failure table goes:
+    its records are short-lived and the new table counts differently."""
+    _run(
+        db,
+        """
+        ALTER TABLE users ADD COLUMN credential_stamp TEXT NOT NULL DEFAULT '';
+        UPDATE users SET credential_stamp = lower(hex(randomblob(16)));
+        DROP TABLE login_attempts;
+        CREATE TABLE sign_in_throttle (
+            scope TEXT NOT NULL CHECK (scope IN ('pair', 'client', 'name')),
+            name TEXT NOT NULL,            -- the name typed ('' for scope client)
+            client TEXT NOT NULL,          -- the client's address ('' for scope name)
+            failures INTEGER NOT NULL,     -- attempts since the last success, each counted before its check
+            seen_at REAL NOT NULL,         -- the last attempt (or success)
+            locked_until REAL NOT NULL,    -- no attempt is checked before this time
+            trusted_until REAL,            -- pair: signed in from this client; the per-name ceiling spares it
+            PRIMARY KEY (scope, name, client)
+        );
+        CREATE INDEX sign_in_throttle_seen ON sign_in_throttle(seen_at)
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 

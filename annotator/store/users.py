@@ -1,7 +1,16 @@
-"""Users: name, role, password hash, active flag."""
+"""Users: name, role, password hash, active flag and credential stamp.
+
+The credential stamp is a random value that changes whenever a user's
+credentials or standing change: a new password, a role change, a deactivation
+or a reactivation. Whatever was granted to a signed-in user (today a browser
+session, later a session token) records the stamp it was issued under and is
+void as soon as the stored stamp differs. Re-hashing the same password with a
+stronger cost (on sign-in) is not a change and keeps the stamp.
+"""
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -11,6 +20,11 @@ from annotator.errors import UserError
 from annotator.store.connection import write_transaction
 
 ROLES = ("annotator", "lead")
+_COLUMNS = ("name", "role", "password_hash", "active", "created_at", "credential_stamp")
+
+
+def new_stamp() -> str:
+    return secrets.token_hex(16)
 
 
 def _check(name: str, role: str | None) -> None:
@@ -26,18 +40,15 @@ def add_user(db: sqlite_utils.Database, name: str, role: str, password_hash: str
         if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
             raise UserError(f"user {name!r} already exists")
         conn.execute(
-            "INSERT INTO users(name, role, password_hash, active, created_at) VALUES (?, ?, ?, 1, ?)",
-            (name, role, password_hash, time.time()),
+            "INSERT INTO users(name, role, password_hash, active, created_at, credential_stamp) "
+            "VALUES (?, ?, ?, 1, ?, ?)",
+            (name, role, password_hash, time.time(), new_stamp()),
         )
 
 
 def get_user(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
-    row = db.execute(
-        "SELECT name, role, password_hash, active, created_at FROM users WHERE name = ?", (name,)
-    ).fetchone()
-    if row is None:
-        return None
-    return dict(zip(("name", "role", "password_hash", "active", "created_at"), row))
+    row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM users WHERE name = ?", (name,)).fetchone()
+    return None if row is None else dict(zip(_COLUMNS, row))
 
 
 def list_users(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -53,16 +64,33 @@ def update_user(
     password_hash: str | None = None,
     active: bool | None = None,
 ) -> None:
+    """Change ``name``'s role, password or status; any change renews the credential stamp."""
     _check(name, role)
+    changes = {"role": role, "password_hash": password_hash, "active": None if active is None else int(active)}
+    changes = {column: value for column, value in changes.items() if value is not None}
     with write_transaction(db) as conn:
         if not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
             raise UserError(f"no user {name!r}")
-        if role is not None:
-            conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
-        if password_hash is not None:
-            conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
-        if active is not None:
-            conn.execute("UPDATE users SET active = ? WHERE name = ?", (int(active), name))
+        if not changes:
+            return
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        conn.execute(
+            f"UPDATE users SET {assignments}, credential_stamp = ? WHERE name = ?",
+            (*changes.values(), new_stamp(), name),
+        )
+
+
+def upgrade_password_hash(db: sqlite_utils.Database, name: str, old_hash: str, new_hash: str) -> bool:
+    """Replace ``old_hash`` by ``new_hash`` (same password, stronger cost); the stamp stays.
+
+    Does nothing (returns False) when the stored hash is no longer ``old_hash``:
+    a password set meanwhile wins.
+    """
+    with write_transaction(db) as conn:
+        cursor = conn.execute(
+            "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?", (new_hash, name, old_hash)
+        )
+        return cursor.rowcount == 1
 
 
 def remove_user(db: sqlite_utils.Database, name: str) -> None:

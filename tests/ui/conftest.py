@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator.importer import import_file
-from annotator.passwords import hash_password
+from annotator.passwords import TEST_ONLY_COST, hash_password
 from annotator.store import create_project, open_project
 from annotator.store.users import add_user
 
@@ -27,8 +27,9 @@ TEXTS = [
 
 def make_ui_project(folder: Path, labels: list[str], texts: list[str] = TEXTS) -> Path:
     with create_project(folder, labels) as project:
-        add_user(project.db, "lead", "lead", hash_password(PASSWORDS["lead"]))
-        add_user(project.db, "ann", "annotator", hash_password(PASSWORDS["ann"]))
+        # a cheap hash for speed; the first sign-in replaces it with a strong one
+        add_user(project.db, "lead", "lead", hash_password(PASSWORDS["lead"], cost=TEST_ONLY_COST))
+        add_user(project.db, "ann", "annotator", hash_password(PASSWORDS["ann"], cost=TEST_ONLY_COST))
         pool = folder / "pool.csv"
         with pool.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

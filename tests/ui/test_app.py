@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from annotator import auth
 from annotator.app import keys, navigation
 from annotator.store import open_project
-from annotator.store.users import update_user
+from annotator.store.users import get_user, update_user
 from annotator.store.versions import publish_version
 
 
@@ -110,7 +110,9 @@ def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page, sign_in_
         at.switch_page(str(stub_lead_page))
     # The page itself refuses an annotator on the server side, even when run directly.
     direct = AppTest.from_file(str(stub_lead_page), default_timeout=30)
-    direct.session_state["ll_user"] = "ann"
+    with open_project(ui_project) as project:
+        direct.session_state["ll_user"] = "ann"
+        direct.session_state["ll_user_stamp"] = get_user(project.db, "ann")["credential_stamp"]
     direct.run()
     assert "lead secret" not in _markdown(direct)
     assert "lead role" in direct.error[0].value

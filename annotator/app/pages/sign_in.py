@@ -1,4 +1,9 @@
-"""Sign-in page: one form; the same message for a wrong name or a wrong password."""
+"""Sign-in page: one form; the same message for a wrong name or a wrong password.
+
+The throttle counts per client address: the address Streamlit saw the browser
+connect from (behind a reverse proxy on this machine, the address the proxy
+forwarded; a browser on this machine has none and counts as "local").
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ ATTEMPTS_KEY = "ll_sign_in_attempts"
 
 st.title("Labelloop")
 st.caption("Sign in to label.")
+notice = session.take_notice()
+if notice:
+    st.info(notice)
 
 with st.form("ll_sign_in", enter_to_submit=True, clear_on_submit=True):
     name = st.text_input("User name", key="ll_sign_in_name", autocomplete="username")
@@ -21,7 +29,7 @@ with st.form("ll_sign_in", enter_to_submit=True, clear_on_submit=True):
 
 if submitted:
     try:
-        user = sign_in(session.project(), name, password)
+        user = sign_in(session.project(), name, password, client=st.context.ip_address)
     except AuthError as error:
         st.error(str(error))
         st.session_state[ATTEMPTS_KEY] = st.session_state.get(ATTEMPTS_KEY, 0) + 1
