@@ -7,7 +7,9 @@ the default below. ``LABELLOOP_PROJECT`` names the project folder when
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,35 +55,91 @@ SETTINGS: dict[str, Setting] = {
                              "long (ms): a double press or double click never labels an unread text; 0: off",
                              0, 10_000),
     "guidelines": Setting("", str, "labeling guidelines (markdown) shown to annotators"),
-    "seed": Setting(0, int, "random seed for cold start, training and strategies"),
+    "seed": Setting(0, int, "random seed for cold start, training and strategies", 0, 2**31 - 1),
 }
 
 
+MAX_TEXT_SETTING_LENGTH = 100_000  # characters of a text setting (the guidelines are the longest)
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)  # 40.0 from a number box
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value.strip())
+    raise ValueError("not a whole number")
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value is not a number")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        number = float(value.strip())
+    else:
+        raise ValueError("not a number")
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.strip().lower()]
+    raise ValueError("not true or false")
+
+
+def _as_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a text")
+    return value
+
+
+_CONVERTERS = {int: (_as_int, "a whole number"), float: (_as_float, "a finite number"),
+               bool: (_as_bool, "true or false"), str: (_as_str, "a text")}
+
+
 def coerce_setting(key: str, value: Any) -> Any:
-    """Validate and convert ``value`` for ``key``; raise InputError with one line."""
+    """Validate and convert ``value`` for ``key`` (the page, the CLI and reading the store alike).
+
+    Raise InputError with one line: an unknown key, a value of the wrong type
+    ("2.5" or "1e23" for a whole number, "nan" or "inf" for any number), or
+    one outside the setting's range or choices.
+    """
     spec = SETTINGS.get(key)
     if spec is None:
         raise InputError(f"unknown setting {key!r}; known: {', '.join(sorted(SETTINGS))}")
+    convert, kind = _CONVERTERS[spec.kind]
     try:
-        if spec.kind is bool:
-            if isinstance(value, str):
-                lowered = value.strip().lower()
-                if lowered not in {"true", "false", "1", "0", "yes", "no"}:
-                    raise ValueError(value)
-                value = lowered in {"true", "1", "yes"}
-            else:
-                value = bool(value)
-        else:
-            value = spec.kind(value)
-    except (TypeError, ValueError):
-        raise InputError(f"setting {key!r} must be {spec.kind.__name__}, got {value!r}") from None
+        value = convert(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"setting {key!r} must be {kind}, got {_shown(value)}") from None
+    if isinstance(value, str) and len(value) > MAX_TEXT_SETTING_LENGTH:
+        raise InputError(f"setting {key!r} must be at most {MAX_TEXT_SETTING_LENGTH:,} characters, got {len(value):,}")
     if spec.choices is not None and value not in spec.choices:
-        raise InputError(f"setting {key!r} must be one of {', '.join(spec.choices)}, got {value!r}")
+        raise InputError(f"setting {key!r} must be one of {', '.join(spec.choices)}, got {_shown(value)}")
     if spec.minimum is not None and value < spec.minimum:
-        raise InputError(f"setting {key!r} must be >= {spec.minimum}, got {value!r}")
+        raise InputError(f"setting {key!r} must be at least {spec.minimum}, got {_shown(value)}")
     if spec.maximum is not None and value > spec.maximum:
-        raise InputError(f"setting {key!r} must be <= {spec.maximum}, got {value!r}")
+        raise InputError(f"setting {key!r} must be at most {spec.maximum}, got {_shown(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a one-line message: its repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def defaults() -> dict[str, Any]:

@@ -11,6 +11,7 @@ import sys
 import streamlit as st
 
 from annotator.app import navigation, session
+from annotator.app.keys import escape_markdown
 
 # The script thread and the server's event loop share the GIL; with Python's default
 # 5 ms switch interval each message to the browser can wait up to 5 ms for the loop.
@@ -34,9 +35,12 @@ current = st.navigation(pages, position="sidebar" if user else "hidden")
 if session.take_go_home() and current is not pages[0]:
     st.switch_page(pages[0])  # after sign-in or sign-out: the page shown before is not in the menu
 
+if user is not None and user.is_lead:
+    session.warn_about_settings_once()
+
 if user is not None:
     with st.sidebar:
-        st.caption(f"Signed in as **{user.name}** ({user.role})")
+        st.caption(f"Signed in as **{escape_markdown(user.name)}** ({user.role})")
         st.button("Sign out", icon=":material/logout:", key="ll_sign_out", on_click=session.sign_out)
 
 current.run()

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from annotator.app.keys import escape_markdown
 from annotator.auth import User, current_user, has_role
 from annotator.config import resolve_project_dir
 from annotator.queue import release
 from annotator.store import Project, open_project
+from annotator.store.settings import setting_problems
 
 USER_KEY = "ll_user"
 STAMP_KEY = "ll_user_stamp"  # the credential stamp the user signed in under
@@ -26,6 +28,7 @@ NOTICE_KEY = "ll_notice"     # why the session ended, shown once on the sign-in 
 ITEM_KEY = "ll_item"  # the labeling page's current item (a queue.ServedItem)
 PROJECT_KEY = "ll_project"
 GO_HOME_KEY = "ll_go_home"
+SETTINGS_WARNED_KEY = "ll_settings_warned"
 SESSION_ENDED = (
     "You were signed out: your password, your role or your account changed since you signed in. "
     "Sign in again."
@@ -131,9 +134,20 @@ def require_page_role(role: str) -> User:
     """Top of every page (and fragment): stop unless the session is still valid and holds ``role``."""
     user = _valid_or_rerun()
     if user is None:
-        st.warning("Sign in first.")
+        st.warning(take_notice() or "Sign in first.")
         st.stop()
     if not has_role(user, role):
         st.error(f"This page needs the {role} role; you are signed in as {user.role}.")
         st.stop()
     return user
+
+
+def warn_about_settings_once() -> None:
+    """Tell a lead, once per session, about stored settings that are invalid (their defaults are in use)."""
+    if st.session_state.get(SETTINGS_WARNED_KEY):
+        return
+    st.session_state[SETTINGS_WARNED_KEY] = True
+    problems = setting_problems(project().db)
+    if problems:
+        lines = "  \n".join(escape_markdown(message) for message in problems.values())
+        st.warning(f"{lines}  \nSet them again on the Project page or with labelloop settings KEY VALUE.")

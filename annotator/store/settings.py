@@ -1,24 +1,64 @@
-"""Project settings (JSON values over config.SETTINGS defaults) and the ordered label set."""
+"""Project settings (JSON values over config.SETTINGS defaults) and the ordered label set.
+
+Every value is checked by ``config.coerce_setting`` when it is written AND when
+it is read: a value stored by an older version (or by hand) that no longer
+passes gives way to the default, so a bad setting never takes a page or the
+worker down. :func:`setting_problems` lists such values; each is logged once
+per process, the CLI prints them and the app shows them to leads.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
 import sqlite_utils
 
 from annotator.config import coerce_setting, defaults
-from annotator.errors import LabelSetError
+from annotator.errors import InputError, LabelSetError
 from annotator.store.connection import write_transaction
+
+log = logging.getLogger(__name__)
+_logged: set[tuple[str, str, str]] = set()  # (database, key, stored value) already logged by this process
+
+
+def read_settings(db: sqlite_utils.Database) -> tuple[dict[str, Any], dict[str, str]]:
+    """(values, problems): every setting's value, and for each stored value that fails
+    its check, a one-line message (the default is used instead)."""
+    values, problems = defaults(), {}
+    for key, stored in db.execute("SELECT key, value FROM settings").fetchall():
+        if key not in values:
+            continue  # a setting this version does not know
+        try:
+            values[key] = coerce_setting(key, json.loads(stored))
+        except (ValueError, InputError) as error:  # json's errors are ValueErrors
+            problems[key] = (
+                f"the stored value {stored[:40]!r} of setting {key!r} is invalid ({error}); "
+                f"using the default {values[key]!r} until it is set again"
+            )
+    return values, problems
 
 
 def get_settings(db: sqlite_utils.Database) -> dict[str, Any]:
-    values = defaults()
-    for key, value in db.execute("SELECT key, value FROM settings").fetchall():
-        if key in values:
-            values[key] = json.loads(value)
+    values, problems = read_settings(db)
+    for key, message in problems.items():
+        seen = (_database_name(db), key, message)
+        if seen not in _logged:
+            _logged.add(seen)
+            log.warning("%s", message)
     return values
+
+
+def setting_problems(db: sqlite_utils.Database) -> dict[str, str]:
+    """The settings whose stored value is invalid, each with a one-line message."""
+    return read_settings(db)[1]
+
+
+def _database_name(db: sqlite_utils.Database) -> str:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return row[2] if row else ""
 
 
 def get_setting(db: sqlite_utils.Database, key: str) -> Any:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from annotator.cli import main
 from annotator.config import SETTINGS
+from annotator.importer import import_file
 from annotator.store import open_project
 from annotator.store.settings import get_labels, get_settings
 
@@ -51,3 +52,55 @@ def test_readme_settings_table_lists_every_setting_with_its_default():
     for key, spec in SETTINGS.items():
         shown = '""' if spec.default == "" else str(spec.default)
         assert rows.get(key) == shown, f"README's settings table: {key} should show {shown}"
+
+
+def test_settings_refuse_non_finite_non_integer_and_out_of_range_values(project, capsys):
+    folder = str(project.path)
+    with open_project(folder) as reopened:
+        before = get_settings(reopened.db)
+    bad = [
+        ("overlap_fraction", "nan"), ("overlap_fraction", "inf"), ("overlap_fraction", "-inf"),
+        ("seed", "1e23"), ("seed", "2.5"), ("seed", str(10**23)), ("seed", str(2**31)), ("seed", "-1"),
+        ("batch_size", "1e3"), ("lease_seconds", "NaN"), ("warm_start", "maybe"), ("read_pause_ms", "0x10"),
+    ]
+    for key, value in bad:
+        assert main(["settings", "--project", folder, "--", key, value]) == 1, (key, value)
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"labelloop: error: setting {key!r} must be") and "\n" not in err
+    assert main(["settings", "seed", str(2**31 - 1), "--project", folder]) == 0
+    capsys.readouterr()
+    with open_project(folder) as reopened:
+        assert get_settings(reopened.db) == {**before, "seed": 2**31 - 1}
+
+
+def test_every_numeric_setting_has_finite_bounds():
+    from annotator.config import coerce_setting
+
+    for key, spec in SETTINGS.items():
+        if spec.kind in (int, float):
+            assert spec.minimum is not None and spec.maximum is not None, key
+            assert coerce_setting(key, spec.default) == spec.default, key
+
+
+def test_a_bad_stored_value_gives_way_to_its_default_and_is_reported(project, capsys, caplog):
+    from annotator.queue import next_item
+    from annotator.store.settings import setting_problems
+
+    from .conftest import write_csv
+
+    import_file(project, write_csv(project.path / "pool.csv", [{"text": "one"}, {"text": "two"}]))
+    with project.db.conn:  # what an older version could leave behind
+        project.db.execute("INSERT INTO settings(key, value) VALUES ('overlap_fraction', 'NaN'), "
+                           "('seed', '1e+23'), ('batch_size', '\"many\"'), ('lease_seconds', 'not json')")
+    values = get_settings(project.db)
+    defaults = {key: spec.default for key, spec in SETTINGS.items()}
+    assert values == defaults
+    assert sorted(setting_problems(project.db)) == ["batch_size", "lease_seconds", "overlap_fraction", "seed"]
+    assert next_item(project, "ann") is not None  # the queue serves with the defaults
+    assert main(["settings", "--project", str(project.path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == defaults
+    warnings = captured.err.strip().splitlines()
+    assert len(warnings) == 4 and all(w.startswith("labelloop: warning: the stored value") for w in warnings)
+    assert main(["settings", "overlap_fraction", "0.2", "--project", str(project.path)]) == 0
+    assert "overlap_fraction" not in setting_problems(project.db)

@@ -2,7 +2,7 @@
 
 A click on a label button records the lead's adjudication (kind
 ``adjudication``); exports use it and every adjudication stays in the label
-history. Texts are shown as plain text, never as markdown or HTML. UI only:
+history. Texts, labels and names are shown as plain text, never as markdown or HTML. UI only:
 reads and writes go through annotator.review.
 """
 
@@ -63,7 +63,7 @@ def run_check(threshold: float, folds: int) -> None:
 st.title("Review")
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
-    getattr(st, flash[0])(flash[1])
+    getattr(st, flash[0])(escape_markdown(flash[1]))  # plain text: a label or a name is never markdown
 
 disagreements_tab, suspects_tab = st.tabs(["Disagreements", "Suspected label errors"])
 
@@ -101,7 +101,7 @@ with suspects_tab:
     if result is None:
         st.caption("Runs a k-fold check over every labeled item (seconds for thousands of labels).")
     elif "message" in result:
-        st.info(f"Not available yet: {result['message']}.")
+        st.info(f"Not available yet: {escape_markdown(result['message'])}.")
     else:
         decided = review.adjudicated_ids(project)
         suspects = result["frame"][~result["frame"]["example_id"].isin(decided)]

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from annotator.app import session
+from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError, UserError
 from annotator.passwords import check_new_password, hash_password
 from annotator.store.users import ROLES, add_user, list_users, update_user
@@ -47,7 +48,7 @@ def not_myself(lead, name: str, what: str) -> None:
 st.title("Users")
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
-    getattr(st, flash[0])(flash[1])
+    getattr(st, flash[0])(escape_markdown(flash[1]))  # plain text: a user name is never markdown
 
 users = list_users(project.db)
 frame = pd.DataFrame(users, columns=["name", "role", "active", "created_at"])

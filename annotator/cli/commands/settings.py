@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from annotator.cli.options import add_project_option
 from annotator.config import SETTINGS
 from annotator.errors import InputError
 from annotator.store import open_project
-from annotator.store.settings import get_settings, set_settings
+from annotator.store.settings import read_settings, set_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
             values = set_settings(project.db, **{args.key: args.value})
             print(f"{args.key} = {json.dumps(values[args.key])}")
             return 0
-        values = get_settings(project.db)
+        values, problems = read_settings(project.db)
+    for message in problems.values():
+        print(f"labelloop: warning: {message}", file=sys.stderr)
     if args.key is not None:
         if args.key not in values:
             raise InputError(f"unknown setting {args.key!r}; known: {', '.join(sorted(values))}")

@@ -1,0 +1,93 @@
+"""An open session ends at its next page load or action once its user's credentials change:
+a new password (labelloop user passwd), a deactivation (labelloop user remove), a role change."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator.app import navigation, session
+from annotator.cli import main
+from annotator.store.users import get_user, update_user
+
+
+def _button(at, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, [b.label for b in at.button]
+    return matches[0]
+
+
+def _count(db, sql: str) -> int:
+    return db.execute(sql).fetchone()[0]
+
+
+def _signed_out_with_notice(at) -> None:
+    assert session.USER_KEY not in at.session_state
+    assert not at.text  # no text on screen
+    # why: on the sign-in page in a browser; AppTest stays on the page it ran, which says it
+    assert session.SESSION_ENDED in [m.value for m in [*at.info, *at.warning]]
+
+
+def _cli(*args: str, stdin: str = "") -> None:
+    monkey_stdin = io.StringIO(stdin)
+    import sys
+
+    saved, sys.stdin = sys.stdin, monkey_stdin
+    try:
+        assert main(list(args)) == 0
+    finally:
+        sys.stdin = saved
+
+
+def test_a_new_password_ends_the_open_session_at_the_next_action(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    assert at.text
+    _cli("user", "passwd", "ann", "--password-stdin", "--project", str(ui_project), stdin="a-new-password\n")
+    _button(at, "billing").click().run()
+    assert _count(db, "SELECT COUNT(*) FROM labels") == 0
+    assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0
+    _signed_out_with_notice(at)
+
+
+def test_a_new_password_ends_the_open_session_at_the_next_page_load(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    update_user(db, "ann", password_hash=get_user(db, "ann")["password_hash"])  # same hash, still a reset
+    at.run()
+    _signed_out_with_notice(at)
+    assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0
+
+
+@pytest.mark.parametrize("action", ["billing", "Skip", "Undo"])
+def test_a_removed_user_can_neither_label_nor_lease(ui_project, db, sign_in_app, action):
+    at = sign_in_app("ann")
+    _cli("user", "remove", "ann", "--project", str(ui_project))
+    _button(at, action).click().run()
+    assert _count(db, "SELECT COUNT(*) FROM labels") == 0
+    assert _count(db, "SELECT COUNT(*) FROM skips") == 0
+    assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0
+    assert not any("labeled" in m.value for m in at.sidebar.markdown)  # no project counts either
+    _signed_out_with_notice(at)
+
+
+def test_a_demoted_lead_is_signed_out_of_a_lead_page(ui_project, db, sign_in_app):
+    at = sign_in_app("lead")
+    at.switch_page(str(navigation.PAGES_DIR / "lead_users.py")).run()
+    assert [t.value for t in at.title] == ["Users"]
+    update_user(db, "lead", role="annotator")
+    at.run()
+    assert "Users" not in [t.value for t in at.title]
+    _signed_out_with_notice(at)
+
+
+def test_a_session_needs_the_stamp_it_signed_in_under(ui_project, db):
+    page = str(navigation.PAGES_DIR / "label.py")
+    for stamp in (None, "0" * 32):  # no stamp (never signed in) or a stale one
+        at = AppTest.from_file(page, default_timeout=30)
+        at.session_state[session.USER_KEY] = "ann"
+        if stamp is not None:
+            at.session_state[session.STAMP_KEY] = stamp
+        at.run()
+        assert not at.text and [w.value for w in at.warning] == [session.SESSION_ENDED]
+    assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0
