@@ -15,35 +15,64 @@ writers from ever failing with "database is locked":
   writer blocked in ``flock`` is woken by the kernel the moment the lock is
   released, so no writer starves. The kernel also drops the lock when its
   holder dies, even by ``kill -9``.
+
+A holder that is alive but stopped (SIGSTOP, Ctrl-Z on a CLI command) never
+releases the lock, so a writer waits for it no longer than the busy timeout:
+it blocks in ``flock`` on a helper thread and gives up with WriterLockTimeout
+after ``busy_timeout`` seconds (the helper keeps waiting, and lets go of the
+lock the moment it gets it, unless the next write on that connection takes it
+over). The uncontended case takes the lock at once, with no thread.
+
+Files are created readable by their owner only (0600): the database, its
+``-wal`` and ``-shm`` files (SQLite gives them the database's mode) and the
+writer lock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
 
+from annotator.store.writer_lock import WriterLockTimeout, acquire, release
+
 BUSY_TIMEOUT_MS = 60_000
 WRITER_LOCK_SUFFIX = "-writer"
+FILE_MODE = 0o600
+
+__all__ = ["WriterLockTimeout", "close", "connect", "read_snapshot", "write_transaction"]
 
 
-def connect(path: str | Path, *, check_same_thread: bool = True) -> sqlite_utils.Database:
+def create_private_file(path: str | Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (its mode is then left alone)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
+
+
+def connect(
+    path: str | Path, *, check_same_thread: bool = True, busy_timeout: float = BUSY_TIMEOUT_MS / 1000
+) -> sqlite_utils.Database:
     """Open ``path`` in WAL mode with a busy timeout and autocommit semantics.
 
     Autocommit (``isolation_level=None``) means nothing is held open between
-    calls; writes group themselves with :func:`write_transaction`.
+    calls; writes group themselves with :func:`write_transaction`. A write
+    waits at most ``busy_timeout`` seconds for the writer lock and as long for
+    SQLite's own lock. A new database file is created with mode 0600.
     """
+    create_private_file(path)
     conn = sqlite3.connect(
         str(path),
-        timeout=BUSY_TIMEOUT_MS / 1000,
+        timeout=busy_timeout,
         isolation_level=None,
         check_same_thread=check_same_thread,
     )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -51,10 +80,14 @@ def connect(path: str | Path, *, check_same_thread: bool = True) -> sqlite_utils
     # one open file per connection: flock excludes other connections of this
     # process (threads of the app) as well as other processes
     # (a file object, so a connection dropped without close() frees it too)
+    lock_path = f"{path}{WRITER_LOCK_SUFFIX}"
     try:
-        db.writer_lock = open(f"{path}{WRITER_LOCK_SUFFIX}", "ab")  # noqa: SIM115 - lives with db
+        create_private_file(lock_path)
+        db.writer_lock = open(lock_path, "ab")  # noqa: SIM115 - lives with db
     except OSError:  # a read-only folder: SQLite's own busy wait still applies
         db.writer_lock = None
+    db.writer_lock_timeout = busy_timeout
+    db.writer_lock_waiter = None  # a helper thread still waiting after a timeout (see writer_lock)
     return db
 
 
@@ -77,9 +110,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
         yield conn
         return
     lock = getattr(db, "writer_lock", None)
-    fd = lock.fileno() if lock is not None and not lock.closed else None
-    if fd is not None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    fd = acquire(db, lock) if lock is not None and not lock.closed else None
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -91,7 +122,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
             conn.execute("COMMIT")
     finally:
         if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            release(lock, fd)
 
 
 @contextlib.contextmanager

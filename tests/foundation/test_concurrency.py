@@ -108,3 +108,60 @@ def test_writer_lock_is_freed_when_its_holder_is_killed(project, tmp_path):
     example_id = project.db.execute("SELECT id FROM examples").fetchone()[0]
     add_label(project.db, example_id, "pos", "ann")
     assert project.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 1
+
+
+HOLD_THE_WRITER_LOCK = """
+import sys, time
+from annotator.store import open_project
+from annotator.store.connection import write_transaction
+with open_project(sys.argv[1]) as project, write_transaction(project.db):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_stopped_writer_makes_others_time_out_not_hang(project, tmp_path):
+    """A CLI writer stopped (SIGSTOP, Ctrl-Z) while holding the writer lock: every other write
+    gives up after its busy timeout with a clear error, and goes in once the holder is gone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import pytest
+
+    from annotator.store.connection import WriterLockTimeout, close, connect, write_transaction
+
+    import_file(project, write_csv(tmp_path / "pool.csv", [{"text": "one"}]))
+    example_id = project.db.execute("SELECT id FROM examples").fetchone()[0]
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_WRITER_LOCK, str(project.path)],
+                              stdout=subprocess.PIPE, text=True)
+    impatient = connect(project.db_path, busy_timeout=0.5)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        os.kill(holder.pid, signal.SIGSTOP)
+        for _ in range(2):  # the second try takes over the first one's wait
+            with pytest.raises(WriterLockTimeout, match=rf"over 0.5 s by another process \(pid {holder.pid}\)"):
+                add_label(impatient, example_id, "pos", "ann")
+        assert project.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
+    finally:
+        os.kill(holder.pid, signal.SIGCONT)
+        holder.kill()
+        holder.wait(timeout=30)
+    add_label(impatient, example_id, "pos", "ann")
+    with write_transaction(project.db):  # the helper let go of the lock: other connections write too
+        pass
+    close(impatient)
+    assert project.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 1
+
+
+def test_project_files_are_private(tmp_path):
+    import stat
+
+    from annotator.store import create_project
+
+    with create_project(tmp_path / "private", ["a", "b"]) as project:
+        project.db.execute("INSERT INTO settings(key, value) VALUES ('seed', '1')")  # -wal and -shm exist now
+        names = ["project.db", "project.db-wal", "project.db-shm", "project.db-writer"]
+        modes = {name: stat.S_IMODE((project.path / name).stat().st_mode) for name in names}
+    assert modes == dict.fromkeys(names, 0o600)
