@@ -54,6 +54,8 @@ SETTINGS: dict[str, Setting] = {
     "read_pause_ms": Setting(250, int, "after a new text shows, the labeling keys and buttons do nothing for this "
                              "long (ms): a double press or double click never labels an unread text; 0: off",
                              0, 10_000),
+    "max_text_chars": Setting(100_000, int, "characters a text may have: an import with a longer text is refused, "
+                              "naming the row", 100, 10_000_000),
     "guidelines": Setting("", str, "labeling guidelines (markdown) shown to annotators"),
     "seed": Setting(0, int, "random seed for cold start, training and strategies", 0, 2**31 - 1),
 }

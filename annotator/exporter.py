@@ -4,16 +4,22 @@ Final label of an example (:func:`final_labels`):
 
 1. the latest current lead adjudication (``labels.kind = 'adjudication'``), if any;
 2. otherwise the majority of the current labels (one per annotator). A tie is
-   reported in the ``tie`` column (the tied labels joined by ``|``) and
-   resolved deterministically: the tied label that comes first in the label set.
+   reported in the ``tie`` column (the list of tied labels, in label-set
+   order) and resolved deterministically: the tied label that comes first in
+   the label set.
 
-Provenance columns: ``annotators`` (comma-joined, sorted), ``n_labels``
+Provenance columns: ``annotators`` (the sorted list of names), ``n_labels``
 (current non-adjudication labels), ``agreement`` (fraction of those that agree
 with the final label; empty when there are none), ``adjudicated_by``,
 ``model_version`` (the latest one that served the example to an annotator).
 
+``tie`` and ``annotators`` are lists, because label and user names may hold
+any separator: real lists in JSONL and Parquet, JSON arrays in a CSV cell
+(``["neg", "neutral"]``).
+
 Round trip: importing an export with ``label_column="label"`` into a fresh
-project with the same label set gives the same final labels.
+project with the same label set gives the same final labels. The importer
+recognises an export by its header (:data:`EXPORT_HEADERS`).
 
 Library functions only (no printing); the CLI and the lead's pages call them.
 """
@@ -36,6 +42,8 @@ FINAL_COLUMNS = (
     "example_id", "ext_id", "text", "label", "tie", "annotators", "n_labels", "agreement",
     "adjudicated_by", "model_version", "is_eval",
 )
+LIST_COLUMNS = ("tie", "annotators")
+EXPORT_HEADERS = (FINAL_COLUMNS, RAW_LABEL_COLUMNS)
 ADJUDICATION = "adjudication"
 _TIME_COLUMNS = ("created_at", "superseded_at")
 
@@ -60,7 +68,7 @@ def _final_row(labels: list[dict[str, Any]], order: dict[str, int]) -> dict[str,
             "text": first["text"],
             "label": first["label"],
             "tie": None,
-            "annotators": first["annotator"],
+            "annotators": [first["annotator"]],
             "n_labels": 1,
             "agreement": 1.0,
             "adjudicated_by": None,
@@ -76,7 +84,7 @@ def _final_row(labels: list[dict[str, Any]], order: dict[str, int]) -> dict[str,
         leaders = sorted((name for name, n in counter.items() if n == top), key=lambda n: order.get(n, len(order)))
         majority = leaders[0]
         if len(leaders) > 1:
-            tie = "|".join(leaders)
+            tie = leaders
     if adjudications:
         decision = max(adjudications, key=lambda row: (row["created_at"], row["label_id"]))
         final, adjudicated_by, tie = decision["label"], decision["annotator"], None
@@ -90,7 +98,7 @@ def _final_row(labels: list[dict[str, Any]], order: dict[str, int]) -> dict[str,
         "text": first["text"],
         "label": final,
         "tie": tie,
-        "annotators": ",".join(sorted({row["annotator"] for row in votes})),
+        "annotators": sorted({row["annotator"] for row in votes}),
         "n_labels": len(votes),
         "agreement": round(counter[final] / len(votes), 4) if votes else None,
         "adjudicated_by": adjudicated_by,
@@ -120,7 +128,9 @@ def export(
     """Write final labels (or, with ``raw``, every label row) to ``out_path``; return the row count."""
     if raw:
         return write_rows(raw_labels(project, include_eval=include_eval), out_path, fmt, RAW_LABEL_COLUMNS)
-    return write_rows(final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS)
+    return write_rows(
+        final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS, list_columns=LIST_COLUMNS
+    )
 
 
 def iso_utc(seconds: float | None) -> str | None:

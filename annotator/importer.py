@@ -15,28 +15,38 @@ anything is written, so a bad file leaves the database exactly as it was.
 * Other columns are kept as a JSON object in ``examples.meta``.
 * ``eval_set=True`` marks the file's examples as the reserved evaluation set
   (``is_eval``; the loop never trains on them), including ones already in the pool.
+* Limits (:class:`~annotator.io.limits.ReadLimits`, with ``max_text_chars``
+  from the project's setting) bound the file, each row, each text and each
+  row's metadata; what a valid row holds is :mod:`annotator.import_checks`.
+* A Labelloop export is recognised by its header (:data:`EXPORT_HEADERS`), so
+  the quotes its CSV writer added against spreadsheet formulas are removed
+  again and an export imports back to the same texts.
 
 This module never prints: the CLI and the UI both call :func:`import_file`.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from annotator.errors import InputError, LabelSetError
-from annotator.io.readers import Records, read_records
+from annotator.errors import InputError, StoreError, one_line
+from annotator.exporter import EXPORT_HEADERS
+from annotator.import_checks import ImportItem, RowChecker
+from annotator.io.limits import ReadLimits
+from annotator.io.readers import RecordStream, open_records
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels
 from annotator.store.connection import write_transaction
-from annotator.store.examples import ids_by_hash, insert_examples, mark_eval, text_hash
+from annotator.store.examples import ids_by_hash, insert_examples, mark_eval
 from annotator.store.project import Project
-from annotator.store.settings import get_labels
+from annotator.store.settings import get_labels, get_setting
 
 IMPORT_KIND = "import"
+_SOURCE_CHARS = 255
 
 
 @dataclass
@@ -76,15 +86,9 @@ class ImportSummary:
         return "\n".join(lines)
 
 
-@dataclass
-class _Item:
-    """One unique text of the file."""
-
-    text_hash: str
-    text: str
-    ext_id: str | None
-    meta: str | None
-    label: str | None
+def import_limits(project: Project) -> ReadLimits:
+    """The limits an import into ``project`` runs under (``max_text_chars`` is a project setting)."""
+    return ReadLimits(max_text_chars=int(get_setting(project.db, "max_text_chars")))
 
 
 def import_file(
@@ -97,113 +101,74 @@ def import_file(
     annotator: str = "import",
     fmt: str | None = None,
     eval_set: bool = False,
+    name: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> ImportSummary:
-    """Import ``path`` into ``project`` in one transaction; see the module docstring."""
+    """Import ``path`` into ``project`` in one transaction; see the module docstring.
+
+    ``name`` is how messages and the summary call the file (default: the
+    path); ``limits`` default to :func:`import_limits`.
+    """
     if not isinstance(annotator, str) or not annotator.strip() or annotator != annotator.strip():
         raise InputError(f"invalid annotator name {annotator!r}")
-    records = read_records(path, fmt)
-    summary = ImportSummary(path=str(path), format=records.fmt, rows_read=len(records))
-    labelset = get_labels(project.db)
-    items = _validate(records, labelset, text_column, label_column, id_column, summary)
-    source = Path(path).name
-    with write_transaction(project.db) as conn:
-        _write(conn, items, source, annotator, eval_set, summary)
+    name = name or str(path)
+    checker = RowChecker(get_labels(project.db), text_column, label_column, id_column,
+                         limits or import_limits(project))
+    with open_records(path, fmt, limits=checker.limits, name=name, exported_headers=EXPORT_HEADERS) as stream:
+        checker.check_columns(stream)
+        summary = ImportSummary(path=one_line(name), format=stream.fmt)
+        items = _unique_items(stream, checker, summary)
+    try:
+        with write_transaction(project.db) as conn:
+            _write(conn, items, _source_name(path), annotator, eval_set, summary)
+    except sqlite3.Error as error:
+        raise StoreError(
+            f"could not write to the project database ({_first_cause(error)}); nothing was imported"
+        ) from None
     return summary
 
 
-def _validate(
-    records: Records,
-    labelset: list[str],
-    text_column: str,
-    label_column: str | None,
-    id_column: str | None,
-    summary: ImportSummary,
-) -> dict[str, _Item]:
+def _unique_items(stream: RecordStream, checker: RowChecker, summary: ImportSummary) -> dict[str, ImportItem]:
     """Check every row; return the file's unique texts by hash, in first-seen order."""
-    wanted = [("text", text_column), ("label", label_column), ("id", id_column)]
-    wanted = [(role, name) for role, name in wanted if name]
-    if records.fmt in ("csv", "tsv", "parquet"):
-        for role, name in wanted:
-            if name not in records.columns:
-                raise InputError(
-                    f"{records.path}: header: no {role} column {name!r} "
-                    f"(columns: {', '.join(records.columns) or 'none'})"
-                )
-    known = set(labelset)
-    reserved = {name for _, name in wanted}
-    items: dict[str, _Item] = {}
-    for index, row in enumerate(records.rows):
-        for role, name in wanted:
-            if name not in row:
-                raise records.error(index, f"no {role} field {name!r}")
-        text = row[text_column]
-        if not isinstance(text, str):
-            raise records.error(index, f"non-text value in column {text_column!r} ({_kind(text)})")
-        if not text.strip():
-            raise records.error(index, f"empty text in column {text_column!r}")
-        label = _label_value(records, index, row, label_column, known, labelset)
-        ext_id = _id_value(records, index, row, id_column)
-        digest = text_hash(text)
-        if label_column and label is None:
+    items: dict[str, ImportItem] = {}
+    for place, row in stream:
+        summary.rows_read += 1
+        item = checker.item(stream, place, row)
+        if checker.label_column and item.label is None:
             summary.rows_without_label += 1
-        existing = items.get(digest)
-        if existing is not None:
-            summary.duplicates_in_file += 1
-            if label is not None:
-                existing.label = label  # within one file the later row wins
+        existing = items.get(item.text_hash)
+        if existing is None:
+            items[item.text_hash] = item
             continue
-        meta = {key: value for key, value in row.items() if key not in reserved}
-        items[digest] = _Item(
-            text_hash=digest,
-            text=text,
-            ext_id=ext_id,
-            meta=json.dumps(meta, ensure_ascii=False, default=str) if meta else None,
-            label=label,
-        )
+        summary.duplicates_in_file += 1
+        if item.label is not None:
+            existing.label = item.label  # within one file the later row wins
     return items
 
 
-def _label_value(
-    records: Records, index: int, row: dict[str, Any], column: str | None, known: set[str], labelset: list[str]
-) -> str | None:
-    if not column:
-        return None
-    value = row[column]
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise records.error(index, f"non-text value in column {column!r} ({_kind(value)})")
-    value = value.strip()
-    if not value:
-        return None
-    if value not in known:
-        raise LabelSetError(
-            f"{records.path}: {records.places[index]}: label {value!r} is not in the label set "
-            f"({', '.join(labelset)})"
-        )
-    return value
+def _source_name(path: str | os.PathLike) -> str:
+    """The file's name as ``examples.source`` keeps it: valid Unicode, at most 255 characters."""
+    text = Path(path).name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text[:_SOURCE_CHARS]
 
 
-def _id_value(records: Records, index: int, row: dict[str, Any], column: str | None) -> str | None:
-    if not column:
-        return None
-    value = row[column]
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise records.error(index, f"non-text value in column {column!r} ({_kind(value)})")
-    return str(value).strip()
+def _first_cause(error: BaseException) -> str:
+    """The message of the first SQLite error in ``error``'s chain.
+
+    When SQLite has already rolled a failed transaction back (a full disk),
+    the rollback that follows fails with "cannot rollback - no transaction is
+    active", which would hide the reason.
+    """
+    cause: BaseException | None = error
+    first = error
+    while cause is not None:
+        if isinstance(cause, sqlite3.Error):
+            first = cause
+        cause = cause.__context__
+    return str(first) or type(first).__name__
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    return type(value).__name__
-
-
-def _write(conn, items: dict[str, _Item], source: str, annotator: str, eval_set: bool, summary: ImportSummary) -> None:
+def _write(conn, items: dict[str, ImportItem], source: str, annotator: str, eval_set: bool, summary: ImportSummary) -> None:
     now = time.time()
     existing = ids_by_hash(conn, items)
     summary.already_in_pool = len(existing)

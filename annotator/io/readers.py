@@ -2,26 +2,34 @@
 
 Every problem is an :class:`InputError` of one line naming the file, the place
 (``row N`` = 1-based data row for CSV/TSV/Parquet, ``line N`` for JSONL,
-``item N`` for a JSON array) and what is wrong. Text files are read as bytes
-and decoded strictly as UTF-8 (a byte-order mark is allowed), so undecodable
-bytes are refused instead of silently replaced.
+``item N`` for a JSON array) and what is wrong. Text files are decoded
+strictly as UTF-8 (a byte-order mark is allowed), so undecodable bytes are
+refused instead of silently replaced.
 
-The whole file is parsed in one pass with the standard library's C parsers
-(``csv``, ``json``) or pyarrow; 100k rows take well under a second.
+Rows are read one at a time (:func:`open_records`), under the limits of
+:class:`~annotator.io.limits.ReadLimits`: the file's size is checked before
+it is opened, and a record's length before it is parsed, so a hostile file
+(ten million columns, a line of a gigabyte) is refused after reading little
+more than the limit. :func:`read_records` reads them all into a list.
+
+A cell that Labelloop's CSV writer protected from spreadsheets (``'=x``) is
+restored only in a file whose header is one of ``exported_headers``; see
+:mod:`annotator.io.cells` for why.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import os
-import re
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from annotator.errors import InputError
+from annotator.errors import InputError, shown
+from annotator.io.cells import unneutralise_cell
+from annotator.io.limits import DEFAULT_LIMITS, ReadLimits, check_file_size, too_many_columns, too_many_rows
 
 READ_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 
@@ -36,205 +44,283 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 
-# A cell written by annotator.io.writers with a neutralising quote: one quote is removed on read.
-_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
-_NEUTRALISED_ANYWHERE = re.compile(r"'+[=+\-@\t\r]")
+_BOM = b"\xef\xbb\xbf"
+_NEWLINE = b"\n"
 
-# csv's field limit (128 KiB) is too small for long documents.
+# csv's own field limit (128 KiB) is below a long document; records are bounded by ReadLimits instead.
 csv.field_size_limit(min(2**31 - 1, 1 << 30))
+
+Row = dict[str, Any]
+
+
+class RecordStream:
+    """The rows of one file, read one at a time: iterate for ``(place, row)`` pairs.
+
+    ``columns`` is known when the stream opens for CSV, TSV and Parquet (the
+    header); for JSON it grows as objects are read. Use as a context manager
+    (or call :meth:`close`) so the file is closed when reading stops early.
+    """
+
+    def __init__(self, path: Path, name: str, fmt: str, columns: list[str], limits: ReadLimits):
+        self.path, self.name, self.fmt, self.columns, self.limits = path, name, fmt, columns, limits
+        self._rows: Iterator[tuple[str, Row]] = iter(())
+
+    def __iter__(self) -> Iterator[tuple[str, Row]]:
+        for count, item in enumerate(self._rows, start=1):
+            if count > self.limits.max_rows:
+                raise too_many_rows(self.name, self.limits)
+            yield item
+
+    def error(self, place: str, problem: str) -> InputError:
+        return InputError(f"{self.name}: {place}: {problem}")
+
+    def close(self) -> None:
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> RecordStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 @dataclass
 class Records:
-    """The rows of one file: ``rows[i]`` is a dict of column -> value, ``places[i]`` its location."""
+    """All rows of one file: ``rows[i]`` is a dict of column -> value, ``places[i]`` its location."""
 
     path: Path
     fmt: str
     columns: list[str]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    name: str = ""
 
     def error(self, index: int, problem: str) -> InputError:
         """An InputError for row ``index`` (0-based position in ``rows``)."""
-        return InputError(f"{self.path}: {self.places[index]}: {problem}")
+        return InputError(f"{self.name or self.path}: {self.places[index]}: {problem}")
 
     def __len__(self) -> int:
         return len(self.rows)
 
 
-def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
+def detect_format(path: str | os.PathLike, fmt: str | None = None, name: str | None = None) -> str:
     """The explicit ``fmt`` if given, else the format named by the file extension."""
     if fmt:
-        name = fmt.strip().lower()
-        if name not in READ_FORMATS:
-            raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(READ_FORMATS)}")
-        return name
+        wanted = fmt.strip().lower()
+        if wanted not in READ_FORMATS:
+            raise InputError(f"unknown format {shown(fmt)}: choose one of {', '.join(READ_FORMATS)}")
+        return wanted
     suffix = Path(path).suffix.lower()
     if suffix not in _EXTENSIONS:
         raise InputError(
-            f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}; "
+            f"{name or path}: cannot tell the format from the extension {shown(suffix or '(none)', 20)}; "
             f"pass --format ({', '.join(READ_FORMATS)})"
         )
     return _EXTENSIONS[suffix]
 
 
-def read_records(path: str | os.PathLike, fmt: str | None = None) -> Records:
-    """Parse ``path`` completely; raise InputError (one line) on the first problem."""
+def open_records(
+    path: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    limits: ReadLimits | None = None,
+    name: str | None = None,
+    exported_headers: Collection[tuple[str, ...]] = (),
+) -> RecordStream:
+    """Open ``path`` for reading row by row; ``name`` is how messages call the file (default: the path)."""
     path = Path(path)
-    name = detect_format(path, fmt)
+    name = name or str(path)
+    limits = limits or DEFAULT_LIMITS
+    wanted = detect_format(path, fmt, name)
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    if name == "parquet":
-        return _read_parquet(path)
+        raise InputError(f"{name}: no such file")
+    check_file_size(path, name, limits)
+    if wanted == "parquet":
+        from annotator.io.parquet_records import parquet_stream
+
+        return parquet_stream(path, name, limits)
+    if wanted in ("jsonl", "json"):
+        from annotator.io.json_records import json_array_stream, jsonl_stream
+
+        return (jsonl_stream if wanted == "jsonl" else json_array_stream)(path, name, limits)
+    return _delimited_stream(path, name, wanted, limits, exported_headers)
+
+
+def read_records(
+    path: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    limits: ReadLimits | None = None,
+    name: str | None = None,
+    exported_headers: Collection[tuple[str, ...]] = (),
+) -> Records:
+    """Parse ``path`` completely; raise InputError (one line) on the first problem."""
+    with open_records(path, fmt, limits=limits, name=name, exported_headers=exported_headers) as stream:
+        records = Records(stream.path, stream.fmt, stream.columns, name=stream.name)
+        for place, row in stream:
+            records.rows.append(row)
+            records.places.append(place)
+    records.columns = list(stream.columns)
+    return records
+
+
+# ---------------------------------------------------------------- text files
+
+
+class RecordTooLong(Exception):
+    """Raised inside a parser's line source: the record being read is over its limit."""
+
+
+class BoundedLines:
+    """Lines of a text file for a parser; a record (one line or, in CSV, several) gets ``limit`` characters.
+
+    ``readline`` is given the room left, so an overlong record is refused
+    after reading at most ``limit + 1`` characters of it. Call
+    :meth:`next_record` after each record the parser returns.
+    """
+
+    def __init__(self, handle: TextIO, limit: int):
+        self.handle, self.limit, self.used = handle, limit, 0
+
+    def __iter__(self) -> BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(self.limit - self.used + 1)
+        if not line:
+            raise StopIteration
+        self.used += len(line)
+        if self.used > self.limit:
+            raise RecordTooLong
+        return line
+
+    def next_record(self) -> None:
+        self.used = 0
+
+
+def open_text(path: Path, name: str, newline: str) -> TextIO:
+    """``path`` as strict UTF-8 text (a byte-order mark is skipped)."""
     try:
-        data = path.read_bytes()
+        return path.open("r", encoding="utf-8-sig", errors="strict", newline=newline)
     except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
-    text = _decode(path, name, data)
-    if name in ("csv", "tsv"):
-        return _read_delimited(path, name, text)
-    if name == "jsonl":
-        return _read_jsonl(path, text)
-    return _read_json_array(path, text)
+        raise InputError(f"{name}: cannot read: {error.strerror or type(error).__name__}") from None
 
 
-def _decode(path: Path, fmt: str, data: bytes) -> str:
+def too_long(name: str, place: str, limits: ReadLimits) -> InputError:
+    return InputError(
+        f"{name}: {place}: longer than {limits.max_row_chars:,} characters, more than a row may hold "
+        f"(texts up to max_text_chars = {limits.max_text_chars:,})"
+    )
+
+
+def undecodable(path: Path, name: str, fmt: str) -> InputError:
+    """The error for the file's first byte that is not UTF-8, placed in this format's words."""
+    data = path.read_bytes()
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8")
     except UnicodeDecodeError as error:
-        place = _place_of_byte(fmt, data, error.start)
         bad = data[error.start : error.start + 1]
-        raise InputError(f"{path}: {place}: undecodable bytes (not UTF-8: byte {bad!r})") from None
+        return InputError(f"{name}: {_place_of_byte(fmt, data, error.start)}: undecodable bytes (not UTF-8: byte {bad!r})")
+    return InputError(f"{name}: undecodable bytes (not UTF-8)")
 
 
 def _place_of_byte(fmt: str, data: bytes, offset: int) -> str:
     """Where the byte at ``offset`` lies, in the words this format's errors use."""
     prefix = data[:offset]
-    if prefix.startswith(b"\xef\xbb\xbf"):
-        prefix = prefix[3:]
-    line = prefix.count(b"\n") + 1
-    if fmt == "jsonl":
-        return f"line {line}"
-    if fmt == "json":
-        return f"line {line}"
+    if fmt in ("jsonl", "json"):
+        return f"line {prefix.count(_NEWLINE) + 1}"
     # CSV/TSV: parse the valid prefix to count records (a quoted field may span lines).
     text = prefix.decode("utf-8")
-    records = sum(1 for row in csv.reader(io.StringIO(text, newline=""), **_dialect(fmt)) if row)
+    records = sum(1 for row in csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(fmt)) if row)
     at_row_start = text == "" or text.endswith(("\n", "\r"))
     record = records + 1 if at_row_start else records
     return "header" if record <= 1 else f"row {record - 1}"
 
 
-def _dialect(fmt: str) -> dict[str, Any]:
-    return {"delimiter": "\t" if fmt == "tsv" else ","}
+# ---------------------------------------------------------------- CSV and TSV
 
 
-def _unneutralise(value: str) -> str:
-    return value[1:] if _NEUTRALISED.match(value) else value
+def _delimiter(fmt: str) -> str:
+    return "\t" if fmt == "tsv" else ","
 
 
-def _read_delimited(path: Path, fmt: str, text: str) -> Records:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, **_dialect(fmt))
-    number = -1  # -1 while reading the header
+class _DelimitedSource:
+    """Non-blank records of a CSV/TSV file, each bounded, with problems turned into InputErrors."""
+
+    def __init__(self, path: Path, name: str, fmt: str, limits: ReadLimits):
+        self.path, self.name, self.fmt, self.limits = path, name, fmt, limits
+        self.handle = open_text(path, name, newline="")
+        self.lines = BoundedLines(self.handle, limits.max_row_chars)
+        self.reader = csv.reader(self.lines, strict=True, delimiter=_delimiter(fmt))
+
+    def next_record(self, place: str, blank: Callable[[list[str]], bool]) -> list[str] | None:
+        """The next record that is not ``blank``, or None at the end of the file."""
+        while True:
+            try:
+                row = next(self.reader, None)
+            except csv.Error as error:
+                raise InputError(f"{self.name}: {place}: malformed {self.fmt.upper()} ({error})") from None
+            except RecordTooLong:
+                raise too_long(self.name, place, self.limits) from None
+            except UnicodeDecodeError:
+                raise undecodable(self.path, self.name, self.fmt) from None
+            self.lines.next_record()
+            if row is None or not blank(row):
+                return row
+
+
+def _blank_header(row: list[str]) -> bool:
+    return not any(cell.strip() for cell in row)
+
+
+def _blank_line(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _delimited_stream(
+    path: Path, name: str, fmt: str, limits: ReadLimits, exported_headers: Collection[tuple[str, ...]]
+) -> RecordStream:
+    source = _DelimitedSource(path, name, fmt, limits)
     try:
-        header = next(reader, None)
-        while header is not None and not any(cell.strip() for cell in header):
-            header = next(reader, None)
+        header = source.next_record("header", _blank_header)
         if header is None:
-            raise InputError(f"{path}: the file is empty (no header row)")
-        columns = [_unneutralise(cell.strip()) for cell in header]
-        _check_header(path, columns)
-        records = Records(path, fmt, columns)
-        width = len(columns)
-        # Only a file with a quote before a formula character at a cell start needs unquoting.
-        fix = _unneutralise if _NEUTRALISED_ANYWHERE.search(text) else None
-        number = 0
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line
+            raise InputError(f"{name}: the file is empty (no header row)")
+        columns = [cell.strip() for cell in header]
+        check_header(name, columns, limits)
+    except BaseException:
+        source.handle.close()
+        raise
+    stream = RecordStream(path, name, fmt, columns, limits)
+    ours = tuple(columns) in {tuple(known) for known in exported_headers}
+    stream._rows = _delimited_rows(source, columns, unneutralise_cell if ours else None)
+    return stream
+
+
+def _delimited_rows(
+    source: _DelimitedSource, columns: list[str], fix: Callable[[str], str] | None
+) -> Iterator[tuple[str, Row]]:
+    width = len(columns)
+    number = 0
+    with source.handle:
+        while (row := source.next_record(f"row {number + 1}", _blank_line)) is not None:
             number += 1
             if len(row) != width:
-                raise InputError(
-                    f"{path}: row {number}: has {len(row)} fields, the header has {width}"
-                )
-            records.rows.append(dict(zip(columns, map(fix, row) if fix else row)))
-            records.places.append(f"row {number}")
-    except csv.Error as error:
-        place = "header" if number < 0 else f"row {number + 1}"
-        raise InputError(f"{path}: {place}: malformed {fmt.upper()} ({error})") from None
-    return records
+                raise InputError(f"{source.name}: row {number}: has {len(row)} fields, the header has {width}")
+            yield f"row {number}", dict(zip(columns, map(fix, row) if fix else row))
 
 
-def _check_header(path: Path, columns: list[str]) -> None:
+def check_header(name: str, columns: list[str], limits: ReadLimits) -> None:
+    """Column names: at most ``max_columns``, each named, none twice."""
+    if len(columns) > limits.max_columns:
+        raise too_many_columns(name, "header", len(columns), limits)
     seen: set[str] = set()
-    for position, name in enumerate(columns, start=1):
-        if not name:
-            raise InputError(f"{path}: header: column {position} has no name")
-        if name in seen:
-            raise InputError(f"{path}: header: column {name!r} appears twice")
-        seen.add(name)
-
-
-def _read_jsonl(path: Path, text: str) -> Records:
-    records = Records(path, "jsonl", [])
-    columns: dict[str, None] = {}
-    decode = json.JSONDecoder().decode
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = decode(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}: line {number}: malformed JSON ({error.msg}, column {error.colno})") from None
-        if not isinstance(item, dict):
-            raise InputError(f"{path}: line {number}: expected a JSON object, got {_json_type(item)}")
-        columns.update(dict.fromkeys(item))
-        records.rows.append(item)
-        records.places.append(f"line {number}")
-    records.columns = list(columns)
-    return records
-
-
-def _read_json_array(path: Path, text: str) -> Records:
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{path}: line {error.lineno}: malformed JSON ({error.msg}, column {error.colno})"
-        ) from None
-    if not isinstance(items, list):
-        raise InputError(f"{path}: expected a JSON array of objects, got {_json_type(items)}")
-    records = Records(path, "json", [])
-    columns: dict[str, None] = {}
-    for number, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise InputError(f"{path}: item {number}: expected a JSON object, got {_json_type(item)}")
-        columns.update(dict.fromkeys(item))
-        records.rows.append(item)
-        records.places.append(f"item {number}")
-    records.columns = list(columns)
-    return records
-
-
-def _read_parquet(path: Path) -> Records:
-    import pyarrow
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-        columns = list(table.column_names)
-        _check_header(path, columns)
-        rows = table.to_pylist()
-    except (pyarrow.ArrowException, OSError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"{path}: cannot read Parquet: {first}") from None
-    places = [f"row {number}" for number in range(1, len(rows) + 1)]
-    return Records(path, "parquet", columns, rows, places)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number"
-    )
+    for position, column in enumerate(columns, start=1):
+        if not column:
+            raise InputError(f"{name}: header: column {position} has no name")
+        if column in seen:
+            raise InputError(f"{name}: header: column {shown(column)} appears twice")
+        seen.add(column)

@@ -1,14 +1,23 @@
 """Write rows (dicts with the same keys) as CSV, JSONL or Parquet.
 
-CSV is opened by spreadsheets, which run a cell starting with ``=``, ``+``,
-``-`` or ``@`` (or a tab / carriage return) as a formula. Such a cell is
-written with a leading single quote, which spreadsheets show as text. A cell
-that already starts with quotes before such a character gets one more quote,
-so the reader (:mod:`annotator.io.readers`) can remove exactly one and a CSV
-export imports back to the same texts.
+CSV: every text cell is quoted and a text a spreadsheet would run as a
+formula gets a leading single quote (:mod:`annotator.io.cells`). Quoting
+every text, not only those holding a comma, quote or line feed, is what
+keeps a file whole for every reader whatever a text holds: a lone carriage
+return (which Python's ``csv`` does not quote when rows end in ``\\n``),
+the other line separators some readers split on (``\\v``, ``\\f``,
+``\\x1c``-``\\x1e``, U+0085, U+2028, U+2029), NUL and other control
+characters, leading or trailing spaces. Numbers stay unquoted; a list
+(``tie``, ``annotators``) is a JSON array in its cell.
+
+JSONL: one object a line; besides what JSON escapes itself, U+0085, U+2028
+and U+2029 are written as ``\\u`` escapes, so a reader that splits lines on
+them still sees one object a line. Parquet: ``list_columns`` are lists of
+strings even when every row's value is empty.
 
 Files are written to a temporary name next to the target and renamed, so a
-failed export never leaves half a file behind.
+failed export never leaves half a file behind; a target that cannot be
+written (no permission, no space, a name too long) is a one-line InputError.
 """
 
 from __future__ import annotations
@@ -16,53 +25,60 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from annotator.errors import InputError
+from annotator.io.cells import neutralise_cell
+
+__all__ = ["WRITE_FORMATS", "neutralise_cell", "write_rows"]
 
 WRITE_FORMATS = ("csv", "jsonl", "parquet")
 
-_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Prefix a single quote to a text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
+_JSON_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def write_rows(
-    rows: Sequence[dict[str, Any]], path: str | os.PathLike, fmt: str, columns: Sequence[str]
+    rows: Sequence[dict[str, Any]],
+    path: str | os.PathLike,
+    fmt: str,
+    columns: Sequence[str],
+    *,
+    list_columns: Collection[str] = (),
 ) -> int:
     """Write ``rows`` (only ``columns``, in that order) to ``path``; return the row count."""
     name = (fmt or "").strip().lower()
     if name not in WRITE_FORMATS:
         raise InputError(f"unknown export format {fmt!r}: choose one of {', '.join(WRITE_FORMATS)}")
     path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; give a file name")
-    if not path.parent.exists():
-        raise InputError(f"{path.parent}: no such folder")
-    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[name]
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    temporary = None
     try:
-        writer(rows, Path(temporary), list(columns))
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; give a file name")
+        if not path.parent.exists():
+            raise InputError(f"{path.parent}: no such folder")
+        handle, temporary = tempfile.mkstemp(prefix=".export.", suffix=".tmp", dir=path.parent)
+        os.close(handle)
+        if name == "csv":
+            _write_csv(rows, Path(temporary), list(columns))
+        elif name == "jsonl":
+            _write_jsonl(rows, Path(temporary), list(columns))
+        else:
+            _write_parquet(rows, Path(temporary), list(columns), list_columns)
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    except OSError as error:
+        raise InputError(f"{path}: cannot write: {error.strerror or type(error).__name__}") from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
     return len(rows)
 
 
 def _write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
         writer.writerow([neutralise_cell(name) for name in columns])
         for row in rows:
             writer.writerow([_csv_cell(row.get(name)) for name in columns])
@@ -74,7 +90,7 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
-        value = json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False)
     return neutralise_cell(value)
 
 
@@ -82,18 +98,22 @@ def _write_jsonl(rows: Sequence[dict[str, Any]], path: Path, columns: list[str])
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
             item = {name: row.get(name) for name in columns}
-            handle.write(json.dumps(item, ensure_ascii=False, default=str))
+            handle.write(json.dumps(item, ensure_ascii=False, default=str).translate(_JSON_LINE_BREAKS))
             handle.write("\n")
 
 
-def _write_parquet(rows: Sequence[dict[str, Any]], path: Path, columns: list[str]) -> None:
+def _write_parquet(
+    rows: Sequence[dict[str, Any]], path: Path, columns: list[str], list_columns: Collection[str]
+) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    data = {name: [row.get(name) for row in rows] for name in columns}
     arrays = {}
-    for name, values in data.items():
-        if all(value is None for value in values):
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        if name in list_columns:
+            arrays[name] = pa.array(values, type=pa.list_(pa.string()))
+        elif all(value is None for value in values):
             arrays[name] = pa.array(values, type=pa.string())
         else:
             arrays[name] = pa.array(values)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 
 from annotator.errors import InputError
-from annotator.exporter import export, final_labels, raw_labels
+from annotator.exporter import EXPORT_HEADERS, FINAL_COLUMNS, export, final_labels, raw_labels
 from annotator.importer import import_file
+from annotator.io.cells import FORMULA_START, neutralise_cell
 from annotator.io.readers import read_records
+from annotator.io.writers import write_rows
 from annotator.store import create_project
 from annotator.store.labels import add_label
 
@@ -52,12 +55,12 @@ def test_final_labels(labeled):
     assert "unlabeled" not in rows
     majority = rows["majority"]
     assert (majority["label"], majority["tie"], majority["n_labels"]) == ("neg", None, 3)
-    assert majority["annotators"] == "ann,bob,cat"
+    assert majority["annotators"] == ["ann", "bob", "cat"]
     assert majority["agreement"] == pytest.approx(2 / 3, abs=1e-4)
     assert majority["model_version"] == 5
     tie = rows["tie"]
     # tie resolved by label-set order: neg comes before neutral
-    assert (tie["label"], tie["tie"], tie["agreement"]) == ("neg", "neg|neutral", 0.5)
+    assert (tie["label"], tie["tie"], tie["agreement"]) == ("neg", ["neg", "neutral"], 0.5)
     adjudicated = rows["adjudicated"]
     assert (adjudicated["label"], adjudicated["adjudicated_by"], adjudicated["agreement"]) == ("neg", "lead", 0.0)
     assert adjudicated["n_labels"] == 2
@@ -98,8 +101,8 @@ def test_csv_injection_neutralised(labeled, tmp_path):
         texts = [row["text"] for row in csv.DictReader(handle)]
     assert "'=1+1" in texts and "'-minus" in texts and "'@at" in texts and "''=quoted" in texts
     assert not any(text[:1] in "=+-@\t\r" for text in texts if text)
-    # the reader undoes exactly one quote: the round trip gives the original texts back
-    read = {row["text"] for row in read_records(out).rows}
+    # in a file with an export's header the reader undoes exactly one quote: the original texts come back
+    read = {row["text"] for row in read_records(out, exported_headers=EXPORT_HEADERS).rows}
     assert {"=1+1", "-minus", "'=quoted", "@at"} <= read
 
 
@@ -136,8 +139,144 @@ def test_export_bad_format_or_folder(labeled, tmp_path):
     assert list(tmp_path.glob("*.tmp")) == []
 
 
-def test_csv_reader_removes_one_neutralising_quote(tmp_path):
-    """A CSV cell "'=x" (quote before a formula character) reads as "=x"; other quotes stay."""
+def test_csv_reader_removes_one_neutralising_quote_in_an_export(tmp_path):
+    """In a file with an export's header, "'=x" (quote before a formula character) reads as "=x"; other quotes stay."""
     path = tmp_path / "q.csv"
-    path.write_text("text\n'=x\n''+y\n'plain\nit's\n", encoding="utf-8")
-    assert [row["text"] for row in read_records(path).rows] == ["=x", "'+y", "'plain", "it's"]
+    header = ",".join(FINAL_COLUMNS)
+    filler = "," * (len(FINAL_COLUMNS) - 3)
+    cells = ["'=x", "''+y", "'plain", "it's"]
+    path.write_text(header + "\n" + "".join(f"1,,{cell}{filler}\n" for cell in cells), encoding="utf-8")
+    rows = read_records(path, exported_headers=EXPORT_HEADERS).rows
+    assert [row["text"] for row in rows] == ["=x", "'+y", "'plain", "it's"]
+
+
+# ---------------------------------------------------------------- hostile texts in CSV (issue 15, item 1)
+
+ATTACK = "call me back\r=cmd|' /C calc'!A0"
+# every character some reader takes as a line or field break, controls, quotes, formulas after a break
+HOSTILE_TEXTS = [
+    ATTACK, "lone\rreturn", "line\nfeed", "windows\r\nbreak", "trailing return\r", "\rleading return",
+    "line\u2028separator", "paragraph\u2029separator", "next\x85line", "vertical\x0btab", "form\x0cfeed",
+    "file\x1cgroup\x1drecord\x1eunit", "escape \x1b[31mred", "bell\x07", "tab\there", "\tleading tab",
+    'a "quoted" word', '"', "'", "it's", "comma, inside", "new\n=1+1", "new\r\n+SUM(A1)", "x\r@cmd",
+    "x\n-2+3", "  padded  ", "=HYPERLINK(\"http://x\")", "\u200bzero-width first", "semi;colon",
+]
+
+
+def _spreadsheet_cells(path):
+    """Every cell as Python's csv reads it; none may start as a formula."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    for row in rows:
+        for cell in row:
+            assert not (cell and cell[0] in FORMULA_START), f"cell runs as a formula: {cell!r}"
+    return rows
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=range(len(HOSTILE_TEXTS)))
+def test_csv_export_keeps_every_text_in_its_cell(project, tmp_path, text):
+    """Python's csv and pandas read one row per example and the same text; our import gets the text back."""
+    import pandas as pd
+
+    ids = _ids(project, [text, "plain neighbour"])
+    for example_id in ids.values():
+        add_label(project.db, example_id, "neg", "ann")
+    out = tmp_path / "out.csv"
+    export(project, out, "csv")
+    rows = _spreadsheet_cells(out)
+    assert len(rows) == 3 and all(len(row) == len(FINAL_COLUMNS) for row in rows)
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(frame) == 2 and list(frame.columns) == list(FINAL_COLUMNS)
+    assert [row[2] for row in rows[1:]] == list(frame["text"])
+    with create_project(tmp_path / "fresh", LABELS) as fresh:
+        summary = import_file(fresh, out, label_column="label")
+        assert (summary.rows_read, summary.examples_added, summary.labels_added) == (2, 2, 2)
+        assert {row["text"]: row["label"] for row in final_labels(fresh)} == {text: "neg", "plain neighbour": "neg"}
+
+
+def test_csv_writer_reads_back_whatever_a_cell_holds(tmp_path):
+    """Every C0 control (NUL included), C1 and Unicode line separator, alone and around formula characters."""
+    import pandas as pd
+
+    specials = [chr(code) for code in range(32)] + ["\x7f", "\x85", "\u2028", "\u2029", '"', "'", ","]
+    texts = [f"a{char}b" for char in specials] + [f"{char}=1+1" for char in specials] + [f"x{char}" for char in specials]
+    out = tmp_path / "cells.csv"
+    write_rows([{"n": i, "text": text} for i, text in enumerate(texts)], out, "csv", ["n", "text"])
+    rows = _spreadsheet_cells(out)
+    assert [row[1] for row in rows[1:]] == [neutralise_cell(text) for text in texts]
+    assert rows[1 + texts.index("'=1+1")][1] == "''=1+1"  # a quote the text holds is kept
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(frame["text"]) == [row[1] for row in rows[1:]]
+    assert list(frame["n"]) == [str(i) for i in range(len(texts))]
+    read = read_records(out, exported_headers=[("n", "text")]).rows
+    assert [row["text"] for row in read] == texts
+
+
+def test_jsonl_export_escapes_unicode_line_separators(project, tmp_path):
+    """A reader that splits lines on U+2028, U+2029 or U+0085 (str.splitlines) still sees one object a line."""
+    texts = ["a\u2028b", "c\u2029d", "e\x85f"]
+    for example_id in _ids(project, texts).values():
+        add_label(project.db, example_id, "pos", "ann")
+    out = tmp_path / "out.jsonl"
+    export(project, out, "jsonl")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["text"] for line in lines) == sorted(texts)
+
+
+# ---------------------------------------------------------------- tie and annotators (issue 15, item 12)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_tie_and_annotators_are_lists_whatever_the_names_hold(tmp_path, fmt):
+    """Label and user names may hold "|" and ","; the export lists them, so nothing is ambiguous."""
+    import pyarrow.parquet as pq
+
+    with create_project(tmp_path / "p", ["a|b", "c,d", "e"]) as project:
+        ids = _ids(project, ["split vote", "single"])
+        add_label(project.db, ids["split vote"], "a|b", "smith, j")
+        add_label(project.db, ids["split vote"], "c,d", "doe|k")
+        add_label(project.db, ids["single"], "e", "smith, j")
+        out = tmp_path / f"out.{fmt}"
+        export(project, out, fmt)
+    if fmt == "parquet":
+        rows = pq.read_table(out).to_pylist()
+    elif fmt == "jsonl":
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    else:
+        with out.open(encoding="utf-8", newline="") as handle:
+            rows = [
+                {**row, "tie": json.loads(row["tie"]) if row["tie"] else None, "annotators": json.loads(row["annotators"])}
+                for row in csv.DictReader(handle)
+            ]
+    by_text = {row["text"]: row for row in rows}
+    assert by_text["split vote"]["tie"] == ["a|b", "c,d"]
+    assert by_text["split vote"]["annotators"] == ["doe|k", "smith, j"]
+    assert by_text["single"]["tie"] is None and by_text["single"]["annotators"] == ["smith, j"]
+
+
+# ---------------------------------------------------------------- where the export goes (issue 15, item 11)
+
+
+@pytest.mark.parametrize("where", ["under a file", "name too long", "read-only folder"])
+def test_an_unwritable_out_is_a_one_line_error(labeled, tmp_path, capsys, where):
+    from annotator.cli import main
+
+    if where == "under a file":
+        (tmp_path / "file.txt").write_text("x")
+        out = tmp_path / "file.txt" / "labels.csv"
+    elif where == "name too long":
+        out = tmp_path / ("n" * 300 + ".csv")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into a read-only folder")
+        folder = tmp_path / "locked"
+        folder.mkdir()
+        folder.chmod(0o500)
+        out = folder / "labels.csv"
+    with pytest.raises(InputError, match="cannot write") as caught:
+        export(labeled, out, "csv")
+    assert "\n" not in str(caught.value)
+    assert main(["export", "--project", str(labeled.path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("labelloop: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []

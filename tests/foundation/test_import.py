@@ -8,6 +8,7 @@ import pytest
 
 from annotator.importer import import_file
 from annotator.store.labels import current_labels, label_history
+from annotator.store.settings import set_settings
 from annotator.stats import project_stats
 
 from .conftest import write_csv, write_rows
@@ -97,8 +98,9 @@ def test_eval_set_is_marked(project, tmp_path):
 
 
 def test_utf8_bom_and_long_text(project, tmp_path):
+    set_settings(project.db, max_text_chars=300_000)
     path = tmp_path / "bom.csv"
-    long_text = "word " * 40_000  # longer than csv's default field limit
+    long_text = "word " * 40_000  # longer than csv's default field limit and the default max_text_chars
     path.write_bytes(b"\xef\xbb\xbftext,label\r\n" + f'"{long_text}",pos\r\ncafé,neg\r\n'.encode())
     summary = import_file(project, path, label_column="label")
     assert summary.examples_added == 2
