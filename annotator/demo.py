@@ -6,7 +6,10 @@
 * the evaluation set: ``support_tickets_eval.csv`` imported with its labels
   (annotator ``gold``) and marked ``is_eval`` so the loop never trains on it;
 * the guidelines from ``guidelines.md`` in the ``guidelines`` setting;
-* users ``lead`` (lead) and ``annotator`` (annotator) with fixed demo passwords.
+* users ``lead`` (lead) and ``annotator`` (annotator), each with a random
+  password made for this project: stored only hashed in the database, shown
+  once when the project is created and written to ``demo_logins.txt`` in the
+  project folder (mode 0600) so later runs can say where they are.
 
 The project is built in a temporary folder next to the target and renamed into
 place, so an interrupted first run never leaves half a demo behind.
@@ -15,6 +18,7 @@ place, so an interrupted first run never leaves half a demo behind.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ import annotator
 from annotator.config import DB_FILENAME
 from annotator.errors import ProjectError
 from annotator.importer import import_file
-from annotator.passwords import hash_password
+from annotator.passwords import hash_password, verify_password
 from annotator.store.examples import count_examples
 from annotator.store.project import create_project, open_project
 from annotator.store.settings import get_labels, set_settings
@@ -35,9 +39,11 @@ POOL_FILE = "support_tickets.csv"
 EVAL_FILE = "support_tickets_eval.csv"
 GUIDELINES_FILE = "guidelines.md"
 EVAL_ANNOTATOR = "gold"
-# Demo only: fixed, printed to the user, meant for a local try-out.
-DEMO_CREDENTIALS = {"lead": "lead-demo", "annotator": "annotator-demo"}
 DEMO_ROLES = {"lead": "lead", "annotator": "annotator"}
+LOGINS_FILE = "demo_logins.txt"
+# What demo projects made by earlier versions used for every install: still accepted
+# by such a project until changed, so a run that reuses one warns about them.
+OLD_FIXED_PASSWORDS = {"lead": "lead-demo", "annotator": "annotator-demo"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class DemoInfo:
     eval: int
     labels: list[str]
     users: list[str]
+    logins_file: Path | None  # demo_logins.txt, when it is there
+    fixed_password_users: list[str]  # users still on an earlier version's fixed demo password
 
 
 def sample_data_dir() -> Path:
@@ -68,31 +76,53 @@ def ensure_demo_project(
 ) -> tuple[DemoInfo, dict[str, str]]:
     """Create the demo project at ``path`` the first time; reuse it afterwards.
 
-    Returns what it holds and the demo users' credentials (name -> password).
+    Returns what it holds and, when it was created now, the demo users' new
+    passwords (name -> password); an empty dict when it was reused.
     """
     folder = Path(path)
-    created = False
+    passwords: dict[str, str] = {}
     if not (folder / DB_FILENAME).is_file():
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise ProjectError(f"{folder} exists and is not a Labelloop project; choose another --dir")
-        _build(folder, Path(sample_dir) if sample_dir is not None else sample_data_dir())
-        created = True
+        passwords = {name: secrets.token_urlsafe(12) for name in DEMO_ROLES}
+        if not _build(folder, Path(sample_dir) if sample_dir is not None else sample_data_dir(), passwords):
+            passwords = {}  # another process built it first: its passwords are in its logins file
     with open_project(folder) as project:
         from annotator.store.stats import counts
 
         numbers = counts(project.db)
+        users = {name: get_user(project.db, name) for name in DEMO_ROLES}
         info = DemoInfo(
             path=folder,
-            created=created,
+            created=bool(passwords),
             pool=count_examples(project.db),
             eval=numbers["eval"],
             labels=get_labels(project.db),
-            users=[name for name in DEMO_CREDENTIALS if get_user(project.db, name)],
+            users=[name for name, row in users.items() if row],
+            logins_file=folder / LOGINS_FILE if (folder / LOGINS_FILE).is_file() else None,
+            fixed_password_users=[] if passwords else [
+                name for name, row in users.items()
+                if row and row["active"] and verify_password(OLD_FIXED_PASSWORDS[name], row["password_hash"])
+            ],
         )
-    return info, dict(DEMO_CREDENTIALS)
+    return info, passwords
 
 
-def _build(folder: Path, sample_dir: Path) -> None:
+def _write_logins(path: Path, passwords: dict[str, str]) -> None:
+    """``demo_logins.txt``: the demo sign-ins, readable by the owner only (0600)."""
+    lines = [
+        "# Labelloop demo sign-ins for this project. Keep this file private: anyone who",
+        "# can read it can sign in. The database holds only hashes of these passwords;",
+        "# change one with: labelloop user passwd NAME --project <this folder>",
+        *(f"{name}\t{password}\t({DEMO_ROLES[name]})" for name, password in passwords.items()),
+    ]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def _build(folder: Path, sample_dir: Path, passwords: dict[str, str]) -> bool:
+    """Build the demo at ``folder``; False when another process built it first (it is reused)."""
     for name in (POOL_FILE, EVAL_FILE, GUIDELINES_FILE):
         if not (sample_dir / name).is_file():
             raise ProjectError(f"demo data not found: {sample_dir / name} is missing")
@@ -112,8 +142,9 @@ def _build(folder: Path, sample_dir: Path) -> None:
             )
             guidelines = (sample_dir / GUIDELINES_FILE).read_text(encoding="utf-8")
             set_settings(project.db, guidelines=guidelines)
-            for name, password in DEMO_CREDENTIALS.items():
+            for name, password in passwords.items():
                 add_user(project.db, name, DEMO_ROLES[name], hash_password(password))
+        _write_logins(staging / "project" / LOGINS_FILE, passwords)
         try:
             if folder.exists():
                 folder.rmdir()  # an empty folder, checked by the caller
@@ -121,5 +152,7 @@ def _build(folder: Path, sample_dir: Path) -> None:
         except OSError as error:
             if not (folder / DB_FILENAME).is_file():  # else another process built it first: reuse
                 raise ProjectError(f"cannot create the demo project at {folder}: {error.strerror or error}") from None
+            return False
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return True

@@ -6,11 +6,18 @@ order: SIGTERM to the whole group, a grace period, SIGKILL, wait. On Linux a
 child also gets SIGTERM if the supervisor itself is killed outright, so no
 process is left behind. If the worker dies, the app keeps running: the death
 is logged and the worker restarted after a growing pause.
+
+The app runs with Streamlit's security options set explicitly: XSRF
+protection on, CORS limited to the app's own origin, and a Host allow-list
+(``server.allowedHosts``) so a page on another domain (DNS rebinding) gets no
+session. Bound beyond this machine, serve warns that the traffic is plain
+HTTP and how to put TLS in front (README, "Security model").
 """
 
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import signal
 import socket
@@ -29,6 +36,8 @@ from annotator.store import open_project
 APP_MAIN = Path(__file__).resolve().parent / "app" / "main.py"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 STOP_TIMEOUT_SECONDS = 10.0
 READY_TIMEOUT_SECONDS = 120.0
 WORKER_RESTART_FIRST = 2.0
@@ -40,18 +49,54 @@ class ServeError(LabelloopError):
     """The app could not be started (busy port, app exited)."""
 
 
-def streamlit_command(host: str, port: int) -> list[str]:
-    return [
+def is_local(host: str) -> bool:
+    """True when ``host`` is reachable from this machine only (a loopback address or name)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _machine_names() -> list[str]:
+    """This machine's host name, full name and addresses: what other machines may call it."""
+    names = [socket.gethostname(), socket.getfqdn()]
+    try:
+        names += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)]
+    except OSError:
+        pass
+    return names
+
+
+def allowed_hosts(host: str, extra: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The Host names the app accepts a session from: this machine's loopback names, the bound
+    address (for all interfaces: this machine's names and addresses) and ``extra``."""
+    names = [*LOOPBACK_NAMES]
+    if not is_local(host):
+        names += _machine_names() if host in ALL_INTERFACES else [host]
+    names += list(extra)
+    return list(dict.fromkeys(name.strip().lower().rstrip(".") for name in names if name and name.strip()))
+
+
+def streamlit_command(host: str, port: int, hosts: list[str] | None = None) -> list[str]:
+    command = [
         sys.executable, "-m", "streamlit", "run", str(APP_MAIN),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",
         "--server.fileWatcherType", "none",
         "--server.runOnSave", "false",
+        "--server.enableXsrfProtection", "true",
+        "--server.enableCORS", "true",  # no corsAllowedOrigins: the app's own origin only
+        "--server.enableStaticServing", "false",
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
         "--global.developmentMode", "false",
     ]
+    for name in hosts if hosts is not None else allowed_hosts(host):
+        command += ["--server.allowedHosts", name]
+    return command
 
 
 def worker_command_for(project_dir: Path) -> list[str]:
@@ -80,9 +125,41 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def app_url(host: str, port: int) -> str:
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-    return f"http://{shown}:{port}"
+    """The address the app is served at: the bound address itself, or for all interfaces this machine's name."""
+    return _url(socket.gethostname() if host in ALL_INTERFACES else host, port)
+
+
+def local_url(host: str, port: int) -> str:
+    """The app's address from this machine (what the health check polls)."""
+    if host in ALL_INTERFACES:
+        return _url("::1" if host == "::" else "127.0.0.1", port)
+    return _url(host, port)
+
+
+def describe_address(host: str, port: int) -> str:
+    """Where the app is, for people: e.g. ``http://127.0.0.1:8501``."""
+    if host in ALL_INTERFACES:
+        return f"{app_url(host, port)} (all interfaces; on this machine {local_url(host, port)})"
+    return app_url(host, port)
+
+
+def exposure_warning(host: str, port: int, hosts: list[str]) -> str | None:
+    """What to tell whoever binds the app beyond this machine; None for a loopback address."""
+    if is_local(host):
+        return None
+    return (
+        f"warning: the app listens on {host or 'all interfaces'}, port {port}, beyond this machine, over plain "
+        "HTTP: anyone who can reach it gets the sign-in page, and passwords and texts cross the network "
+        "unencrypted. Serve it through a reverse proxy with TLS instead (bind to 127.0.0.1 behind it; "
+        "README, 'Security model'), and let the proxy send X-Frame-Options: DENY (the app sets no frame "
+        f"protection). Sessions are accepted for these host names only: {', '.join(hosts)} "
+        "(add others with --allowed-host)."
+    )
 
 
 def wait_until_ready(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
@@ -148,13 +225,15 @@ class Supervisor:
         stop_timeout: float = STOP_TIMEOUT_SECONDS,
         app_command: list[str] | None = None,
         worker_command: list[str] | None = None,
+        extra_hosts: tuple[str, ...] | list[str] = (),
     ):
         self.project_dir = Path(project_dir).resolve()
         self.host, self.port = host, port
         self.with_worker = worker
         self.log = log or (lambda message: print(f"labelloop serve: {message}", file=sys.stderr, flush=True))
         self.stop_timeout = stop_timeout
-        self.app_command = app_command or streamlit_command(host, port)
+        self.allowed_hosts = allowed_hosts(host, extra_hosts)
+        self.app_command = app_command or streamlit_command(host, port, self.allowed_hosts)
         self.worker_command = worker_command or worker_command_for(self.project_dir)
         self.app: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
@@ -165,7 +244,8 @@ class Supervisor:
 
     @property
     def url(self) -> str:
-        return app_url(self.host, self.port)
+        """Where this machine reaches the app (the health check polls it)."""
+        return local_url(self.host, self.port)
 
     def _spawn(self, command: list[str]) -> subprocess.Popen:
         env = dict(os.environ, **{PROJECT_ENV: str(self.project_dir)})
@@ -251,9 +331,16 @@ def serve(
     *,
     worker: bool = True,
     on_ready: Callable[[str], None] | None = None,
+    extra_hosts: tuple[str, ...] | list[str] = (),
 ) -> int:
-    """Run the app (and the worker) until Ctrl-C or SIGTERM; return an exit status."""
-    supervisor = Supervisor(project_dir, host, port, worker=worker)
+    """Run the app (and the worker) until Ctrl-C or SIGTERM; return an exit status.
+
+    ``on_ready`` gets the app's address for people (see :func:`describe_address`).
+    """
+    supervisor = Supervisor(project_dir, host, port, worker=worker, extra_hosts=extra_hosts)
+    warning = exposure_warning(host, port, supervisor.allowed_hosts)
+    if warning:
+        supervisor.log(warning)
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     for sig in previous:
         signal.signal(sig, supervisor.request_stop)
@@ -264,8 +351,8 @@ def serve(
             alive=lambda: not supervisor._stopping and supervisor.app is not None and supervisor.app.poll() is None,
         )
         if ready:
-            (on_ready or (lambda url: print(f"Labelloop is running at {url}  (Ctrl-C to stop)", flush=True)))(
-                supervisor.url
+            (on_ready or (lambda where: print(f"Labelloop is running at {where}  (Ctrl-C to stop)", flush=True)))(
+                describe_address(host, port)
             )
         return supervisor.run()
     except OSError as error:

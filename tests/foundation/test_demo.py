@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annotator.cli import main
-from annotator.demo import DEMO_LABELS, ensure_demo_project, sample_data_dir
+from annotator.demo import DEMO_LABELS, LOGINS_FILE, OLD_FIXED_PASSWORDS, ensure_demo_project, sample_data_dir
 from annotator.errors import ProjectError
 from annotator.passwords import verify_password
 from annotator.stats import project_stats
@@ -37,6 +37,7 @@ def sample_dir(tmp_path):
 def test_demo_created_once_then_reused(tmp_path, sample_dir):
     info, credentials = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)
     assert info.created and info.pool == 5 and info.eval == 2 and info.labels == DEMO_LABELS
+    assert sorted(credentials) == ["annotator", "lead"]
     with open_project(tmp_path / "demo") as project:
         stats = project_stats(project)
         assert stats["labeled"] == 2 and stats["eval_labeled"] == 2  # the pool comes unlabeled
@@ -46,8 +47,9 @@ def test_demo_created_once_then_reused(tmp_path, sample_dir):
             user = get_user(project.db, name)
             assert user["role"] == role and verify_password(credentials[name], user["password_hash"])
         before = snapshot(project)
-    again, _ = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)
+    again, shown_again = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)
     assert not again.created and again.pool == 5
+    assert shown_again == {} and again.logins_file == tmp_path / "demo" / LOGINS_FILE  # said where, not what
     with open_project(tmp_path / "demo") as project:
         assert snapshot(project) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left over
@@ -65,6 +67,35 @@ def test_demo_refuses_a_foreign_folder_and_missing_data(tmp_path, sample_dir):
     assert not (tmp_path / "demo").exists()
 
 
+def test_demo_passwords_are_random_per_project_and_kept_in_a_private_file(tmp_path, sample_dir):
+    import stat
+
+    first, first_passwords = ensure_demo_project(tmp_path / "one", sample_dir=sample_dir)
+    _, second_passwords = ensure_demo_project(tmp_path / "two", sample_dir=sample_dir)
+    for name in ("lead", "annotator"):
+        assert first_passwords[name] != second_passwords[name]
+        assert first_passwords[name] != OLD_FIXED_PASSWORDS[name] and len(first_passwords[name]) >= 16
+    logins = first.logins_file
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+    text = logins.read_text(encoding="utf-8")
+    assert all(f"{name}\t{password}\t" in text for name, password in first_passwords.items())
+    with open_project(first.path) as project:  # the database holds hashes only
+        dump = "\n".join(project.db.conn.iterdump())
+    assert not any(password in dump for password in first_passwords.values())
+
+
+def test_a_demo_on_the_old_fixed_passwords_is_flagged(tmp_path, sample_dir):
+    from annotator.passwords import TEST_ONLY_COST, hash_password
+    from annotator.store.users import update_user
+
+    info, _ = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)
+    assert info.fixed_password_users == []
+    with open_project(info.path) as project:
+        update_user(project.db, "lead", password_hash=hash_password(OLD_FIXED_PASSWORDS["lead"], cost=TEST_ONLY_COST))
+    again, _ = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)
+    assert again.fixed_password_users == ["lead"]
+
+
 def test_demo_command_with_shipped_sample_data(tmp_path, capsys):
     try:
         sample_data_dir()
@@ -73,5 +104,22 @@ def test_demo_command_with_shipped_sample_data(tmp_path, capsys):
     assert main(["demo", "--dir", str(tmp_path / "demo"), "--no-serve"]) == 0
     out = capsys.readouterr().out
     assert "created demo project" in out and "lead / " in out and "annotator / " in out
+    assert "lead-demo" not in out and LOGINS_FILE in out
     assert main(["demo", "--dir", str(tmp_path / "demo"), "--no-serve"]) == 0
-    assert "reusing demo project" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "reusing demo project" in out and " / " not in out  # the passwords are not shown again
+    assert str(tmp_path / "demo" / LOGINS_FILE) in out
+
+
+def test_demo_without_the_worker_says_so(tmp_path, sample_dir, capsys):
+    import socket
+
+    ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)  # the command reuses it
+    with socket.socket() as busy:  # the command stops at the busy port, after saying what it starts
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["demo", "--dir", str(tmp_path / "demo"), "--port", str(port), "--no-worker"]) == 1
+    out = capsys.readouterr().out
+    assert f"starting the app at http://127.0.0.1:{port} without the training worker" in out
+    assert "and the training worker" not in out

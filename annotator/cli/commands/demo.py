@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from annotator.cli.commands.serve import add_server_options
-from annotator.demo import ensure_demo_project
-from annotator.serve import app_url, serve
+from annotator.demo import LOGINS_FILE, ensure_demo_project
+from annotator.serve import describe_address, serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,14 +27,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    info, credentials = ensure_demo_project(args.dir)
-    verb = "created" if info.created else "reusing"
-    print(f"{verb} demo project {info.path}")
+    info, passwords = ensure_demo_project(args.dir)
+    print(f"{'created' if info.created else 'reusing'} demo project {info.path}")
     print(f"  {info.pool} examples ({info.eval} reserved for evaluation), labels: {', '.join(info.labels)}")
-    print("  sign in as:")
-    for name, password in credentials.items():
-        print(f"    {name} / {password}")
+    if passwords:
+        print(f"  sign in as (new random passwords, shown only now; also in {info.path / LOGINS_FILE}, "
+              "readable by you only):")
+        for name, password in passwords.items():
+            print(f"    {name} / {password}")
+    elif info.logins_file is not None:
+        print(f"  users {', '.join(info.users)}: their passwords are in {info.logins_file}")
+    else:
+        print(f"  users {', '.join(info.users)}: set a password with labelloop user passwd NAME --project {info.path}")
+    if info.fixed_password_users:
+        print(f"  warning: {', '.join(info.fixed_password_users)} still use the fixed demo password of an earlier "
+              f"version; set new ones with labelloop user passwd NAME --project {info.path}")
     if not args.serve:
         return 0
-    print(f"starting the app at {app_url(args.host, args.port)} and the training worker ...", flush=True)
-    return serve(info.path, args.host, args.port, worker=args.worker)
+    worker = "and the training worker" if args.worker else "without the training worker (the queue keeps its ranking)"
+    print(f"starting the app at {describe_address(args.host, args.port)} {worker} ...", flush=True)
+    return serve(info.path, args.host, args.port, worker=args.worker, extra_hosts=args.allowed_hosts)

@@ -1,4 +1,4 @@
-"""labelloop serve --project DIR [--host H] [--port P] [--no-worker]"""
+"""labelloop serve --project DIR [--host H] [--port P] [--allowed-host NAME ...] [--no-worker]"""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ from annotator.serve import DEFAULT_HOST, DEFAULT_PORT, serve
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}, this machine only; anything else is plain HTTP on "
+        "the network: put a TLS reverse proxy in front instead, see the README's Security model)",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--allowed-host", dest="allowed_hosts", action="append", default=[], metavar="NAME",
+        help="a host name browsers use to reach the app (e.g. the reverse proxy's labels.example.com); "
+        "sessions for other names are refused; repeat for several",
+    )
     parser.add_argument(
         "--no-worker", dest="worker", action="store_false",
         help="do not start the background training worker (the queue keeps its current ranking)",
@@ -31,4 +40,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return serve(resolve_project_dir(args.project), args.host, args.port, worker=args.worker)
+    return serve(resolve_project_dir(args.project), args.host, args.port, worker=args.worker,
+                 extra_hosts=args.allowed_hosts)
