@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from annotator.errors import InputError
 from annotator.importer import import_file
 from annotator.store.labels import current_labels, label_history
 from annotator.store.settings import set_settings
@@ -113,3 +114,24 @@ def test_text_hash_ignores_spacing_and_unicode_form():
     assert text_hash("caf\u00e9  au\tlait\n") == text_hash(" cafe\u0301 au lait")
     assert text_hash("a\u2003b") == text_hash("a b")  # any Unicode space
     assert text_hash("a b") != text_hash("ab") and text_hash("A") != text_hash("a")
+
+
+def test_a_users_own_leading_quote_is_kept(project, tmp_path):
+    """Only our own export's protecting quote is removed; a quote the user wrote is part of their text."""
+    texts = ["'=SUM(A1:A3) is how you write a formula as text", "'-) a smiley", "''@handle", "'plain"]
+    path = write_csv(tmp_path / "mine.csv", [{"text": text, "note": "'=x"} for text in texts])
+    assert import_file(project, path).examples_added == 4
+    rows = project.db.execute("SELECT text, meta FROM examples ORDER BY id").fetchall()
+    assert [text for text, _ in rows] == texts
+    assert {json.loads(meta)["note"] for _, meta in rows} == {"'=x"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_max_text_chars_is_a_project_setting(project, tmp_path, fmt):
+    rows = [{"text": "short"}, {"text": "y" * 100_001}]
+    path = write_rows(tmp_path, fmt, rows)
+    with pytest.raises(InputError, match=r"(row|line|item) 2: the text in column 'text' has 100,001 characters"):
+        import_file(project, path)
+    assert project_stats(project)["pool"] == 0
+    set_settings(project.db, max_text_chars=100_001)
+    assert import_file(project, path).examples_added == 2

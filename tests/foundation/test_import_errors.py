@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from annotator.errors import InputError, LabelSetError
+from annotator.errors import InputError, LabelSetError, StoreError
 from annotator.importer import import_file
 
 from .conftest import snapshot, write_csv, write_jsonl, write_rows
@@ -153,3 +155,101 @@ def test_csv_bad_quoting(seeded, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text('text,label\nfine,pos\n"half "quoted,pos\n', encoding="utf-8")
     _refused(seeded, path, "row 2: malformed CSV")
+
+
+# ---------------------------------------------------------------- issue 15: what an attack found
+
+ALL_FORMATS = [("csv", "row 2"), ("tsv", "row 2"), ("jsonl", "line 2"), ("json", "item 2"), ("parquet", "row 2")]
+INVISIBLE = ["\u200b", "\u200b\u200c\u200d\u2060\ufeff", " \u3164 \u115f", "\u00ad\u034f\u180e", "\u2800", "\u202e\u202c",
+             "\ufe0f\U000e0100", "\u2028\u2029\x85"]
+
+
+@pytest.mark.parametrize("fmt,place", ALL_FORMATS)
+@pytest.mark.parametrize("text", INVISIBLE, ids=range(len(INVISIBLE)))
+def test_text_of_invisible_characters_is_empty(seeded, tmp_path, fmt, place, text):
+    """Nobody can label what they cannot see: zero-width spaces, joiners, fillers and marks make an empty text."""
+    rows = [{"text": "fine", "label": "pos"}, {"text": text, "label": "pos"}]
+    _refused(seeded, write_rows(tmp_path, fmt, rows), f"{place}: empty text in column 'text'", label_column="label")
+
+
+@pytest.mark.parametrize("fmt,place", ALL_FORMATS)
+def test_text_holding_nul_is_refused(seeded, tmp_path, fmt, place):
+    rows = [{"text": "fine"}, {"text": "bin\x00ary"}]
+    _refused(seeded, write_rows(tmp_path, fmt, rows), f"{place}: the text in column 'text' holds a NUL character")
+
+
+@pytest.mark.parametrize("fmt,place", [("jsonl", "line 2"), ("json", "item 2")])
+@pytest.mark.parametrize("depth", [25, 100_000])
+def test_deeply_nested_json(seeded, tmp_path, fmt, place, depth):
+    """Deeper than the interpreter's stack (RecursionError before) or than metadata keeps: one line."""
+    deep = "[" * depth + "]" * depth
+    lines = ['{"text": "fine"}', '{"text": "deep", "v": %s}' % deep]
+    path = tmp_path / f"deep.{fmt}"
+    path.write_text("\n".join(lines) if fmt == "jsonl" else "[" + ",\n".join(lines) + "]", encoding="utf-8")
+    _refused(seeded, path, f"{place}: nested deeper than 20 levels")
+
+
+@pytest.mark.parametrize("fmt,place", [("jsonl", "line 2"), ("json", "item 2")])
+def test_integer_of_5000_digits(seeded, tmp_path, fmt, place):
+    lines = ['{"text": "fine"}', '{"text": "big", "n": %s}' % ("9" * 5000)]
+    path = tmp_path / f"big.{fmt}"
+    path.write_text("\n".join(lines) if fmt == "jsonl" else "[" + ",\n".join(lines) + "]", encoding="utf-8")
+    _refused(seeded, path, f"{place}: a number with more than 4,300 digits")
+
+
+@pytest.mark.parametrize("fmt,place", [("jsonl", "line 2"), ("json", "item 2")])
+@pytest.mark.parametrize("where", ["text", "id", "meta", "key"])
+def test_lone_surrogate(seeded, tmp_path, fmt, place, where):
+    """JSON can spell a lone surrogate (\\ud800); SQLite cannot store it and stderr cannot print it raw."""
+    bad = {"text": {"text": "a \\ud800 b", "id": "2"}, "id": {"text": "t", "id": "x\\udfff"},
+           "meta": {"text": "t", "id": "2", "note": "\\ud83d"}, "key": {"text": "t", "id": "2", "n\\udc00": 1}}[where]
+    item = "{" + ", ".join(f'"{key}": ' + (f'"{value}"' if isinstance(value, str) else str(value))
+                           for key, value in bad.items()) + "}"
+    lines = ['{"text": "fine", "id": "1"}', item]
+    path = tmp_path / f"s.{fmt}"
+    path.write_text("\n".join(lines) if fmt == "jsonl" else "[" + ",\n".join(lines) + "]", encoding="utf-8")
+    message = _refused(seeded, path, f"{place}: column ", id_column="id")
+    assert "lone surrogate" in message
+    message.encode("utf-8")  # printable as is
+
+
+def test_lone_surrogate_label_is_reported_printably(seeded, tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"text": "fine", "label": "pos"}\n{"text": "t", "label": "p\\ud800s"}\n', encoding="utf-8")
+    message = _refused(seeded, path, "line 2: label 'p\\ud800s' is not in the label set", LabelSetError,
+                       label_column="label")
+    message.encode("utf-8")
+
+
+def test_file_name_with_a_line_break_gives_one_line(seeded, tmp_path):
+    path = write_csv(tmp_path / "bad\nname.csv", [{"body": "x"}])
+    before = snapshot(seeded)
+    with pytest.raises(InputError) as caught:
+        import_file(seeded, path)
+    assert str(caught.value).startswith(str(tmp_path) + "/bad\\nname.csv: header: no text column")
+    assert snapshot(seeded) == before
+
+
+def test_file_name_that_is_not_utf8_imports_and_prints(project, tmp_path, capsys):
+    """A Latin-1 file name reaches Python as a surrogate escape: stored as valid Unicode, printed escaped."""
+    from annotator.cli import main
+
+    path = tmp_path / os.fsdecode(b"caf\xe9.csv")
+    path.write_text("text\nhello\n", encoding="utf-8")
+    assert main(["import", str(path), "--project", str(project.path)]) == 0
+    assert "caf\\udce9.csv" in capsys.readouterr().out
+    (source,) = project.db.execute("SELECT source FROM examples").fetchone()
+    assert source.startswith("caf") and source.endswith(".csv")
+
+
+def test_full_database_is_one_line_and_changes_nothing(seeded, tmp_path, capsys):
+    """SQLite's "database or disk is full" is reported as such, on one line, and nothing is imported."""
+    pages = seeded.db.execute("PRAGMA page_count").fetchone()[0]
+    seeded.db.execute(f"PRAGMA max_page_count = {pages + 1}")
+    path = write_csv(tmp_path / "many.csv", [{"text": f"text number {i} " + "x" * 300} for i in range(500)])
+    before = snapshot(seeded)
+    with pytest.raises(StoreError) as caught:
+        import_file(seeded, path)
+    message = str(caught.value)
+    assert "database or disk is full" in message and "nothing was imported" in message and "\n" not in message
+    assert snapshot(seeded) == before

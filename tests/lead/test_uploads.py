@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
 from annotator.errors import InputError, LabelSetError
@@ -38,3 +40,61 @@ def test_safe_filename():
     assert safe_filename("../../etc/passwd") == "passwd"
     assert safe_filename("C:\\data\\set.csv") == "set.csv"
     assert safe_filename("...") == "upload"
+
+
+# ---------------------------------------------------------------- issue 15: hostile uploads
+
+
+def _upload_refused(project, filename, data, expected, **options):
+    with pytest.raises(InputError) as caught:
+        import_upload(project, filename, data, **options)
+    message = str(caught.value)
+    assert "\n" not in message and expected in message, message
+    assert tempfile.gettempdir() not in message and "labelloop_upload_" not in message, message
+    assert pool_counts(project.db)["examples"] == 0
+    return message
+
+
+@pytest.mark.parametrize("filename,data,expected", [
+    ("x.csv", b"body\nhello\n", "x.csv: header: no text column"),
+    ("x.parquet", b"PAR1 not parquet at all PAR1", "x.parquet: cannot read Parquet"),
+    ("x.jsonl", b'{"text": "ok"}\n{"text": \n', "x.jsonl: line 2: malformed JSON"),
+    ("x.csv", b"text\n\xff\n", "x.csv: row 1: undecodable bytes"),
+    ("x.xlsx", b"whatever", "x.xlsx: cannot tell the format"),
+])
+def test_upload_errors_never_show_the_server_path(project, filename, data, expected):
+    _upload_refused(project, filename, data, expected)
+
+
+def test_upload_with_a_5000_character_name(project):
+    name = "n" * 5000 + ".csv"
+    summary = import_upload(project, name, b"text\nhello\n")
+    assert summary.examples_added == 1 and len(summary.path) < 200
+    assert get_example(project.db, 1)["source"].endswith(".csv")
+    message = str(pytest.raises(InputError, import_upload, project, name, b"body\nx\n").value)
+    assert len(message) < 300 and "\n" not in message
+
+
+def test_upload_name_with_a_line_break_shows_on_one_line(project):
+    _upload_refused(project, "evil\nname\u2028.csv", b"body\nhello\n", "evil\\nname\\u2028.csv: header")
+
+
+def test_upload_follows_max_text_chars(project):
+    from annotator.store.settings import set_settings
+
+    data = ("text\nshort\n" + "y" * 100_001 + "\n").encode()
+    _upload_refused(project, "long.csv", data, "long.csv: row 2: the text in column 'text' has 100,001 characters")
+    set_settings(project.db, max_text_chars=200_000)
+    assert import_upload(project, "long.csv", data).examples_added == 2
+
+
+def test_upload_of_a_parquet_bomb_is_refused_before_it_inflates(project):
+    """A few hundred bytes of Parquet that decode to 200 MB: refused from Arrow's dictionary, not a MemoryError."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"text": pa.array(["x" * 2_000_000] * 100).dictionary_encode()}), sink, compression="zstd")
+    data = sink.getvalue().to_pybytes()
+    assert len(data) < 10_000
+    _upload_refused(project, "bomb.parquet", data, "bomb.parquet: row 1: holds 1.9 MB once read")
