@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator import agreement, stability
+from annotator import agreement, model_export, stability
 from annotator.store import dashboard as queries
 from annotator.store import versions
 from annotator.store.project import Project
@@ -44,11 +44,12 @@ class Dashboard:
     annotators: pd.DataFrame           # annotator, n_labels, n_current, active_hours, labels_per_hour, median_seconds
     annotator_labels: pd.DataFrame     # annotator, label, n, share
     agreement: AgreementReport
-    learning_curve: pd.DataFrame       # version, kind, n_labels, accuracy, macro_f1, n_eval
+    learning_curve: pd.DataFrame       # version, kind, model, n_labels, accuracy, macro_f1, n_eval
     confusion: pd.DataFrame            # true, predicted, n   (current evaluated version)
     confusion_version: int | None
     stopping: pd.DataFrame             # old, new, n_compared, n_changed, changed_fraction, kappa
     adjudicated: int
+    model: dict[str, Any]              # model_stats: the current model and its exported figures
 
 
 def _frame(rows: list[dict[str, Any]], dtypes: dict[str, str]) -> pd.DataFrame:
@@ -170,7 +171,11 @@ def _eval_metrics(version: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def learning_curve(project: Project) -> pd.DataFrame:
-    """Accuracy and macro-F1 on the evaluation set per evaluated version, against labels used."""
+    """Accuracy and macro-F1 on the evaluation set per evaluated version, against labels used.
+
+    Each row is the version's predictor (``model``): the one that ranked the queue, made the
+    suggestions, and that Export writes for that version.
+    """
     records = []
     for version in versions.list_versions(project.db):
         metrics = _eval_metrics(version)
@@ -180,13 +185,14 @@ def learning_curve(project: Project) -> pd.DataFrame:
             {
                 "version": version["version"],
                 "kind": version["kind"],
+                "model": model_export.describe_predictor(version),
                 "n_labels": version["n_labels"],
                 "accuracy": float(metrics["accuracy"]),
                 "macro_f1": float(metrics["macro_f1"]) if metrics.get("macro_f1") is not None else None,
                 "n_eval": metrics.get("n_eval", metrics.get("support")),
             }
         )
-    return pd.DataFrame(records, columns=["version", "kind", "n_labels", "accuracy", "macro_f1", "n_eval"])
+    return pd.DataFrame(records, columns=["version", "kind", "model", "n_labels", "accuracy", "macro_f1", "n_eval"])
 
 
 def confusion(project: Project) -> tuple[pd.DataFrame, int | None]:
@@ -235,6 +241,7 @@ def load_dashboard(project: Project) -> Dashboard:
         confusion_version=confusion_version,
         stopping=stopping_signal(project),
         adjudicated=queries.adjudication_count(project.db),
+        model=model_stats(project),
     )
 
 
@@ -257,19 +264,32 @@ def agreement_stats(project: Project) -> dict[str, Any]:
 
 
 def model_stats(project: Project) -> dict[str, Any]:
-    """``stats["model"]``: the current version and its evaluation accuracy and macro-F1.
+    """``stats["model"]``: the current version, its predictor and its evaluation figures.
 
     ``version`` is None before any model exists; the metrics are None when the
     current version was not evaluated (no labeled evaluation items yet).
+    ``predictor`` names what the figures are of (the same predictor ranks the
+    queue, makes the suggestions and is exported); ``exported`` holds the
+    figures measured on the exported artifact itself (None until measured:
+    the worker measures each new version, ``labelloop stats`` when missing).
     """
     current = versions.current_version(project.db)
     if current is None:
-        return {"version": None, "kind": None, "n_labels": 0, "accuracy": None, "macro_f1": None}
+        return {"version": None, "kind": None, "predictor": None, "n_labels": 0, "accuracy": None,
+                "macro_f1": None, "n_eval": 0, "exported": None}
     metrics = _eval_metrics(current) or {}
+    has_model = versions.version_head(project.db, current["version"]) is not None
     return {
         "version": current["version"],
         "kind": current["kind"],
+        "predictor": model_export.describe_predictor(current) if has_model else None,
         "n_labels": current["n_labels"],
         "accuracy": _json_number(metrics.get("accuracy")),
         "macro_f1": _json_number(metrics.get("macro_f1")),
+        "n_eval": metrics.get("n_eval", 0),
+        "exported": _exported(model_export.exported_summary(current)) if has_model else None,
     }
+
+
+def _exported(summary: dict[str, Any]) -> dict[str, Any]:
+    return {**summary, "accuracy": _json_number(summary["accuracy"]), "macro_f1": _json_number(summary["macro_f1"])}

@@ -40,8 +40,9 @@ from annotator.store.connection import read_snapshot, write_transaction
 from annotator.store.labels import add_label, undo_last
 from annotator.store.project import Project
 from annotator.store.settings import get_settings
-from annotator.store.trainset import current_label_counts, labels_since
+from annotator.store.trainset import current_label_counts
 from annotator.store.versions import current_version, example_score, latest_version, publish_version
+from annotator.worker.triggers import new_training_labels
 
 EVAL_EVERY = 5
 EVAL_STRATEGY = "eval"
@@ -221,8 +222,8 @@ def queue_status(project: Project) -> dict[str, Any]:
         finetuned = latest_version(db, "finetune")
         running = job_store.running_jobs(db)
         last_job = job_store.latest_job(db)
-        since_refresh = labels_since(db, (version or {}).get("metrics", {}).get("max_label_id", 0))
-        since_finetune = labels_since(db, (finetuned or {}).get("metrics", {}).get("max_label_id", 0))
+        since_refresh = new_training_labels(db, version)
+        since_finetune = new_training_labels(db, finetuned)
     return {
         "version": version["version"] if version else None,
         "kind": version["kind"] if version else None,

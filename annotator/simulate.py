@@ -27,7 +27,7 @@ from annotator.store.project import create_project, open_project
 from annotator.store.settings import get_labels, get_settings, set_settings
 from annotator.store.jobs import fail_stale_jobs
 from annotator.stability import after_publish
-from annotator.worker.finetune import finetune
+from annotator.worker.finetune import NotEnoughLabels, finetune
 from annotator.worker.lock import worker_lock
 from annotator.worker.models import load_models, remove_orphans
 from annotator.worker.refresh import refresh
@@ -130,21 +130,29 @@ def simulate(
                     head, version = result.head, result.version
                 finetune_s = None
                 proba = None
+                classifier_scores = None
+                tuned = None
                 if every and since_finetune >= every:
                     tick = time.perf_counter()
-                    tuned = finetune(project, models)
+                    try:
+                        tuned = finetune(project, models)
+                    except NotEnoughLabels as reason:  # the worker's rule: wait for more labels
+                        log.info("no fine-tune yet: %s", reason)
                     finetune_s = time.perf_counter() - tick
+                if tuned is not None:
                     since_finetune, version, head = 0, tuned.version, tuned.head
                     # the version's predictor: the head refit on the fine-tuned encoder's embeddings
                     proba = evaluator.head_proba(head, models)
-                    own = evaluator.score(evaluator.classifier_proba(tuned.classifier))
-                    log.info("fine-tuned classifier's own softmax: accuracy %.4f", own["accuracy"])
+                    classifier_scores = evaluator.score(evaluator.classifier_proba(tuned.classifier))
+                    log.info("fine-tuned classifier's own softmax: accuracy %.4f", classifier_scores["accuracy"])
                 elif head is not None:
                     proba = evaluator.head_proba(head, models)
                 scores = evaluator.score(proba)
                 point = {"labels": labeled, **scores, "model_version": version,
                          "refresh_s": round(refresh_s, 3),
-                         "finetune_s": None if finetune_s is None else round(finetune_s, 3)}
+                         "finetune_s": None if finetune_s is None or tuned is None else round(finetune_s, 3)}
+                if classifier_scores is not None:  # the fine-tune's own classifier (not the exported model)
+                    point["classifier_accuracy"] = classifier_scores["accuracy"]
                 curve.append(point)
                 log.info("%s", point)
                 if on_point is not None:

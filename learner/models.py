@@ -47,6 +47,20 @@ def resolve_model(name_or_path=None) -> str:
     return text
 
 
+def portable_model_name(name_or_path) -> str:
+    """A model setting as a name that means the same on another machine: never a local path.
+
+    ``None``/``"default"`` -> ``"default"``; a local folder -> its folder name; a hub name as is.
+    """
+    if name_or_path in DEFAULT_MODEL_NAMES:
+        return "default"
+    text = os.fspath(name_or_path)
+    path = Path(text).expanduser()
+    if path.is_absolute() or text.startswith((".", "~")) or path.exists():
+        return path.name
+    return text
+
+
 def is_local(name_or_path: str) -> bool:
     return Path(name_or_path).is_dir()
 

@@ -33,7 +33,8 @@ from annotator.config import STRATEGY_NAMES
 from annotator.errors import InputError
 
 TIERS = ("fast", "warm", "scratch")
-QUICK = {"budget": 40, "batch": 10, "finetune_every": 20, "pool_limit": 300, "test_limit": 100}
+QUICK = {"budget": 40, "batch": 10, "finetune_every": 20, "pool_limit": 300, "test_limit": 100,
+         "finetune_min_per_class": 2}
 
 # Published reference points, from ../shared/datasets/README.md (accuracy on the test set).
 REFERENCES: dict[str, list[dict[str, Any]]] = {
@@ -120,7 +121,8 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
 
 
 def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int, tier: str, budget: int,
-            batch: int, finetune_every: int | None, on_point=None) -> dict[str, Any]:
+            batch: int, finetune_every: int | None, on_point=None,
+            finetune_min_per_class: int | None = None) -> dict[str, Any]:
     """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch."""
     from annotator.simulate import simulate
     from annotator.store import open_project
@@ -128,8 +130,11 @@ def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int
 
     shutil.copytree(prepared["base"], run_dir)
     if tier != "fast":
+        changes: dict[str, Any] = {"warm_start": tier == "warm"}
+        if finetune_min_per_class is not None:
+            changes["finetune_min_per_class"] = finetune_min_per_class
         with open_project(run_dir) as project:
-            set_settings(project.db, warm_start=(tier == "warm"))
+            set_settings(project.db, **changes)
     result = simulate(run_dir, prepared["gold"], prepared["test"], budget=budget, batch=batch,
                       strategy=strategy, seed=seed, finetune_every=0 if tier == "fast" else finetune_every,
                       on_point=on_point)
@@ -266,7 +271,8 @@ def run_curves(
 
                         run = run_one(prepared, base / folder.name / f"run-{tier}-{strategy}-{seed}",
                                       strategy=strategy, seed=seed, tier=tier, budget=budget, batch=batch,
-                                      finetune_every=finetune_every, on_point=on_point)
+                                      finetune_every=finetune_every, on_point=on_point,
+                                      finetune_min_per_class=QUICK["finetune_min_per_class"] if quick else None)
                         entry["runs"].append(run)
                         last = run["curve"][-1] if run["curve"] else {}
                         print(f"[curves] {folder.name} {run['config']} seed {seed}: auc {run['auc']:.4f}, "

@@ -7,6 +7,7 @@ checks between training steps.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
@@ -17,12 +18,47 @@ from annotator.store.connection import write_transaction
 
 JOB_COLUMNS = (
     "id", "kind", "status", "progress", "message", "error", "created_at", "started_at",
-    "finished_at", "heartbeat_at", "pid",
+    "finished_at", "heartbeat_at", "pid", "params", "result",
 )
 
 
 def _job(row: tuple | None) -> dict[str, Any] | None:
-    return None if row is None else dict(zip(JOB_COLUMNS, row))
+    if row is None:
+        return None
+    job = dict(zip(JOB_COLUMNS, row))
+    job["params"] = json.loads(job["params"]) if job["params"] else {}
+    job["result"] = json.loads(job["result"]) if job["result"] else None
+    return job
+
+
+def queue_job(db: sqlite_utils.Database, kind: str, params: dict[str, Any], message: str | None = None) -> int:
+    """Ask the worker for a job (a page's request); it stays 'queued' until a worker claims it."""
+    with write_transaction(db) as conn:
+        return conn.execute(
+            "INSERT INTO jobs(kind, status, progress, message, created_at, params) VALUES (?, 'queued', 0, ?, ?, ?)",
+            (kind, message, time.time(), json.dumps(params)),
+        ).lastrowid
+
+
+def claim_queued_job(db: sqlite_utils.Database, kind: str) -> dict[str, Any] | None:
+    """The oldest queued job of ``kind``, now marked running by this process; None if there is none."""
+    now = time.time()
+    with write_transaction(db) as conn:
+        row = conn.execute(
+            "SELECT id FROM jobs WHERE status = 'queued' AND kind = ? ORDER BY id LIMIT 1", (kind,)
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute(
+            "UPDATE jobs SET status = 'running', started_at = ?, heartbeat_at = ?, pid = ? WHERE id = ?",
+            (now, now, os.getpid(), row[0]),
+        )
+    return get_job(db, row[0])
+
+
+def set_result(db: sqlite_utils.Database, job_id: int, result: dict[str, Any]) -> None:
+    with write_transaction(db) as conn:
+        conn.execute("UPDATE jobs SET result = ? WHERE id = ?", (json.dumps(result), job_id))
 
 
 def start_job(db: sqlite_utils.Database, kind: str, message: str | None = None) -> int:
@@ -120,13 +156,16 @@ def latest_job(db: sqlite_utils.Database, kind: str | None = None) -> dict[str, 
 
 
 def fail_stale_jobs(db: sqlite_utils.Database) -> int:
-    """On worker start: jobs left 'running' by a dead worker are marked failed. Returns how many."""
+    """On worker start: jobs left 'running' by a dead worker are marked failed. Returns how many.
+
+    Queued jobs (requests a page made) stay queued for the new worker.
+    """
     now = time.time()
     with write_transaction(db) as conn:
         cursor = conn.execute(
             "UPDATE jobs SET status = 'failed', finished_at = ?, "
             "error = 'worker stopped (pid ' || COALESCE(pid, '?') || ') before the job finished' "
-            "WHERE status IN ('queued', 'running')",
+            "WHERE status = 'running'",
             (now,),
         )
         return cursor.rowcount

@@ -192,6 +192,30 @@ def m004_staged_publish(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m005_version_heads(db: sqlite_utils.Database) -> None:
+    """The predictor of each version: the embedding head's weights (``EmbeddingHead.linear()``),
+    over the embeddings of encoder ``encoder_version``; written when the version is published,
+    so what is evaluated, suggested and exported is one stored model. Jobs get parameters and a
+    result, for work a page queues for the worker."""
+    _run(
+        db,
+        """
+        CREATE TABLE version_heads (
+            version INTEGER PRIMARY KEY REFERENCES model_versions(version),
+            encoder_version INTEGER NOT NULL,   -- 0 = the base model
+            classes TEXT NOT NULL,              -- JSON list, the rows of coef
+            dim INTEGER NOT NULL,
+            coef BLOB NOT NULL,                 -- float64, classes x dim, row-major
+            intercept BLOB NOT NULL             -- float64, one per class
+        );
+        -- Jobs a page asks the worker for (predictions over the pool): what to do, and what came out.
+        ALTER TABLE jobs ADD COLUMN params TEXT;   -- JSON
+        ALTER TABLE jobs ADD COLUMN result TEXT    -- JSON
+        """,
+    )
+
+
+@migrations()
 def m006_sign_in_hardening(db: sqlite_utils.Database) -> None:
     """Sessions end when a user's credentials change; sign-in throttling per (name, client),
     per client and per name, with each attempt reserved before its password is checked.

@@ -58,6 +58,32 @@ def labels_since(db: sqlite_utils.Database, label_id: int) -> int:
     return db.execute("SELECT COUNT(*) FROM labels WHERE id > ?", (label_id,)).fetchone()[0]
 
 
+def training_labels_since(db: sqlite_utils.Database, label_id: int) -> int:
+    """Label rows saved after the watermark on examples that are trained on (never the evaluation set)."""
+    return db.execute(
+        "SELECT COUNT(*) FROM labels l JOIN examples e ON e.id = l.example_id WHERE l.id > ? AND e.is_eval = 0",
+        (label_id,),
+    ).fetchone()[0]
+
+
+def training_examples_per_label(db: sqlite_utils.Database) -> dict[str, int]:
+    """Label -> non-evaluation examples holding a current label with that name."""
+    return dict(
+        db.execute(
+            "SELECT l.label, COUNT(DISTINCT l.example_id) FROM labels l JOIN examples e ON e.id = l.example_id "
+            "WHERE l.superseded = 0 AND e.is_eval = 0 GROUP BY l.label"
+        ).fetchall()
+    )
+
+
+def eval_labeled_count(db: sqlite_utils.Database) -> int:
+    """Evaluation examples holding at least one current label."""
+    return db.execute(
+        "SELECT COUNT(DISTINCT l.example_id) FROM labels l JOIN examples e ON e.id = l.example_id "
+        "WHERE l.superseded = 0 AND e.is_eval = 1"
+    ).fetchone()[0]
+
+
 def current_label_counts(db: sqlite_utils.Database) -> dict[int, int]:
     """example_id -> number of current labels (annotators who labeled it)."""
     return dict(
@@ -88,3 +114,24 @@ def training_class_count(db: sqlite_utils.Database) -> int:
         "SELECT COUNT(DISTINCT l.label) FROM labels l JOIN examples e ON e.id = l.example_id "
         "WHERE l.superseded = 0 AND e.is_eval = 0"
     ).fetchone()[0]
+
+
+def pool_page(db: sqlite_utils.Database, after_id: int, limit: int, *, unlabeled_only: bool = True
+              ) -> list[tuple[int, str | None, str]]:
+    """(example_id, ext_id, text) of up to ``limit`` non-evaluation examples with id > ``after_id``,
+    by id; with ``unlabeled_only`` only those without a current label (keyset paging: each page is
+    an index range, however large the pool)."""
+    unlabeled = ("AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.example_id = e.id AND l.superseded = 0)"
+                 if unlabeled_only else "")
+    return db.execute(
+        f"SELECT e.id, e.ext_id, e.text FROM examples e WHERE e.is_eval = 0 AND e.id > ? {unlabeled} "
+        "ORDER BY e.id LIMIT ?",
+        (int(after_id), int(limit)),
+    ).fetchall()
+
+
+def count_pool(db: sqlite_utils.Database, *, unlabeled_only: bool = True) -> int:
+    """Non-evaluation examples (without a current label, with ``unlabeled_only``)."""
+    unlabeled = ("AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.example_id = e.id AND l.superseded = 0)"
+                 if unlabeled_only else "")
+    return db.execute(f"SELECT COUNT(*) FROM examples e WHERE e.is_eval = 0 {unlabeled}").fetchone()[0]

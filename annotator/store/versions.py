@@ -21,8 +21,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 from annotator.store.connection import write_transaction
@@ -45,6 +47,53 @@ _SELECT = f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions WHERE publis
 ScoreRow = tuple[int, int, float | None, str | None, float | None]
 
 
+@dataclass(frozen=True)
+class StoredHead:
+    """A version's predictor: a linear head over ``head_features`` of encoder ``encoder_version``'s
+    embeddings (0 = the base model); ``coef`` is classes x dim, ``intercept`` one per class."""
+
+    encoder_version: int
+    classes: list[str]
+    coef: np.ndarray
+    intercept: np.ndarray
+
+
+def _check_head(head: StoredHead) -> None:
+    coef, intercept = np.asarray(head.coef), np.asarray(head.intercept)
+    if coef.ndim != 2 or coef.shape[0] != len(head.classes) or intercept.shape != (len(head.classes),):
+        raise ValueError(f"head of shape {coef.shape} / {intercept.shape} for {len(head.classes)} classes")
+
+
+def _insert_head(conn, version: int, head: StoredHead) -> None:
+    coef = np.ascontiguousarray(head.coef, dtype=np.float64)
+    intercept = np.ascontiguousarray(head.intercept, dtype=np.float64)
+    conn.execute(
+        "INSERT INTO version_heads(version, encoder_version, classes, dim, coef, intercept) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (version, int(head.encoder_version), json.dumps(list(head.classes)), coef.shape[1],
+         coef.tobytes(), intercept.tobytes()),
+    )
+
+
+def version_head(db: sqlite_utils.Database, version: int) -> StoredHead | None:
+    """The stored predictor of a published version, or None (cold start, or published before heads were kept)."""
+    row = db.execute(
+        "SELECT h.encoder_version, h.classes, h.dim, h.coef, h.intercept FROM version_heads h "
+        "JOIN model_versions v ON v.version = h.version WHERE h.version = ? AND v.published_at IS NOT NULL",
+        (int(version),),
+    ).fetchone()
+    if row is None:
+        return None
+    encoder_version, classes, dim, coef, intercept = row
+    classes = json.loads(classes)
+    return StoredHead(
+        encoder_version=int(encoder_version),
+        classes=classes,
+        coef=np.frombuffer(coef, dtype=np.float64).reshape(len(classes), int(dim)).copy(),
+        intercept=np.frombuffer(intercept, dtype=np.float64).copy(),
+    )
+
+
 def _version(row: tuple | None) -> dict[str, Any] | None:
     if row is None:
         return None
@@ -64,6 +113,7 @@ def publish_version(
     n_labels: int = 0,
     metrics: dict[str, Any] | None = None,
     prepare: Callable[[int], str | None] | None = None,
+    head: StoredHead | None = None,
     now: float | None = None,
     stage_chunk: int | None = STAGE_CHUNK,
 ) -> int:
@@ -72,11 +122,14 @@ def publish_version(
     ``prepare(version)`` runs inside the publishing transaction once the
     number is known (the worker renames its temporary model folder to
     ``models/vN`` there) and returns the stored ``path``. ``own_encoder`` (a
-    fine-tuned version) sets ``encoder_version`` to the new version itself.
-    If anything fails, nothing is published.
+    fine-tuned version) sets ``encoder_version`` to the new version itself,
+    also the head's. ``head`` is the version's predictor, stored in the same
+    transaction. If anything fails, nothing is published.
     """
     rows = list(scores)
     created = time.time() if now is None else now
+    if head is not None:
+        _check_head(head)
 
     def insert_scores(conn, version: int, chunk: list[ScoreRow]) -> None:
         conn.executemany(
@@ -87,6 +140,9 @@ def publish_version(
 
     def finish(conn, version: int) -> None:
         path = prepare(version) if prepare is not None else None
+        if head is not None:
+            stored = StoredHead(version, head.classes, head.coef, head.intercept) if own_encoder else head
+            _insert_head(conn, version, stored)
         conn.execute(
             "UPDATE model_versions SET path = ?, encoder_version = ?, published_at = ? WHERE version = ?",
             (path, version if own_encoder else encoder_version, time.time(), version),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,8 @@ from annotator.store.versions import latest_version, publish_version
 from annotator.worker.embeddings import embeddings_path, write_pending
 from annotator.worker.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
 from annotator.worker.refresh import take_snapshot
-from annotator.worker.scoring import HEAD_C, done_ids, eval_metrics, rank_pool
+from annotator.worker.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
+from annotator.worker.triggers import finetune_blocker
 from learner.classifier import TransformerClassifier
 from learner.errors import TrainingCancelled
 from learner.head import EmbeddingHead
@@ -42,7 +44,7 @@ Progress = Callable[[float, str], None]
 
 
 class NotEnoughLabels(Exception):
-    """Fewer than two classes are labeled: nothing to fine-tune yet."""
+    """Fewer than two labels have ``finetune_min_per_class`` training examples: no fine-tune yet."""
 
 
 @dataclass
@@ -81,8 +83,9 @@ def finetune(
     settings, classes = snap.settings, snap.classes
     texts = [text for _, text, _ in snap.train]
     labels = [label for _, _, label in snap.train]
-    if len(set(labels)) < 2:
-        raise NotEnoughLabels("fine-tuning needs labels of at least two classes")
+    blocker = finetune_blocker(Counter(labels), settings["finetune_min_per_class"])
+    if blocker is not None:
+        raise NotEnoughLabels(blocker)
     clf = _start_classifier(project, settings, classes)
     warm = clf.__sklearn_is_fitted__()
 
@@ -114,10 +117,11 @@ def finetune(
     proba = np.concatenate(probas) if probas else np.zeros((0, len(classes)))
     X = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
     pending_emb = write_pending(project.path, snap.ids, X)
-    # The ranking, the suggestions and the metrics come from the fast head refit on the NEW
-    # encoder's embeddings: on TREC-6 with MiniLM (3 epochs, 250 labels, CPU) the fine-tuned
-    # classifier's own softmax was at 34% test accuracy while the head on its embeddings was
-    # at 87%. The classifier's own metrics are kept under "classifier" for comparison.
+    # The version's predictor is the fast head refit on the NEW encoder's embeddings: it ranks,
+    # suggests, is evaluated and is what Export writes (learner.export). On TREC-6 with MiniLM
+    # (3 epochs, 250 labels, CPU) the fine-tuned classifier's own softmax was at 34% test accuracy
+    # while the head on its embeddings was at 87%: the classifier only trains the encoder. Its
+    # figures are kept under "classifier" for the benchmarks; no page shows them.
     index = {e: i for i, e in enumerate(snap.ids)}
     with threadpool_limits(limits=1, user_api="blas"):
         positions = [index[e] for e, _, _ in snap.train]
@@ -128,7 +132,7 @@ def finetune(
                          strategy=settings["strategy"], done=done, estimator=head, seed=settings["seed"])
     own = eval_metrics(snap.evals, snap.ids, proba, classes)
     metrics = {**eval_metrics(snap.evals, snap.ids, head_proba, classes),
-               "predictor": "head on the fine-tuned encoder",
+               "predictor": PREDICTOR,
                "classifier": {k: own[k] for k in ("accuracy", "macro_f1", "n_eval") if k in own},
                "max_label_id": snap.watermark, "n_train": len(labels), "warm_start": warm,
                "train_s": round(train_s, 3)}
@@ -145,7 +149,7 @@ def finetune(
     with models.lock:
         version = publish_version(
             project.db, kind="finetune", strategy=settings["strategy"], scores=rows, own_encoder=True,
-            n_labels=len(labels), metrics=metrics, prepare=prepare,
+            n_labels=len(labels), metrics=metrics, prepare=prepare, head=stored_head(head, 0),
         )
         models.switch_encoder(clf, version)
     after_publish(project, version)

@@ -31,13 +31,23 @@ from annotator.store import jobs as job_store
 from annotator.store.examples import count_examples
 from annotator.store.project import Project, open_project
 from annotator.store.settings import get_settings
-from annotator.store.trainset import labels_since, newest_label_time, training_class_count
+from annotator.store.trainset import (
+    eval_labeled_count,
+    labels_since,
+    newest_label_time,
+    training_examples_per_label,
+)
 from annotator.stability import after_publish
 from annotator.store.versions import current_version, latest_version
+from annotator.model_export import measurement_due
+from annotator.predictions import JOB_KIND as PREDICT_JOB
+from annotator.predictions import run_predict_job
+from annotator.worker.export_eval import measure_exported
 from annotator.worker.finetune import NotEnoughLabels, finetune
 from annotator.worker.lock import worker_lock
 from annotator.worker.models import LoopModels, load_models, remove_orphans
 from annotator.worker.refresh import refresh
+from annotator.worker.triggers import finetune_blocker, new_training_labels
 from learner.errors import TrainingCancelled
 
 log = logging.getLogger("labelloop.worker")
@@ -93,6 +103,21 @@ def run_refresh(project: Project, models: LoopModels, kind: str = "refresh",
     return result.version
 
 
+def run_predictions(project: Project, job: dict, stop: threading.Event) -> None:
+    """A claimed predictions job: write the file, record the result; a failure is recorded."""
+    progress = JobProgress(project, job["id"], stop)
+    try:
+        summary = run_predict_job(project, job, progress)
+    except TrainingCancelled:
+        job_store.cancel_job(project.db, job["id"], "stopped")
+        return
+    except Exception as error:  # noqa: BLE001 - recorded in jobs.error for the page
+        job_store.fail_job(project.db, job["id"], f"{type(error).__name__}: {error}")
+        log.error("predictions failed: %s: %s", type(error).__name__, error)
+        return
+    job_store.finish_job(project.db, job["id"], f"{summary['rows']:,} predictions of model v{summary['version']}")
+
+
 def run_finetune(project: Project, models: LoopModels, stop: threading.Event,
                  progress_extra=None) -> int | None:
     """One fine-tune recorded as a job (cancellable via ``stop`` or the UI); returns the version."""
@@ -134,9 +159,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._refresh_failed: tuple[int, float] | None = None
         self._finetune_tried: tuple[int, float] | None = None
-
-    def _watermark(self, version: dict | None) -> int:
-        return (version or {}).get("metrics", {}).get("max_label_id", 0)
+        self._measured: tuple[int, int] | None = None
 
     def refresh_due(self) -> bool:
         db = self.project.db
@@ -145,7 +168,7 @@ class Worker:
             return True  # nothing yet, or the queue's own random cold start
         if count_examples(db) != version["n_scored"]:
             return True
-        new = labels_since(db, self._watermark(version))
+        new = new_training_labels(db, version)
         if new == 0:
             return False
         if self._refresh_failed and labels_since(db, 0) <= self._refresh_failed[0] \
@@ -158,9 +181,9 @@ class Worker:
 
     def finetune_due(self) -> bool:
         db = self.project.db
-        finetuned = latest_version(db, "finetune")
-        new = labels_since(db, self._watermark(finetuned))
-        if new == 0 or training_class_count(db) < 2:
+        new = new_training_labels(db, latest_version(db, "finetune"))
+        if new == 0 or finetune_blocker(training_examples_per_label(db),
+                                        self.models.settings["finetune_min_per_class"]) is not None:
             return False
         if self._finetune_tried and new <= self._finetune_tried[0] \
                 and time.time() - self._finetune_tried[1] < RETRY_SECONDS:
@@ -170,8 +193,14 @@ class Worker:
         newest = newest_label_time(db) or 0.0
         return time.time() - newest >= IDLE_SECONDS
 
+    def finetune_due_now(self) -> bool:
+        """Labels the last fine-tune did not see exist and the minimum is met (no waiting for more)."""
+        db = self.project.db
+        return bool(new_training_labels(db, latest_version(db, "finetune"))) and finetune_blocker(
+            training_examples_per_label(db), self.models.settings["finetune_min_per_class"]) is None
+
     def start_finetune(self) -> None:
-        new = labels_since(self.project.db, self._watermark(latest_version(self.project.db, "finetune")))
+        new = new_training_labels(self.project.db, latest_version(self.project.db, "finetune"))
         self._finetune_tried = (new, time.time())
         self._thread = threading.Thread(target=self._finetune_thread, name="labelloop-finetune", daemon=True)
         self._thread.start()
@@ -187,14 +216,55 @@ class Worker:
         return self._thread is not None and self._thread.is_alive()
 
     def step(self) -> None:
-        """One poll: maybe a fast refresh, maybe start a background fine-tune."""
+        """One poll: maybe a fast refresh, maybe start a background fine-tune; when neither was
+        due, measure the current version's exported model on the evaluation set if not done yet."""
         self.models.settings = get_settings(self.project.db)
+        busy = False
         if self.refresh_due():
+            busy = True
             before = labels_since(self.project.db, 0)
             if run_refresh(self.project, self.models, stop=self.stop) is None:
                 self._refresh_failed = (before, time.time())
         if not self.finetune_running() and self.finetune_due():
+            busy = True
             self.start_finetune()
+        if not self.finetune_running():
+            busy = self.start_queued_job() or busy
+        if not busy:
+            self.measure_export()
+
+    def start_queued_job(self) -> bool:
+        """Run a job a page queued (pool predictions) in the background thread; True if one started."""
+        job = job_store.claim_queued_job(self.project.db, PREDICT_JOB)
+        if job is None:
+            return False
+        self._thread = threading.Thread(target=self._predict_thread, args=(job,), name="labelloop-predict",
+                                        daemon=True)
+        self._thread.start()
+        return True
+
+    def _predict_thread(self, job: dict) -> None:
+        project = open_project(self.project.path)
+        try:
+            run_predictions(project, job, self.stop)
+        finally:
+            project.close()
+
+    def measure_export(self) -> None:
+        """Score the current version's exported artifact on the evaluation set (once per version
+        and evaluation-set size; a failure is logged and not retried for that version)."""
+        version = measurement_due(self.project)
+        attempt = (version, eval_labeled_count(self.project.db))
+        if version is None or self._measured == attempt:
+            return
+        self._measured = attempt
+        try:
+            summary = measure_exported(self.project, version)
+        except Exception as error:  # noqa: BLE001 - the model keeps serving; the figure stays unmeasured
+            log.error("measuring the exported model of v%s failed: %s: %s", version, type(error).__name__, error)
+            return
+        log.info("exported model v%s measured: accuracy %s on %s evaluation texts", summary["version"],
+                 summary["accuracy"], summary["n_eval"])
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -231,8 +301,7 @@ def run_worker(
                 return
             worker = Worker(project, models, stop, poll_seconds)
             if once:
-                finetuned = latest_version(project.db, "finetune")
-                if labels_since(project.db, worker._watermark(finetuned)) and training_class_count(project.db) >= 2:
+                if worker.finetune_due_now():
                     run_finetune(project, models, stop)
                 return
             worker.run()

@@ -21,7 +21,7 @@ from annotator.store.settings import get_labels, get_settings
 from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
 from annotator.store.versions import publish_version
 from annotator.worker.models import LoopModels
-from annotator.worker.scoring import HEAD_C, done_ids, eval_metrics, rank_pool
+from annotator.worker.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
 from learner.coldstart import cold_start_order
 from learner.head import EmbeddingHead
 
@@ -102,12 +102,14 @@ def refresh(
             tick = time.perf_counter()
             rows = rank_pool(ids=snap.ids, proba=proba, embeddings=X, classes=classes,
                              strategy=settings["strategy"], done=done, estimator=head, seed=settings["seed"])
-        metrics = {**eval_metrics(snap.evals, snap.ids, proba, classes), **base_metrics}
+        metrics = {**eval_metrics(snap.evals, snap.ids, proba, classes), **base_metrics,
+                   "predictor": PREDICTOR}
         timings["rank"] = time.perf_counter() - tick
         tick = time.perf_counter()
         version = publish_version(
             project.db, kind="head", strategy=settings["strategy"], scores=rows,
             encoder_version=models.encoder_version, n_labels=len(labels), metrics=metrics,
+            head=stored_head(head, models.encoder_version),
         )
         timings["publish"] = time.perf_counter() - tick
         return HeadResult(version, "head", head, metrics, timings)

@@ -8,6 +8,8 @@ import numpy as np
 
 from annotator.ranking import build_scores
 from annotator.store.queue import Overlap
+from annotator.store.versions import StoredHead
+from learner.head import EmbeddingHead
 from learner.metrics import evaluate
 from learner.strategies import get_strategy, uncertainty_scores
 
@@ -20,6 +22,17 @@ DIVERSE_BATCH = 100
 # (random samples of 50-500 labels on the base encoder): C=10 is 3-6 points better than C=1 on SMS
 # spam below 200 labels, and within 1.4 points either way on SUBJ (docs/benchmarks.md).
 HEAD_C = 10.0
+
+
+def stored_head(head: EmbeddingHead, encoder_version: int) -> StoredHead:
+    """The fitted head as the version's stored predictor (see ``EmbeddingHead.linear``)."""
+    coef, intercept = head.linear()
+    return StoredHead(int(encoder_version), [str(c) for c in head.classes_], coef, intercept)
+
+
+# metrics["predictor"]: what a version's figures, suggestions and export are of. The encoder under
+# the head is the version's ``encoder_version`` (0 = the base model; a fine-tune's own number).
+PREDICTOR = {"kind": "head"}
 
 
 def done_ids(counts: dict[int, int], settings: dict[str, Any]) -> set[int]:

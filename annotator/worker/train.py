@@ -8,10 +8,13 @@ from pathlib import Path
 from annotator.errors import ProjectError
 from annotator.store import jobs as job_store
 from annotator.store.project import open_project
+from annotator.store.settings import get_settings
+from annotator.store.trainset import training_examples_per_label
 from annotator.worker.finetune import FinetuneResult, NotEnoughLabels, Progress, finetune
 from annotator.worker.lock import worker_lock
 from annotator.worker.loop import JobProgress
 from annotator.worker.models import load_models, remove_orphans
+from annotator.worker.triggers import finetune_blocker
 from learner.errors import TrainingCancelled
 
 
@@ -20,6 +23,10 @@ def train_once(project_dir: str | Path, progress: Progress | None = None,
     """Fine-tune, publish and return the new version; holds the worker lock meanwhile."""
     with worker_lock(project_dir):
         with open_project(project_dir) as project:
+            blocker = finetune_blocker(training_examples_per_label(project.db),
+                                       get_settings(project.db)["finetune_min_per_class"])
+            if blocker is not None:
+                raise ProjectError(blocker)
             job_store.fail_stale_jobs(project.db)
             remove_orphans(project)
             models = load_models(project)

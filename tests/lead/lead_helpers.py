@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import zipfile
 from pathlib import Path
 
 from annotator.importer import import_file
@@ -54,3 +55,44 @@ def add_users(project) -> None:
     add_user(project.db, LEAD, "lead", password_hash())
     for name in ANNOTATORS:
         add_user(project.db, name, "annotator", password_hash())
+
+
+def sign_in(at, project_dir, name: str):
+    """Put ``name`` in an AppTest's session as if signed in (with their current credential stamp)."""
+    from annotator.store import open_project
+    from annotator.store.users import get_user
+
+    with open_project(project_dir) as opened:
+        user = get_user(opened.db, name)
+    at.session_state["ll_user"] = name
+    at.session_state["ll_user_stamp"] = user["credential_stamp"] if user else ""
+    return at
+
+
+WORDS = {"pos": ["great", "lovely", "happy", "good"], "neg": ["awful", "bad", "sad", "poor"],
+         "neutral": ["table", "paper", "chair", "window"]}
+
+
+def gold(n: int, offset: int = 0) -> list[tuple[str, str]]:
+    """n (text, label) pairs whose label follows from their words (learnable by the tiny BERT)."""
+    names = list(WORDS)
+    rows = []
+    for i in range(offset, offset + n):
+        label = names[i % 3]
+        rows.append((f"note {i}: {WORDS[label][i % 4]} and {WORDS[label][(i // 3) % 4]}", label))
+    return rows
+
+
+def unzip(path: Path, into: Path) -> Path:
+    """Extract a model zip (which must hold exactly one top folder); return that folder."""
+    with zipfile.ZipFile(path) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist()}
+        assert len(tops) == 1, tops
+        archive.extractall(into)
+    return into / tops.pop()
+
+
+def pipeline_of(folder: Path):
+    from transformers import pipeline
+
+    return pipeline("text-classification", model=str(folder), truncation=True, device="cpu")

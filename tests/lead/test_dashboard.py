@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
@@ -14,6 +15,7 @@ from annotator.review import adjudicate
 from annotator.store import dashboard as queries
 from annotator.store.examples import get_example
 from annotator.store.labels import add_label
+from annotator.store import versions
 from annotator.store.versions import publish_version
 
 from lead_helpers import VOTES, add_texts
@@ -158,7 +160,16 @@ def test_learning_curve_confusion_and_model_stats(team_project):
     assert cells[("neg", "pos")] == 1 and cells[("neutral", "neutral")] == 2 and len(cells) == 9
     assert set(matrix["true"]) == set(labels)
     stats = dashboard.model_stats(team_project)
-    assert stats == {"version": 3, "kind": "head", "n_labels": 20, "accuracy": 0.75, "macro_f1": 0.7}
+    # published without a stored head (as before heads were kept): figures, but no model to take away
+    assert stats == {"version": 3, "kind": "head", "predictor": None, "n_labels": 20, "accuracy": 0.75,
+                     "macro_f1": 0.7, "n_eval": 0, "exported": None}
+    head = versions.StoredHead(0, labels, np.zeros((3, 4)), np.zeros(3))
+    versions.publish_version(team_project.db, kind="head", strategy="margin", scores=[], n_labels=25, head=head,
+                             encoder_version=0, metrics={"accuracy": 0.8, "macro_f1": 0.8, "n_eval": 7})
+    stats = dashboard.model_stats(team_project)
+    assert stats["predictor"] == "head on the base model" and stats["n_eval"] == 7
+    assert stats["exported"] == {"version": 4, "kind": "head on the base model", "accuracy": None,
+                                 "macro_f1": None, "n_eval": 0, "measured_at": None}
 
 
 def test_load_dashboard_gathers_everything(team_project):

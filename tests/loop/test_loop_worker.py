@@ -27,7 +27,7 @@ def test_simulate_three_batches_re_ranks_and_keeps_provenance(project, tmp_path,
     rows = gold_rows(60)
     gold = write_jsonl(tmp_path / "gold.jsonl", rows)
     test = write_jsonl(tmp_path / "test.jsonl", gold_rows(15, seed=1))
-    set_settings(project.db, model=str(tiny_model_dir))
+    set_settings(project.db, model=str(tiny_model_dir), finetune_min_per_class=2)
     add_pool(project, tmp_path, rows)
     result = simulate(project.path, gold, test, budget=30, batch=10, strategy="margin", seed=0, finetune_every=20)
     assert [point["labels"] for point in result["curve"]] == [10, 20, 30]
@@ -88,7 +88,7 @@ def _label_some(project, rows, n, annotator="ann"):
 def test_worker_once_fine_tunes_and_records_jobs(project, tmp_path, tiny_model_dir):
     from annotator.worker.loop import run_worker
 
-    set_settings(project.db, model=str(tiny_model_dir))
+    set_settings(project.db, model=str(tiny_model_dir), finetune_min_per_class=2)
     rows = gold_rows(40)
     add_pool(project, tmp_path, rows)
     held_out = [{"text": f"held out {w} example", "label": label}
@@ -111,7 +111,7 @@ def test_worker_once_fine_tunes_and_records_jobs(project, tmp_path, tiny_model_d
 def test_failed_job_records_error_and_keeps_last_version(project, tmp_path, tiny_model_dir):
     from annotator.worker.loop import run_worker
 
-    set_settings(project.db, model=str(tiny_model_dir))
+    set_settings(project.db, model=str(tiny_model_dir), finetune_min_per_class=2)
     rows = gold_rows(30)
     add_pool(project, tmp_path, rows)
     _label_some(project, rows, 10)
@@ -145,7 +145,7 @@ def test_embeddings_are_incremental(tmp_path):
 
 
 def test_cli_train_and_simulate(project, tmp_path, tiny_model_dir, capsys):
-    set_settings(project.db, model=str(tiny_model_dir))
+    set_settings(project.db, model=str(tiny_model_dir), finetune_min_per_class=2)
     rows = gold_rows(30)
     add_pool(project, tmp_path, rows)
     _label_some(project, rows, 9)
@@ -164,15 +164,18 @@ def test_cli_train_and_simulate(project, tmp_path, tiny_model_dir, capsys):
     assert set(result["curve"][0]) == {"labels", "accuracy", "macro_f1", "model_version", "refresh_s", "finetune_s"}
 
 
-def test_train_without_two_classes_is_a_clear_error(project, tmp_path, tiny_model_dir, capsys):
-    set_settings(project.db, model=str(tiny_model_dir))
-    add_pool(project, tmp_path, gold_rows(10))
-    item = queue.next_item(project, "a")
-    queue.save_label(project, "a", item.example_id, "pos")
+def test_train_below_the_minimum_is_a_one_line_refusal(project, tmp_path, tiny_model_dir, capsys):
+    set_settings(project.db, model=str(tiny_model_dir), finetune_min_per_class=3)
+    rows = gold_rows(12)
+    add_pool(project, tmp_path, rows)
+    _label_some(project, rows, 5)  # labels of three classes, none of them three times
     assert main(["train", "--project", str(project.path)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "two classes" in err
-    assert current_labels(project.db, item.example_id)[0]["label"] == "pos"
+    assert err.count("\n") == 1 and "at least two labels with 3 training labels each" in err
+    assert job_store.latest_job(project.db) is None
+    assert [v for v in list_versions(project.db) if v["kind"] == "finetune"] == []
+    _label_some(project, rows, 4)  # now pos and neg have three each
+    assert main(["train", "--project", str(project.path)]) == 0
 
 
 def test_refresh_follows_a_grown_label_set(project, tmp_path, tiny_model_dir):

@@ -54,8 +54,16 @@ cols[2].metric("Evaluation set", f"{counts['labeled_eval']:,} / {counts['eval']:
 cols[3].metric("Adjudicated", f"{data.adjudicated:,}")
 cols[4].metric("Krippendorff α", number(summary["krippendorff_alpha"]),
                help=f"nominal, over {summary['n_items']} items labeled by two or more annotators")
-cols[5].metric("Eval accuracy", number(curve["accuracy"].iloc[-1] if len(curve) else None),
-               help="current evaluated model version on the evaluation set")
+model = data.model
+exported = model["exported"] or {}
+cols[5].metric(
+    f"Model v{model['version']} accuracy" if model["predictor"] else "Model accuracy", number(model["accuracy"]),
+    help=(f"the current model ({model['predictor']}) on {model['n_eval']} evaluation texts: the model the "
+          "suggestions come from and Export gives. Measured on the exported model itself: "
+          f"{number(exported.get('accuracy'))} on {exported.get('n_eval', 0)} texts"
+          + ("" if exported.get("accuracy") is not None else " (not measured yet: the worker does it when idle)"))
+    if model["predictor"] else "no model yet",
+)
 
 # ---------------------------------------------------------------- progress
 st.header("Progress")
@@ -190,14 +198,16 @@ else:
     left, right = st.columns(2)
     with left:
         st.subheader("Learning curve")
-        long = curve.melt(id_vars=["version", "kind", "n_labels"], value_vars=["accuracy", "macro_f1"],
+        st.caption("Each point is one version's model, the one Export gives for that version: the embedding "
+                   "head on the base encoder or on the latest fine-tuned one.")
+        long = curve.melt(id_vars=["version", "kind", "model", "n_labels"], value_vars=["accuracy", "macro_f1"],
                           var_name="metric", value_name="value")
         st.altair_chart(
             alt.Chart(long).mark_line(point=True).encode(
                 x=alt.X("n_labels:Q", title="training labels"),
                 y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
                 color=alt.Color("metric:N", title=None),
-                tooltip=["version:Q", "kind:N", "n_labels:Q", "metric:N", alt.Tooltip("value:Q", format=".3f")],
+                tooltip=["version:Q", "model:N", "n_labels:Q", "metric:N", alt.Tooltip("value:Q", format=".3f")],
             ),
             width="stretch",
         )

@@ -13,14 +13,24 @@ from pathlib import Path
 import streamlit as st
 
 from annotator.app import session
-from annotator.errors import LabelloopError
+from annotator.errors import LabelloopError, ProjectError
 from annotator.exporter import export
 from annotator.io.writers import WRITE_FORMATS
-from annotator.model_export import archive_name, current_finetuned, zip_model
+from annotator.model_export import (
+    LOAD_HINT,
+    archive_name,
+    describe_predictor,
+    exportable_version,
+    exported_summary,
+    model_classes,
+    zip_model,
+)
+from annotator.predictions import latest_pool_predictions, request_pool_predictions
 
 MIME = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
 DATA_KEY = "ll_export_file"
 MODEL_KEY = "ll_export_model"
+PREDICT_KEY = "ll_predict_error"
 
 user = session.require_page_role("lead")
 project = session.project()
@@ -65,14 +75,25 @@ if prepared and prepared["options"] == options:
         )
 
 st.header("Model")
-version = current_finetuned(project)
-if version is None:
-    st.info("No fine-tuned model yet: the worker saves one after the first fine-tune.")
-else:
-    st.caption(
-        f"Version {version['version']}, fine-tuned on {version['n_labels']} labels. The zip holds one "
-        f"folder, {archive_name(project, version['version'])}/, loadable with "
-        "transformers.pipeline(\"text-classification\", model=FOLDER) with the project's label names."
+try:
+    version = exportable_version(project)
+except ProjectError as error:
+    version = None
+    st.info(str(error))
+if version is not None:
+    metrics = version["metrics"] or {}
+    exported = exported_summary(version)
+    if metrics.get("accuracy") is not None:
+        measured = (f"measured on this zip's model: {exported['accuracy']:.3f}" if exported["accuracy"] is not None
+                    else "the zip's own figure is measured by the worker when idle, or by `labelloop stats`")
+        quality = (f"Accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} on "
+                   f"{metrics['n_eval']} evaluation texts ({measured}).")
+    else:
+        quality = "Not evaluated: no labeled evaluation set."
+    st.text(
+        f"Version {version['version']}: {describe_predictor(version)}, trained on {version['n_labels']} labels. "
+        f"{quality} This is the model the Dashboard measures and the suggestions come from. The zip holds one "
+        f"folder, {archive_name(project, version['version'])}/; load it with {LOAD_HINT}."
     )
 
     def prepare_model() -> None:
@@ -98,4 +119,42 @@ else:
             st.download_button(
                 f"Download {name}", model["bytes"], file_name=name, mime="application/zip",
                 key="ll_export_model_download", icon=":material/download:", on_click="ignore",
+            )
+
+    st.header("Predictions for the unlabeled pool")
+    st.caption("Every unlabeled text with the model's label, its confidence and each label's probability "
+               "(or the top K), computed by the background worker with the model above. From the command "
+               "line, for any file: labelloop predict FILE --out preds.csv")
+    left, right = st.columns(2)
+    pred_fmt = left.radio("Format", WRITE_FORMATS, format_func=str.upper, key="ll_predict_format", horizontal=True)
+    top = right.number_input("Top K labels (0: all probabilities)", min_value=0,
+                             max_value=len(model_classes(project, version["version"])), value=0, key="ll_predict_top")
+
+    def request_predictions() -> None:
+        lead = session.authorized("lead")
+        if lead is None:
+            return
+        try:
+            request_pool_predictions(session.project(), fmt=pred_fmt, top_k=int(top) or None, requested_by=lead)
+        except LabelloopError as error:
+            st.session_state[PREDICT_KEY] = str(error)
+
+    job = latest_pool_predictions(project)
+    waiting = job is not None and job["status"] in ("queued", "running")
+    st.button("Predict the unlabeled pool", key="ll_predict_request", on_click=request_predictions,
+              disabled=waiting, icon=":material/batch_prediction:")
+    if st.session_state.get(PREDICT_KEY):
+        st.error(st.session_state.pop(PREDICT_KEY))
+    if job is not None:
+        if waiting:
+            st.progress(float(job["progress"] or 0.0), text=job["message"] or "waiting for the worker")
+            st.caption("Reload the page to see the progress; the worker must be running (labelloop serve starts it).")
+        elif job["status"] == "failed":
+            st.error(f"The last predictions failed: {job['error']}")
+        elif job["status"] == "done" and job.get("file") is not None and job["file"].is_file():
+            result = job["result"]
+            st.download_button(
+                f"Download predictions of model v{result['version']} ({result['rows']:,} texts)",
+                job["file"].read_bytes(), file_name=job["file"].name, mime=MIME[job["file"].suffix.lstrip(".")],
+                key="ll_predict_download", icon=":material/download:", on_click="ignore",
             )

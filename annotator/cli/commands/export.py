@@ -1,4 +1,4 @@
-"""labelloop export --project DIR --format csv|jsonl|parquet --out FILE [--raw]"""
+"""labelloop export --project DIR (--out FILE [--format F] [--raw] [--no-eval] | --model --out ZIP [--version N])"""
 
 from __future__ import annotations
 
@@ -9,17 +9,22 @@ from annotator.cli.options import add_project_option
 from annotator.errors import InputError
 from annotator.exporter import export
 from annotator.io.writers import WRITE_FORMATS
+from annotator.model_export import LOAD_HINT, archive_name, describe_predictor, exportable_version, zip_model
 from annotator.store import open_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="write the labeled examples (or every raw label) to a file",
+        help="write the labeled examples (or every raw label) to a file, or the model as a zip",
         description="Export one row per labeled example with its final label (a lead's adjudication "
         "wins, else the majority; ties reported) and provenance columns, or with --raw every label "
         "row including superseded ones. CSV cells that a spreadsheet would run as a formula are "
-        "prefixed with a single quote.",
+        "prefixed with a single quote. With --model, write the current model (the one the Dashboard "
+        f"measures and the suggestions come from) as a zip of one transformers folder: {LOAD_HINT}.",
+        epilog="Examples:\n  labelloop export --out labels.parquet\n  labelloop export --out history.csv --raw\n"
+        "  labelloop export --model --out model.zip\n  labelloop export --model --version 12 --out v12.zip",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_project_option(parser)
     parser.add_argument("--out", required=True, metavar="FILE", help="the file to write (replaced if it exists)")
@@ -32,10 +37,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-eval", dest="include_eval", action="store_false",
         help="leave out the evaluation set",
     )
+    parser.add_argument("--model", action="store_true",
+                        help="write the model as a zip instead of the labels (same zip as the Export page)")
+    parser.add_argument("--version", type=int, metavar="N",
+                        help="with --model: the model of version N (default: the current one)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model:
+        if args.fmt or args.raw or not args.include_eval:
+            raise InputError("--model writes a zip: --format, --raw and --no-eval do not apply")
+        with open_project(args.project) as project:
+            version = exportable_version(project, args.version)
+            out = zip_model(project, args.out, version=version["version"])
+            top = archive_name(project, version["version"])
+        print(f"wrote the model of version {version['version']} ({describe_predictor(version)}) to {out}: "
+              f"one folder, {top}/; load it with {LOAD_HINT}")
+        return 0
+    if args.version is not None:
+        raise InputError("--version applies to --model only")
     if args.fmt:
         fmt = args.fmt.strip().lower()
         if fmt not in WRITE_FORMATS:

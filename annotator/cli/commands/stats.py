@@ -6,6 +6,7 @@ import argparse
 import json
 
 from annotator.cli.options import add_project_option
+from annotator.model_export import measurement_due
 from annotator.stats import project_stats
 from annotator.store import open_project
 
@@ -13,9 +14,13 @@ from annotator.store import open_project
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "stats",
-        help="show pool size, labeled count, counts per label and per annotator",
-        description="Show the project's counts: pool, labeled, evaluation set, current labels per "
-        "label and per annotator.",
+        help="show pool size, labeled count, counts per label and per annotator, and the model",
+        description="Show the project's counts (pool, labeled, evaluation set, current labels per "
+        "label and per annotator), agreement, and the current model: its evaluation figures and "
+        "those of its exported artifact (model.exported: measured by loading the zip's model and "
+        "scoring the evaluation set; measured here when the worker has not done it yet).",
+        epilog="Examples:\n  labelloop stats\n  labelloop stats --json | jq .model.exported",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_project_option(parser)
     parser.add_argument("--json", action="store_true", help="print the statistics as one JSON object")
@@ -24,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
+        version = measurement_due(project, need_eval=True)
+        if version is not None:
+            from annotator.worker.export_eval import measure_exported  # imports torch
+
+            measure_exported(project, version)
         stats = project_stats(project)
     if args.json:
         print(json.dumps(stats, indent=2, ensure_ascii=False))
@@ -39,4 +49,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name}: {count}")
     if not stats["per_annotator"]:
         print("  (none yet)")
+    model = stats.get("model") or {}
+    if model.get("predictor"):
+        exported = model.get("exported") or {}
+        figure = "not evaluated (no labeled evaluation set)" if exported.get("accuracy") is None else \
+            f"accuracy {exported['accuracy']:.4f}, macro-F1 {exported['macro_f1']:.4f} on {exported['n_eval']} texts"
+        print(f"model:     v{model['version']} ({model['predictor']}, {model['n_labels']} labels); "
+              f"exported model: {figure}")
+    else:
+        print("model:     none yet")
     return 0
