@@ -22,8 +22,8 @@ from annotator.io.limits import ReadLimits, nesting_depth, too_many_columns
 from annotator.io.readers import BoundedLines, RecordStream, RecordTooLong, Row, open_text, too_long, undecodable
 
 _DECODER = json.JSONDecoder()
-# a string token (the unrolled form runs at the regex engine's speed) or a bracket
-_STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# a string token or a bracket; possessive, so a long string with many escapes keeps no backtracking state
+_STRUCTURE = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{}]', re.DOTALL)
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
