@@ -80,6 +80,13 @@ def sign_out(notice: str | None = None) -> None:
         st.session_state[NOTICE_KEY] = notice
 
 
+def keep_own_session(name: str, stamp: str | None) -> None:
+    """The signed-in user just changed their OWN credentials here (``stamp`` is the new one):
+    this session goes on under it; their other sessions end at their next action."""
+    if stamp and name == st.session_state.get(USER_KEY):
+        st.session_state[STAMP_KEY] = stamp
+
+
 def take_go_home() -> bool:
     """True once after a sign-in or sign-out: main.py then opens the first page of the menu."""
     return bool(st.session_state.pop(GO_HOME_KEY, False))

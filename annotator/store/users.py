@@ -63,8 +63,11 @@ def update_user(
     role: str | None = None,
     password_hash: str | None = None,
     active: bool | None = None,
-) -> None:
-    """Change ``name``'s role, password or status; any change renews the credential stamp."""
+) -> str | None:
+    """Change ``name``'s role, password or status; any change renews the credential stamp.
+
+    Returns the new stamp (None when nothing was asked to change).
+    """
     _check(name, role)
     changes = {"role": role, "password_hash": password_hash, "active": None if active is None else int(active)}
     changes = {column: value for column, value in changes.items() if value is not None}
@@ -72,12 +75,13 @@ def update_user(
         if not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
             raise UserError(f"no user {name!r}")
         if not changes:
-            return
+            return None
+        stamp = new_stamp()
         assignments = ", ".join(f"{column} = ?" for column in changes)
         conn.execute(
-            f"UPDATE users SET {assignments}, credential_stamp = ? WHERE name = ?",
-            (*changes.values(), new_stamp(), name),
+            f"UPDATE users SET {assignments}, credential_stamp = ? WHERE name = ?", (*changes.values(), stamp, name)
         )
+    return stamp
 
 
 def upgrade_password_hash(db: sqlite_utils.Database, name: str, old_hash: str, new_hash: str) -> bool:

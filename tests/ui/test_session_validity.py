@@ -91,3 +91,18 @@ def test_a_session_needs_the_stamp_it_signed_in_under(ui_project, db):
         at.run()
         assert not at.text and [w.value for w in at.warning] == [session.SESSION_ENDED]
     assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0
+
+
+def test_a_lead_resetting_their_own_password_stays_signed_in_here_only(ui_project, db, sign_in_app):
+    here, elsewhere = sign_in_app("lead"), sign_in_app("lead")
+    users_page = str(navigation.PAGES_DIR / "lead_users.py")
+    here.switch_page(users_page).run()
+    here.selectbox(key="ll_users_password_name").set_value("lead")
+    here.text_input(key="ll_users_password_new").input("another-password")
+    here.text_input(key="ll_users_password_repeat").input("another-password")
+    [b for b in here.button if b.label == "Set password"][0].click().run()
+    assert "New password set for lead." in [s.value.replace("\\", "") for s in here.success]
+    here.run()
+    assert [t.value for t in here.title] == ["Users"]  # this session goes on
+    elsewhere.run()
+    _signed_out_with_notice(elsewhere)  # the other one ends

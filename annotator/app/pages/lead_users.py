@@ -3,7 +3,8 @@
 UI only: annotator.store.users and annotator.passwords do the work. Every
 action re-checks that the signed-in user is still a lead. A lead cannot
 demote or deactivate themselves here (so a project always keeps a lead who
-can undo it).
+can undo it). Any change ends the user's open sessions at their next action
+(a new credential stamp); a lead changing their own password keeps this one.
 """
 
 from __future__ import annotations
@@ -78,10 +79,11 @@ with password_tab:
         password = st.text_input("New password", type="password", key="ll_users_password_new")
         repeat = st.text_input("Repeat password", type="password", key="ll_users_password_repeat")
         if st.form_submit_button("Set password"):
-            run_action(
-                lambda lead: update_user(project.db, name, password_hash=hash_password(checked_password(password, repeat))),
-                f"New password set for {name}.",
-            )
+            def set_password(lead, name=name, password=password, repeat=repeat):
+                new_hash = hash_password(checked_password(password, repeat))
+                session.keep_own_session(name, update_user(project.db, name, password_hash=new_hash))
+
+            run_action(set_password, f"New password set for {name}.")
             st.rerun()
 
 with role_tab:
@@ -92,7 +94,7 @@ with role_tab:
             def change(lead, name=name, role=role):
                 if role != "lead":
                     not_myself(lead, name, "demote")
-                update_user(project.db, name, role=role)
+                session.keep_own_session(name, update_user(project.db, name, role=role))
 
             run_action(change, f"{name} is now {role}.")
             st.rerun()

@@ -10,8 +10,7 @@ from annotator.cli.options import add_project_option
 from annotator.errors import UserError
 from annotator.passwords import check_new_password, hash_password
 from annotator.store import open_project
-from annotator.store.users import ROLES, add_user, list_users, remove_user, update_user
-
+from annotator.store.users import ROLES, add_user, get_user, list_users, remove_user, update_user
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,16 +87,14 @@ def run_list(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         remove_user(project.db, args.name)
-    print(f"deactivated {args.name}")
+    print(f"deactivated {args.name}; their open sessions end at their next action")
     return 0
 
 
 def run_passwd(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
-        from annotator.store.users import get_user
-
         if get_user(project.db, args.name) is None:
             raise UserError(f"no user {args.name!r}")
         update_user(project.db, args.name, password_hash=hash_password(read_password(args)))
-    print(f"changed the password of {args.name}")
+    print(f"changed the password of {args.name}; their open sessions end at their next action")
     return 0
