@@ -112,7 +112,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
     lock = getattr(db, "writer_lock", None)
     fd = acquire(db, lock) if lock is not None and not lock.closed else None
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(db)
         try:
             yield conn
         except BaseException:
@@ -123,6 +123,21 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
     finally:
         if fd is not None:
             release(lock, fd)
+
+
+def _begin_immediate(db: sqlite_utils.Database) -> None:
+    """BEGIN IMMEDIATE; a write lock SQLite could not get within the busy timeout (a program
+    writing without the writer lock, e.g. an sqlite3 shell) is a WriterLockTimeout too."""
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+        waited = getattr(db, "writer_lock_timeout", BUSY_TIMEOUT_MS / 1000)
+        raise WriterLockTimeout(
+            f"the project database stayed locked for over {waited:g} s by another program "
+            f"({error}); nothing was written"
+        ) from None
 
 
 @contextlib.contextmanager

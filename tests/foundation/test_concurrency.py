@@ -165,3 +165,26 @@ def test_project_files_are_private(tmp_path):
         names = ["project.db", "project.db-wal", "project.db-shm", "project.db-writer"]
         modes = {name: stat.S_IMODE((project.path / name).stat().st_mode) for name in names}
     assert modes == dict.fromkeys(names, 0o600)
+
+
+def test_a_write_lock_held_outside_labelloop_times_out_with_the_same_error(project, tmp_path):
+    """A program that writes without the writer lock (an sqlite3 shell) and keeps its transaction open."""
+    import sqlite3
+
+    import pytest
+
+    from annotator.store.connection import WriterLockTimeout, close, connect, write_transaction
+
+    shell = sqlite3.connect(project.db_path, isolation_level=None)
+    shell.execute("BEGIN IMMEDIATE")
+    impatient = connect(project.db_path, busy_timeout=0.3)
+    try:
+        with pytest.raises(WriterLockTimeout, match="another program"):
+            with write_transaction(impatient):
+                pass
+    finally:
+        shell.execute("ROLLBACK")
+        shell.close()
+    with write_transaction(impatient):  # nothing left behind: the writer lock was let go
+        pass
+    close(impatient)
