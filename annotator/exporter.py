@@ -124,13 +124,16 @@ def export(
     fmt: str,
     raw: bool = False,
     include_eval: bool = True,
+    name: str | None = None,
 ) -> int:
-    """Write final labels (or, with ``raw``, every label row) to ``out_path``; return the row count."""
+    """Write final labels (or, with ``raw``, every label row) to ``out_path``; return the row count.
+
+    ``name``: how messages call the file (default: ``out_path``).
+    """
     if raw:
-        return write_rows(raw_labels(project, include_eval=include_eval), out_path, fmt, RAW_LABEL_COLUMNS)
-    return write_rows(
-        final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS, list_columns=LIST_COLUMNS
-    )
+        return write_rows(raw_labels(project, include_eval=include_eval), out_path, fmt, RAW_LABEL_COLUMNS, name=name)
+    return write_rows(final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS,
+                      list_columns=LIST_COLUMNS, name=name)
 
 
 def iso_utc(seconds: float | None) -> str | None:

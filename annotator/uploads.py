@@ -11,6 +11,7 @@ the temporary path on the server never appears in them.
 
 from __future__ import annotations
 
+import copy
 import re
 import tempfile
 from pathlib import Path
@@ -66,6 +67,8 @@ def import_upload(project: Project, filename: str, data: bytes, **options: Any) 
             if folder not in message:
                 raise
             # a message from deeper down that quotes the temporary path: show the upload's name instead
-            raise type(error)(message.replace(str(path), shown).replace(folder, "(upload)")) from None
+            scrubbed = copy.copy(error)
+            scrubbed.args = (message.replace(str(path), shown).replace(folder, "(upload)"),)
+            raise scrubbed from None
     summary.path = shown
     return summary

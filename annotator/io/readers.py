@@ -134,7 +134,11 @@ def open_records(
     name = name or str(path)
     limits = limits or DEFAULT_LIMITS
     wanted = detect_format(path, fmt, name)
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as error:  # a name too long, a folder that cannot be searched
+        raise InputError(f"{name}: cannot read: {error.strerror or type(error).__name__}") from None
+    if not found:
         raise InputError(f"{name}: no such file")
     check_file_size(path, name, limits)
     if wanted == "parquet":
@@ -148,16 +152,9 @@ def open_records(
     return _delimited_stream(path, name, wanted, limits, exported_headers)
 
 
-def read_records(
-    path: str | os.PathLike,
-    fmt: str | None = None,
-    *,
-    limits: ReadLimits | None = None,
-    name: str | None = None,
-    exported_headers: Collection[tuple[str, ...]] = (),
-) -> Records:
-    """Parse ``path`` completely; raise InputError (one line) on the first problem."""
-    with open_records(path, fmt, limits=limits, name=name, exported_headers=exported_headers) as stream:
+def read_records(path: str | os.PathLike, fmt: str | None = None, **options: Any) -> Records:
+    """Parse ``path`` completely (``options`` as for :func:`open_records`); InputError on the first problem."""
+    with open_records(path, fmt, **options) as stream:
         records = Records(stream.path, stream.fmt, stream.columns, name=stream.name)
         for place, row in stream:
             records.rows.append(row)

@@ -47,29 +47,35 @@ def write_rows(
     columns: Sequence[str],
     *,
     list_columns: Collection[str] = (),
+    name: str | None = None,
 ) -> int:
-    """Write ``rows`` (only ``columns``, in that order) to ``path``; return the row count."""
-    name = (fmt or "").strip().lower()
-    if name not in WRITE_FORMATS:
+    """Write ``rows`` (only ``columns``, in that order) to ``path``; return the row count.
+
+    ``name`` is how messages call the file (default: the path; the app passes
+    a plain file name so that no server path reaches the browser).
+    """
+    kind = (fmt or "").strip().lower()
+    if kind not in WRITE_FORMATS:
         raise InputError(f"unknown export format {fmt!r}: choose one of {', '.join(WRITE_FORMATS)}")
     path = Path(path)
+    name = name or str(path)
     temporary = None
     try:
         if path.is_dir():
-            raise InputError(f"{path}: is a folder; give a file name")
+            raise InputError(f"{name}: is a folder; give a file name")
         if not path.parent.exists():
-            raise InputError(f"{path.parent}: no such folder")
+            raise InputError(f"{name}: no such folder to write it in")
         handle, temporary = tempfile.mkstemp(prefix=".export.", suffix=".tmp", dir=path.parent)
         os.close(handle)
-        if name == "csv":
+        if kind == "csv":
             _write_csv(rows, Path(temporary), list(columns))
-        elif name == "jsonl":
+        elif kind == "jsonl":
             _write_jsonl(rows, Path(temporary), list(columns))
         else:
             _write_parquet(rows, Path(temporary), list(columns), list_columns)
         os.replace(temporary, path)
     except OSError as error:
-        raise InputError(f"{path}: cannot write: {error.strerror or type(error).__name__}") from None
+        raise InputError(f"{name}: cannot write: {error.strerror or type(error).__name__}") from None
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)

@@ -280,3 +280,11 @@ def test_an_unwritable_out_is_a_one_line_error(labeled, tmp_path, capsys, where)
     err = capsys.readouterr().err
     assert err.startswith("labelloop: error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []
+
+
+def test_export_messages_can_name_the_file_without_its_folder(labeled, tmp_path):
+    """The app exports into a temporary folder on the server: its messages name only the file."""
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(InputError) as caught:
+        export(labeled, tmp_path / "file.txt" / "labels.csv", "csv", name="labels.csv")
+    assert str(caught.value).startswith("labels.csv: cannot write") and str(tmp_path) not in str(caught.value)

@@ -146,6 +146,10 @@ def test_missing_file(seeded, tmp_path):
     _refused(seeded, tmp_path / "nothing.csv", "no such file")
 
 
+def test_file_name_too_long(seeded, tmp_path):
+    _refused(seeded, tmp_path / ("n" * 300 + ".csv"), "cannot read: File name too long")
+
+
 def test_error_late_in_a_big_file_changes_nothing(seeded, tmp_path):
     rows = [{"text": f"text number {i}", "label": "pos"} for i in range(3000)] + [{"text": "", "label": "pos"}]
     _refused(seeded, write_csv(tmp_path / "big.csv", rows), "row 3001: empty text", label_column="label")
