@@ -90,7 +90,8 @@ def settle_success(
                 continue  # not reserved by this attempt (the name's record spares a trusted client)
             failures = max(0, row[0] - 1)
             conn.execute(
-                "UPDATE sign_in_throttle SET failures = ?, locked_until = ? WHERE scope = ? AND name = ? AND client = ?",
+                "UPDATE sign_in_throttle SET failures = ?, locked_until = ? "
+                "WHERE scope = ? AND name = ? AND client = ?",
                 (failures, min(row[2], now + lock_seconds(scope, failures)), scope, *keys[scope]),
             )
 
