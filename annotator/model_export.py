@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.errors import ProjectError
+from annotator.integrity import folder_checksums, folder_problem
 from annotator.store.project import Project
 from annotator.store.settings import get_settings
 from annotator.store.versions import StoredHead, current_version, get_version, list_versions, version_head
@@ -56,23 +57,43 @@ def exportable_version(project: Project, version: int | None = None) -> dict[str
     Raises ProjectError when there is none (only the cold start so far) or
     ``version`` holds no predictor.
     """
+    listed = list_versions(project.db)
+    damaged = {v["version"]: v["quarantined"] for v in listed if v["quarantined"]}
     if version is not None:
         chosen = get_version(project.db, int(version))
         if chosen is None:
             raise ProjectError(f"no published version {version}")
         if version_head(project.db, chosen["version"]) is None:
             raise ProjectError(f"version {version} holds no model (a cold-start ranking); choose a later one")
+        if chosen["encoder_version"] in damaged:
+            raise ProjectError(f"version {version} cannot be exported: the model files of version "
+                               f"{chosen['encoder_version']} were quarantined ({damaged[chosen['encoder_version']]})")
         return chosen
-    current = current_version(project.db)
-    if current is not None and version_head(project.db, current["version"]) is not None:
-        return current
-    for candidate in reversed(list_versions(project.db)):
-        if version_head(project.db, candidate["version"]) is not None:
+    for candidate in reversed(listed):
+        if candidate["encoder_version"] not in damaged and version_head(project.db, candidate["version"]) is not None:
             return candidate
     raise ProjectError(
         "no model yet: the worker trains the first one once two labels have training examples "
         "(or run labelloop train)"
     )
+
+
+def quarantined_versions(project: Project) -> list[dict[str, Any]]:
+    """Fine-tuned versions whose model files were found damaged, with the reason."""
+    return [v for v in list_versions(project.db) if v["quarantined"]]
+
+
+def export_notice(project: Project) -> str | None:
+    """Why the newest version is not the one exported (its encoder was quarantined), or None."""
+    current = current_version(project.db)
+    if current is None or not current["encoder_version"]:
+        return None
+    encoder = get_version(project.db, current["encoder_version"])
+    if encoder is None or not encoder["quarantined"]:
+        return None
+    return (f"The newest version (v{current['version']}) cannot be exported: the model files of version "
+            f"{encoder['version']} were quarantined ({encoder['quarantined']}). The worker falls back to the "
+            "last sound model at its next start.")
 
 
 def model_classes(project: Project, version: int) -> list[str]:
@@ -93,8 +114,11 @@ def encoder_folder(project: Project, head: StoredHead) -> Path:
     """The folder of the encoder under a head: ``models/vK``, or the base model's own folder."""
     if head.encoder_version:
         folder = project.models_dir / f"v{head.encoder_version}"
-        if not (folder / "config.json").is_file():
-            raise ProjectError(f"the encoder of fine-tuned version {head.encoder_version} is missing from models/")
+        encoder = get_version(project.db, head.encoder_version) or {}
+        problem = folder_problem(folder, (encoder.get("metrics") or {}).get("checksums"))
+        if problem is not None:
+            raise ProjectError(f"the model files of version {head.encoder_version} are unusable ({problem}); "
+                               "the worker quarantines them at its next start")
         return folder
     from learner.models import resolve_model  # no torch at import
 
@@ -157,7 +181,8 @@ def build_model_folder(project: Project, version: int | None = None) -> tuple[Pa
     chosen = exportable_version(project, version)
     head = version_head(project.db, chosen["version"])
     target = built_folder(project, chosen["version"])
-    if (target / "config.json").is_file() and (target / "labelloop.json").is_file():
+    built = read_metadata(target) if (target / "labelloop.json").is_file() else {}
+    if built.get("checksums") and folder_problem(target, built["checksums"]) is None:
         return target, chosen
     from learner.export import write_head_classifier
 
@@ -171,6 +196,9 @@ def build_model_folder(project: Project, version: int | None = None) -> tuple[Pa
         )
     except LearnerError as error:
         raise ProjectError(f"cannot export version {chosen['version']}: {error}") from None
+    meta = read_metadata(target)
+    meta["checksums"] = {k: v for k, v in folder_checksums(target).items() if k != "labelloop.json"}
+    (target / "labelloop.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
     _prune_built(project, keep=chosen["version"])
     return target, chosen
 

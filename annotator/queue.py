@@ -150,9 +150,17 @@ def save_label(
     *,
     seconds: float | None = None,
 ) -> int:
-    """Save a label with the provenance of the lease that served it; return the label row id."""
+    """Save a label with the provenance of the lease that served it; return the label row id.
+
+    A save that does not belong to a live lease of this annotator (it ran out while the text
+    sat on screen, and the text may since have been served to someone else) is kept, marked
+    ``late``: the lead sees it on the Review page, with any other label the text got. Never
+    a silent second label.
+    """
+    now = time.time()
     with write_transaction(project.db) as conn:
         lease = q.get_lease(conn, example_id, annotator)
+        late = lease is None or lease["expires_at"] <= now
         if lease is not None:
             provenance = (lease["model_version"], lease["strategy"], lease["score"])
         else:
@@ -164,7 +172,7 @@ def save_label(
                 provenance = (version["version"], version["strategy"], scored["score"] if scored else None)
         return add_label(
             project.db, example_id, label, annotator, seconds=seconds,
-            model_version=provenance[0], strategy=provenance[1], score=provenance[2],
+            model_version=provenance[0], strategy=provenance[1], score=provenance[2], late=late,
         )
 
 

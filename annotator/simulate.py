@@ -24,12 +24,11 @@ from annotator.importer import import_file
 from annotator.io.readers import read_records
 from annotator.store.examples import count_examples, text_hash
 from annotator.store.project import create_project, open_project
-from annotator.store.settings import get_labels, get_settings, set_settings
-from annotator.store.jobs import fail_stale_jobs
+from annotator.store.settings import get_labels, set_settings
 from annotator.stability import after_publish
 from annotator.worker.finetune import NotEnoughLabels, finetune
 from annotator.worker.lock import worker_lock
-from annotator.worker.models import load_models, remove_orphans
+from annotator.worker.models import load_models, recover
 from annotator.worker.refresh import refresh
 from learner.metrics import evaluate
 
@@ -100,8 +99,7 @@ def simulate(
         every = settings["finetune_every"] if finetune_every is None else finetune_every
         answers = {text_hash(text): label for text, label in gold_rows}
         with worker_lock(folder):
-            fail_stale_jobs(project.db)
-            remove_orphans(project)
+            recover(project)
             models = load_models(project)
             refresh(project, models)
             evaluator = _TestEvaluator([t for t, _ in test_rows], [l for _, l in test_rows], models.classes)

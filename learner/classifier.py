@@ -9,9 +9,6 @@ and ``partial_fit`` continues from the current weights (warm start).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from .batching import as_text_list, encode, inference_batches, scatter
 from .devices import autocast_context, inference_batch_size, resolve_device, torch_threads
 from .errors import InputError, ModelLoadError, UnknownLabelError
+from .folders import atomic_folder
 from .models import (
     classes_from_config,
     load_encoder,
@@ -306,10 +304,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         target = Path(directory).resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-        done = False
-        try:
+        with atomic_folder(target) as tmp:
             with quiet_transformers():
                 self.model_.save_pretrained(tmp)
                 self.tokenizer_.save_pretrained(tmp)
@@ -321,17 +316,6 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 "history": self.history_,
             }
             (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            if target.exists():
-                old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-                os.rename(target, old)
-                os.rename(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.rename(tmp, target)
-            done = True
-        finally:
-            if not done:
-                shutil.rmtree(tmp, ignore_errors=True)
         return target
 
     @classmethod

@@ -37,13 +37,13 @@ import json
 import math
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ModelLoadError
+from .folders import atomic_folder
 
 LAMBDA = 1e6
 EPSILON = 1e-4
@@ -221,12 +221,9 @@ def write_head_classifier(
     tensors.update(head_weights(kind, prefix, coef, intercept))
 
     target = Path(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        from safetensors.numpy import save_file
+    from safetensors.numpy import save_file
 
+    with atomic_folder(target) as tmp:
         save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": "pt"})
         classifier_config = _classifier_config(config, architecture, list(classes), name)
         (tmp / "config.json").write_text(json.dumps(classifier_config, indent=2, ensure_ascii=False),
@@ -238,14 +235,4 @@ def write_head_classifier(
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         if readme is not None:
             (tmp / "README.md").write_text(readme, encoding="utf-8")
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(target, old)
-            os.rename(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target

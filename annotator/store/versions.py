@@ -39,7 +39,7 @@ STAGE_PAUSE_S = 0.1
 
 VERSION_COLUMNS = (
     "version", "kind", "encoder_version", "path", "strategy", "n_labels", "metrics",
-    "created_at", "n_scored", "scores_pruned_at", "published_at",
+    "created_at", "n_scored", "scores_pruned_at", "published_at", "quarantined",
 )
 _SELECT = f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions WHERE published_at IS NOT NULL"
 
@@ -240,10 +240,17 @@ def get_version(db: sqlite_utils.Database, version: int) -> dict[str, Any] | Non
 
 
 def latest_version(db: sqlite_utils.Database, kind: str) -> dict[str, Any] | None:
-    """The newest version of one kind (``coldstart``, ``head`` or ``finetune``)."""
+    """The newest version of one kind (``coldstart``, ``head`` or ``finetune``) that is not quarantined."""
     return _version(
-        db.execute(f"{_SELECT} AND kind = ? ORDER BY published_at DESC, version DESC LIMIT 1", (kind,)).fetchone()
+        db.execute(f"{_SELECT} AND kind = ? AND quarantined IS NULL ORDER BY published_at DESC, version DESC LIMIT 1",
+                   (kind,)).fetchone()
     )
+
+
+def quarantine_version(db: sqlite_utils.Database, version: int, reason: str) -> None:
+    """Mark a version's model files unusable (kept in the history with the reason)."""
+    with write_transaction(db) as conn:
+        conn.execute("UPDATE model_versions SET quarantined = ? WHERE version = ?", (reason, int(version)))
 
 
 def list_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:

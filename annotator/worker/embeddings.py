@@ -9,7 +9,9 @@ new one, never half of one. New examples are embedded incrementally.
 
 from __future__ import annotations
 
+import logging
 import os
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,6 +20,9 @@ import numpy as np
 from annotator.config import EMBEDDINGS_DIRNAME
 
 TMP_SUFFIX = ".tmp.npz"
+CORRUPT_SUFFIX = ".corrupt"
+
+log = logging.getLogger("labelloop.worker")
 
 
 def embeddings_path(project_dir: str | os.PathLike, encoder_version: int) -> Path:
@@ -25,12 +30,25 @@ def embeddings_path(project_dir: str | os.PathLike, encoder_version: int) -> Pat
 
 
 def load_embeddings(project_dir: str | os.PathLike, encoder_version: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(ids, vectors)`` cached for an encoder version, or None if not cached."""
+    """``(ids, vectors)`` cached for an encoder version, or None if not cached.
+
+    A cache that cannot be read whole (truncated, overwritten, inconsistent) is moved aside to
+    ``*.corrupt`` and treated as absent, so the caller embeds the pool again and rewrites it.
+    """
     path = embeddings_path(project_dir, encoder_version)
     if not path.is_file():
         return None
-    with np.load(path) as data:
-        return data["ids"].astype(np.int64), data["vectors"].astype(np.float32)
+    try:
+        with np.load(path) as data:
+            ids, vectors = data["ids"].astype(np.int64), data["vectors"].astype(np.float32)
+        if ids.ndim != 1 or vectors.ndim != 2 or len(ids) != len(vectors) or not np.isfinite(vectors).all():
+            raise ValueError("ids and vectors do not match")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
+        log.error("embeddings cache %s is unreadable (%s: %s); moved aside, it will be rebuilt",
+                  path.name, type(error).__name__, error)
+        return None
+    return ids, vectors
 
 
 def save_embeddings(project_dir: str | os.PathLike, encoder_version: int, ids: Sequence[int],

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from annotator.integrity import folder_checksums
 from annotator.stability import after_publish
 from annotator.store.project import Project
 from annotator.store.versions import latest_version, publish_version
@@ -132,6 +133,7 @@ def finetune(
                          strategy=settings["strategy"], done=done, estimator=head, seed=settings["seed"])
     own = eval_metrics(snap.evals, snap.ids, proba, classes)
     metrics = {**eval_metrics(snap.evals, snap.ids, head_proba, classes),
+               "checksums": folder_checksums(pending),
                "predictor": PREDICTOR,
                "classifier": {k: own[k] for k in ("accuracy", "macro_f1", "n_eval") if k in own},
                "max_label_id": snap.watermark, "n_train": len(labels), "warm_start": warm,

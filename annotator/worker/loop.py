@@ -45,7 +45,7 @@ from annotator.predictions import run_predict_job
 from annotator.worker.export_eval import measure_exported
 from annotator.worker.finetune import NotEnoughLabels, finetune
 from annotator.worker.lock import worker_lock
-from annotator.worker.models import LoopModels, load_models, remove_orphans
+from annotator.worker.models import LoopModels, load_models, recover
 from annotator.worker.refresh import refresh
 from annotator.worker.triggers import finetune_blocker, new_training_labels
 from learner.errors import TrainingCancelled
@@ -291,10 +291,12 @@ def run_worker(
         project = open_project(project_dir, check_same_thread=False)
         previous = _install_signals(stop)
         try:
-            stale = job_store.fail_stale_jobs(project.db)
-            removed = remove_orphans(project)
-            if stale or removed:
-                log.info("recovered: %d stale job(s) marked failed, %d temporary file(s) removed", stale, len(removed))
+            recovered = recover(project)
+            if recovered:
+                log.info("recovered: %d stale job(s) marked failed, %d temporary file(s) removed",
+                         recovered.stale_jobs, len(recovered.removed))
+                for line in recovered.quarantined:
+                    log.error("%s", line)
             models = load_models(project)
             run_refresh(project, models, kind="embed", stop=stop)
             if stop.is_set():

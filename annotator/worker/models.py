@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from annotator.integrity import folder_problem
+from annotator.store import jobs as job_store
 from annotator.store.project import Project
 from annotator.store.settings import get_labels, get_settings
-from annotator.store.versions import discard_unpublished, latest_version, list_versions
+from annotator.store.versions import discard_unpublished, latest_version, list_versions, quarantine_version
 from annotator.worker.embeddings import embeddings_path, ensure_embeddings, remove_temporary
 from learner.classifier import TransformerClassifier
+from learner.errors import ModelLoadError
 
 PENDING_PREFIX = ".pending-"
+QUARANTINE_DIRNAME = "quarantine"
 EMBED_CHUNK = 512
 
 
@@ -83,14 +89,70 @@ class LoopModels:
 
 
 def load_models(project: Project) -> LoopModels:
-    """The newest fine-tuned version's classifier, or the base model before any fine-tune."""
+    """The newest sound fine-tuned version's classifier, or the base model before any fine-tune.
+
+    A version whose folder cannot be loaded (files damaged in a way no checksum recorded) is
+    quarantined like one that fails its checksums, and the next older one is tried.
+    """
     settings = get_settings(project.db)
     classes = get_labels(project.db)
-    finetuned = latest_version(project.db, "finetune")
-    if finetuned is not None and model_dir(project, finetuned["version"]).is_dir():
-        encoder = TransformerClassifier.load(model_dir(project, finetuned["version"]), device=device_of(settings))
+    while (finetuned := latest_version(project.db, "finetune")) is not None:
+        try:
+            encoder = TransformerClassifier.load(model_dir(project, finetuned["version"]), device=device_of(settings))
+        except ModelLoadError as error:
+            _quarantine(project, finetuned["version"], f"cannot be loaded: {str(error).splitlines()[0][:200]}")
+            continue
         return LoopModels(project.path, settings, classes, encoder, finetuned["version"])
     return LoopModels(project.path, settings, classes, new_classifier(settings, classes), 0)
+
+
+@dataclass
+class Recovery:
+    """What a start found and put right: stale jobs, leftover files, damaged fine-tuned versions."""
+
+    stale_jobs: int = 0
+    removed: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.stale_jobs or self.removed or self.quarantined)
+
+
+def recover(project: Project) -> Recovery:
+    """Everything a worker, ``labelloop train`` or ``simulate`` does before its first step, once:
+    mark a dead worker's jobs failed, delete what it left half-written, and quarantine fine-tuned
+    versions whose files are gone or fail their checksums. Call only while holding the worker lock."""
+    return Recovery(job_store.fail_stale_jobs(project.db), remove_orphans(project), quarantine_damaged(project))
+
+
+def quarantine_damaged(project: Project) -> list[str]:
+    """Check the fine-tuned versions newest first, up to the first sound one; quarantine each damaged
+    one (its folder moves to ``models/quarantine/``) and record why as a failed ``verify`` job, which
+    the status panel and the Export page show. Returns one line per quarantined version."""
+    found = []
+    for version in reversed(list_versions(project.db)):
+        if version["kind"] != "finetune" or version["quarantined"]:
+            continue
+        problem = folder_problem(model_dir(project, version["version"]),
+                                 (version["metrics"] or {}).get("checksums"))
+        if problem is None:
+            break
+        found.append(_quarantine(project, version["version"], problem))
+    return found
+
+
+def _quarantine(project: Project, version: int, problem: str) -> str:
+    """Move a version's folder aside, mark it quarantined, record the reason as a failed job."""
+    reason = f"model files of version {version} are unusable: {problem}; quarantined"
+    folder = model_dir(project, version)
+    if folder.exists():
+        target = project.models_dir / QUARANTINE_DIRNAME / f"v{version}-{int(time.time())}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder, target)
+    quarantine_version(project.db, version, problem)
+    job = job_store.start_job(project.db, "verify")
+    job_store.fail_job(project.db, job, reason)
+    return reason
 
 
 def remove_orphans(project: Project) -> list[str]:

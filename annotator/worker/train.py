@@ -13,7 +13,7 @@ from annotator.store.trainset import training_examples_per_label
 from annotator.worker.finetune import FinetuneResult, NotEnoughLabels, Progress, finetune
 from annotator.worker.lock import worker_lock
 from annotator.worker.loop import JobProgress
-from annotator.worker.models import load_models, remove_orphans
+from annotator.worker.models import load_models, recover
 from annotator.worker.triggers import finetune_blocker
 from learner.errors import TrainingCancelled
 
@@ -27,8 +27,7 @@ def train_once(project_dir: str | Path, progress: Progress | None = None,
                                        get_settings(project.db)["finetune_min_per_class"])
             if blocker is not None:
                 raise ProjectError(blocker)
-            job_store.fail_stale_jobs(project.db)
-            remove_orphans(project)
+            recover(project)
             models = load_models(project)
             job = job_store.start_job(project.db, "finetune", "labelloop train")
             recorder = JobProgress(project, job)

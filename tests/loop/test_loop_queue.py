@@ -52,10 +52,32 @@ def test_lease_expires(pool_project):
     assert queue.next_item(pool_project, "b", now=1010.0).example_id != item.example_id
     # after expiry another annotator may take it (it is the best-ranked free item again)
     assert queue.next_item(pool_project, "c", now=1031.0).example_id == item.example_id
-    # a save after expiry still lands, with provenance from the current ranking
+    # a save after expiry still lands, with provenance from the current ranking, marked late
     queue.save_label(pool_project, "a", item.example_id, "neg")
     (row,) = [r for r in current_labels(pool_project.db, item.example_id) if r["annotator"] == "a"]
-    assert row["model_version"] == item.model_version and row["strategy"] == "random"
+    assert row["model_version"] == item.model_version and row["strategy"] == "random" and row["late"] == 1
+
+
+def test_two_people_labeling_one_text_after_an_expired_lease_is_never_silent(pool_project):
+    """The text sat on a's screen past the lease; b was served it and labeled it; then a pressed a key."""
+    import time
+
+    from annotator.store.labels import late_labels
+
+    now = time.time()
+    first = queue.next_item(pool_project, "a", now=now - 700)  # leased 700 s ago: expired (600 s)
+    second = queue.next_item(pool_project, "b", now=now)
+    assert second.example_id == first.example_id
+    queue.save_label(pool_project, "b", second.example_id, "pos")
+    queue.save_label(pool_project, "a", first.example_id, "neg")
+    rows = {r["annotator"]: r for r in current_labels(pool_project.db, first.example_id)}
+    assert (rows["b"]["late"], rows["a"]["late"]) == (0, 1)
+    (late,) = late_labels(pool_project.db)
+    assert (late["annotator"], late["label"], late["others"]) == ("a", "neg", {"b": "pos"})
+    # a save with a live lease is never late
+    third = queue.next_item(pool_project, "c")
+    queue.save_label(pool_project, "c", third.example_id, "pos")
+    assert current_labels(pool_project.db, third.example_id)[0]["late"] == 0
 
 
 def test_skip_is_not_served_again_to_that_annotator(pool_project):

@@ -52,6 +52,7 @@ def _on_label(example_id: int, label: str) -> None:
     item = st.session_state.get(ITEM_KEY)
     if who is None or item is None or item.example_id != example_id:
         return  # signed out meanwhile, or a second key press for a text already labeled
+    late = item.lease_expires_at <= time.time()
     try:
         queue.save_label(session.project(), who.name, example_id, label,
                          seconds=seconds_on_item(st.session_state, example_id))
@@ -59,7 +60,11 @@ def _on_label(example_id: int, label: str) -> None:
         _flash("error", str(error))
         return
     st.session_state[ITEM_KEY] = None
-    _flash("saved", f"Saved **{keys.escape_markdown(label)}**. Press U to undo.")
+    if late:
+        _flash("saved", f"Saved **{keys.escape_markdown(label)}** as a late label: the text had been on screen "
+                        "longer than its reservation, so the lead checks it. Press U to undo.")
+    else:
+        _flash("saved", f"Saved **{keys.escape_markdown(label)}**. Press U to undo.")
 
 
 def _on_filter(example_id: int) -> None:

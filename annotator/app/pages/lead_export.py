@@ -21,8 +21,10 @@ from annotator.model_export import (
     archive_name,
     describe_predictor,
     exportable_version,
+    export_notice,
     exported_summary,
     model_classes,
+    quarantined_versions,
     zip_model,
 )
 from annotator.predictions import latest_pool_predictions, request_pool_predictions
@@ -75,6 +77,12 @@ if prepared and prepared["options"] == options:
         )
 
 st.header("Model")
+notice = export_notice(project)
+if notice:
+    st.warning(notice)
+for damaged in quarantined_versions(project):
+    st.error(f"Version {damaged['version']} was quarantined: {damaged['quarantined']}. It is never loaded or "
+             "exported again; its files are in models/quarantine/.")
 try:
     version = exportable_version(project)
 except ProjectError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from annotator.cli.options import add_project_option
+from annotator.cli.options import add_project_option, progress_bar
 from annotator.errors import InputError
 from annotator.io.readers import READ_FORMATS
 from annotator.io.writers import WRITE_FORMATS
@@ -39,12 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _bar(value: float, message: str) -> None:
-    filled = int(round(30 * value))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {value:4.0%} {message[:50]:<50}")
-    sys.stderr.flush()
-
-
 def run(args: argparse.Namespace) -> int:
     if bool(args.file) == bool(args.pool):
         raise InputError("give either FILE or --pool")
@@ -56,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         result = predict(
             project, args.out, source=None if args.pool else args.file, fmt=args.fmt,
             source_format=args.input_format, text_column=args.text_column, id_column=args.id_column,
-            top_k=args.top, version=args.version, progress=_bar,
+            top_k=args.top, version=args.version, progress=progress_bar,
         )
     sys.stderr.write("\n")
     print(f"wrote {result['rows']:,} predictions of model v{result['version']} to {result['out']} "

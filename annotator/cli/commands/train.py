@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from annotator.cli.options import add_project_option
+from annotator.cli.options import add_project_option, progress_bar
 from annotator.config import resolve_project_dir
 from annotator.store.project import open_project
 from annotator.worker.lock import worker_lock
@@ -23,19 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _bar(value: float, message: str) -> None:
-    filled = int(round(30 * value))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {value:4.0%} {message[:60]:<60}")
-    sys.stderr.flush()
-
-
 def run(args: argparse.Namespace) -> int:
     project_dir = resolve_project_dir(args.project)
     open_project(project_dir).close()
     with worker_lock(project_dir):  # refuse while a worker runs, before the slow torch import
         from annotator.worker.train import train_once  # imports torch
 
-        result = train_once(project_dir, progress=_bar)
+        result = train_once(project_dir, progress=progress_bar)
     sys.stderr.write("\n")
     metrics = {k: v for k, v in result.metrics.items() if k in ("accuracy", "macro_f1", "n_eval", "n_train")}
     print(f"published v{result.version} (finetune, train {result.train_s:.1f}s, "
