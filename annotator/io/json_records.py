@@ -1,11 +1,15 @@
 """JSON Lines and JSON array files as record streams (see :mod:`annotator.io.readers`).
 
-Each object is bounded before it is decoded: a JSON line by its length (read
-with a limit, so a gigabyte line is refused after ``max_row_chars``), an item
-of a JSON array by a scan of its brackets that stops at the size or nesting
-limit. Decoding problems Python raises as other exceptions (a nesting deeper
-than the interpreter's stack, an integer longer than ``int`` reads) are
-one-line InputErrors like any malformed JSON.
+Each object is bounded before it is decoded. A JSON line is read with a
+limit, so a gigabyte line is refused after ``max_row_chars``. An item of a
+JSON array is decoded from a window of the text that starts at the item and
+widens (four times each try) while the item is cut short by it, up to
+``max_row_chars``: the decoder never sees more than one row may hold, and
+copying windows costs about twice the file. Nesting is checked on the
+decoded object when its text holds more brackets than ``max_depth``. What
+Python raises besides JSON errors (a nesting deeper than the interpreter's
+stack, an integer longer than ``int`` reads) is a one-line InputError like
+any malformed JSON.
 """
 
 from __future__ import annotations
@@ -22,8 +26,7 @@ from annotator.io.limits import ReadLimits, nesting_depth, too_many_columns
 from annotator.io.readers import BoundedLines, RecordStream, RecordTooLong, Row, open_text, too_long, undecodable
 
 _DECODER = json.JSONDecoder()
-# a string token or a bracket; possessive, so a long string with many escapes keeps no backtracking state
-_STRUCTURE = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{}]', re.DOTALL)
+_FIRST_WINDOW = 1024
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -54,7 +57,7 @@ def _jsonl_rows(stream: RecordStream, handle: Any) -> Iterator[tuple[str, Row]]:
             if not line.strip():
                 continue
             item = decode(line, stream, place)
-            yield place, checked_object(item, stream, place, known)
+            yield place, checked_object(item, stream, place, known, line.count("{") + line.count("["))
 
 
 def json_array_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream:
@@ -77,15 +80,15 @@ def _array_items(stream: RecordStream, text: str, position: int) -> Iterator[tup
     if text.startswith("]", position):
         _check_end(stream, text, position + 1)
         return
-    number = 0
+    number, window = 0, _FIRST_WINDOW
     while True:
         number += 1
         place = f"item {number}"
-        if text.startswith(("{", "["), position):
-            _check_container(stream, text, position, place)
-        item, position = decode(text, stream, place, position)
-        yield place, checked_object(item, stream, place, known)
-        position = _SPACE.match(text, position).end()
+        item, end = _decode_item(stream, text, position, place, window)
+        brackets = text.count("{", position, end) + text.count("[", position, end)
+        yield place, checked_object(item, stream, place, known, brackets)
+        window = max(_FIRST_WINDOW, 2 * (end - position))
+        position = _SPACE.match(text, end).end()
         if text.startswith(",", position):
             position = _SPACE.match(text, position + 1).end()
         elif text.startswith("]", position):
@@ -95,21 +98,38 @@ def _array_items(stream: RecordStream, text: str, position: int) -> Iterator[tup
             raise _malformed(stream, text, position, "expecting ',' or ']'")
 
 
-def _check_container(stream: RecordStream, text: str, start: int, place: str) -> None:
-    """Refuse the list or object at ``start`` if it is longer or deeper than the limits, before decoding it."""
-    limit, depth = stream.limits.max_row_chars, 0
-    for match in _STRUCTURE.finditer(text, start):
-        if match.end() - start > limit:
-            raise too_long(stream.name, place, stream.limits)
-        char = text[match.start()]
-        if char == '"':
+def _decode_item(stream: RecordStream, text: str, start: int, place: str, window: int) -> tuple[Any, int]:
+    """The value at ``start`` and where it ends, decoded from at most ``max_row_chars + 1`` characters."""
+    limit = stream.limits.max_row_chars
+    while True:
+        size = min(window, limit + 1)
+        piece = text[start : start + size]
+        cut = start + size < len(text)
+        try:
+            item, end = decode(piece, stream, place, 0)
+        except _CutShort as error:
+            if not (cut and error.at_the_end(size)):
+                raise _malformed(stream, text, start + error.position, error.problem) from None
+            if size > limit:
+                raise too_long(stream.name, place, stream.limits) from None
+            window = 4 * size
             continue
-        depth += 1 if char in "[{" else -1
-        if depth > stream.limits.max_depth:
-            raise too_deep(stream, place)
-        if depth == 0:
-            return
-    # unbalanced: the decoder reports where
+        if cut and end == size:  # a number may go on past the window
+            window = 4 * size
+            continue
+        return item, start + end
+
+
+class _CutShort(Exception):
+    """Decoding a window failed where a longer window might succeed (or where the text is malformed)."""
+
+    def __init__(self, position: int, problem: str):
+        super().__init__(problem)
+        self.position, self.problem = position, problem
+
+    def at_the_end(self, size: int) -> bool:
+        """Whether the window's end may be the cause: an open string, or a failure within a token's length of it."""
+        return self.problem.startswith("Unterminated string") or size - self.position <= len("-Infinity")
 
 
 def _check_end(stream: RecordStream, text: str, position: int) -> None:
@@ -125,14 +145,19 @@ def _malformed(stream: RecordStream, text: str, position: int, problem: str) -> 
 
 
 def decode(text: str, stream: RecordStream, place: str, position: int | None = None) -> Any:
-    """Decode one JSON value (a whole line, or the value at ``position`` with its end); InputError on a problem."""
+    """Decode one JSON value: a whole line, or (with ``position``) the value there and its end.
+
+    A JSON error in an array's window is raised as :class:`_CutShort`, for
+    :func:`_decode_item` to widen the window or place the error in the file.
+    """
     try:
         if position is None:
             return _DECODER.decode(text)
         return _DECODER.raw_decode(text, position)
     except json.JSONDecodeError as error:
-        where = f"line {error.lineno}" if stream.fmt == "json" else place
-        raise InputError(f"{stream.name}: {where}: malformed JSON ({error.msg}, column {error.colno})") from None
+        if position is not None:
+            raise _CutShort(error.pos, error.msg) from None
+        raise InputError(f"{stream.name}: {place}: malformed JSON ({error.msg}, column {error.colno})") from None
     except RecursionError:
         raise too_deep(stream, place) from None
     except ValueError as error:  # an integer longer than Python converts
@@ -145,14 +170,17 @@ def too_deep(stream: RecordStream, place: str) -> InputError:
     return stream.error(place, f"nested deeper than {stream.limits.max_depth} levels of lists and objects")
 
 
-def checked_object(item: Any, stream: RecordStream, place: str, known: set[str]) -> Row:
-    """``item`` if it is an object within the column and nesting limits; new keys join ``stream.columns``."""
+def checked_object(item: Any, stream: RecordStream, place: str, known: set[str], brackets: int) -> Row:
+    """``item`` if it is an object within the column and nesting limits; new keys join ``stream.columns``.
+
+    ``brackets``: how many ``{`` and ``[`` its text holds, at least its depth (so most objects skip the walk).
+    """
     if not isinstance(item, dict):
         raise stream.error(place, f"expected a JSON object, got {json_type(item)}")
     limits = stream.limits
     if len(item) > limits.max_columns:
         raise too_many_columns(stream.name, place, len(item), limits)
-    if nesting_depth(item, limits.max_depth) > limits.max_depth:
+    if brackets > limits.max_depth and nesting_depth(item, limits.max_depth) > limits.max_depth:
         raise too_deep(stream, place)
     new = [key for key in item if key not in known]
     if new:

@@ -28,8 +28,12 @@ from annotator.errors import InputError
 from annotator.io.limits import VALUE_BYTES, ReadLimits, megabytes, too_many_columns, too_many_rows
 from annotator.io.readers import RecordStream, Row, check_header
 
-# a batch is converted to Python objects at once: at most this many bytes of them
-_BATCH_BYTES = 32 * 1024 * 1024
+# rows read from the file at once (measured in Arrow's compact form, with text columns as dictionaries)
+_BATCH_ROWS = 8192
+# of which at most this many bytes are turned into Python objects at once
+_SLICE_BYTES = 32 * 1024 * 1024
+# fixed-size values wider than this (a 1 MB fixed_size_binary repeated from a dictionary) are refused
+_WIDEST_VALUE = 1024
 
 
 def parquet_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream:
@@ -58,19 +62,20 @@ def parquet_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream:
 
 
 def _check_sizes(name: str, footer: Any, limits: ReadLimits) -> None:
-    """The footer's sizes: uncompressed data, and values per row (a list's items are values)."""
-    packed = 0
+    """The footer's sizes: data once decompressed and decoded (values at eight bytes each), and list lengths."""
+    decoded = 0
     for index in range(footer.num_row_groups):
         group = footer.row_group(index)
-        packed += group.total_byte_size
         for column in range(group.num_columns):
-            if group.column(column).num_values > max(group.num_rows, 1) * limits.max_list_values:
+            chunk = group.column(column)
+            decoded += max(chunk.total_uncompressed_size, 8 * chunk.num_values)
+            if chunk.num_values > max(group.num_rows, 1) * limits.max_list_values:
                 raise InputError(
                     f"{name}: column {footer.schema.column(column).path!r} holds lists of more than "
                     f"{limits.max_list_values:,} values a row, more than an import keeps"
                 )
-    if packed > limits.max_file_bytes:
-        raise _too_big(name, packed, limits)
+    if decoded > limits.max_file_bytes:
+        raise _too_big(name, decoded, limits)
 
 
 def _open(path: Path, limits: ReadLimits, **options: Any):
@@ -87,8 +92,7 @@ def _open(path: Path, limits: ReadLimits, **options: Any):
 def _rows(stream: RecordStream, data: Any) -> Iterator[tuple[str, Row]]:
     limits, total, number = stream.limits, 0, 0
     with _arrow_errors(stream.path, stream.name):
-        rows_a_batch = min(1024, max(16, _BATCH_BYTES // limits.max_row_bytes))
-        for batch in data.iter_batches(batch_size=rows_a_batch):
+        for batch in data.iter_batches(batch_size=_BATCH_ROWS):
             costs = np.zeros(batch.num_rows, dtype=np.int64)
             for column in batch.columns:
                 costs += _row_costs(column)
@@ -102,21 +106,44 @@ def _rows(stream: RecordStream, data: Any) -> Iterator[tuple[str, Row]]:
             total += int(costs.sum())
             if total > limits.max_file_bytes:
                 raise _too_big(stream.name, total, limits)
-            for row in _python_rows(stream, batch, number):
+            for row in _python_rows(stream, batch, costs, number):
                 number += 1
                 yield f"row {number}", row
 
 
-def _python_rows(stream: RecordStream, batch: Any, before: int) -> list[Row]:
-    try:
-        return batch.to_pylist()
-    except UnicodeDecodeError:
-        for offset in range(batch.num_rows):  # find the row, for the message
-            try:
-                batch.slice(offset, 1).to_pylist()
-            except UnicodeDecodeError:
-                raise stream.error(f"row {before + offset + 1}", "undecodable bytes (not UTF-8)") from None
-        raise InputError(f"{stream.name}: undecodable bytes (not UTF-8)") from None
+def _python_rows(stream: RecordStream, batch: Any, costs: np.ndarray, before: int) -> Iterator[Row]:
+    """The batch's rows as dicts, converted a slice of at most ``_SLICE_BYTES`` at a time."""
+    ends = np.cumsum(costs)
+    start = 0
+    while start < batch.num_rows:
+        reached = int(ends[start - 1]) if start else 0
+        end = max(start + 1, int(np.searchsorted(ends, reached + _SLICE_BYTES, side="right")))
+        part = batch.slice(start, end - start)
+        try:
+            rows = _decoded(part).to_pylist()
+        except UnicodeDecodeError:
+            raise stream.error(f"row {before + start + _first_undecodable(part) + 1}",
+                               "undecodable bytes (not UTF-8)") from None
+        yield from rows
+        start = end
+
+
+def _decoded(batch: Any) -> Any:
+    """``batch`` with its dictionary columns decoded (converting plain arrays to Python is several times faster)."""
+    import pyarrow as pa
+
+    columns = [column.dictionary_decode() if isinstance(column, pa.DictionaryArray) else column
+               for column in batch.columns]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _first_undecodable(batch: Any) -> int:
+    for offset in range(batch.num_rows):
+        try:
+            batch.slice(offset, 1).to_pylist()
+        except UnicodeDecodeError:
+            return offset
+    return 0
 
 
 def _too_big(name: str, size: int, limits: ReadLimits) -> InputError:
@@ -147,10 +174,10 @@ def _unsupported(kind: Any, depth_left: int) -> str | None:
     if _is_text(kind) or pa.types.is_null(kind):
         return None
     try:
-        kind.bit_width
+        width = kind.bit_width // 8
     except ValueError:
         return f"of type {kind}"
-    return None
+    return f"of type {kind}" if width > _WIDEST_VALUE else None
 
 
 def _is_text(kind: Any) -> bool:

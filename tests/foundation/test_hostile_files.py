@@ -147,3 +147,23 @@ def test_more_rows_than_an_import_takes(seeded, tmp_path, fmt):
 def test_file_larger_than_an_import_takes(seeded, tmp_path):
     path = write_csv(tmp_path / "big.csv", [{"text": f"text {i}"} for i in range(200)])
     refused(seeded, path, "big.csv: the file holds 1,", limits=ReadLimits(max_file_bytes=1_000))
+
+
+def test_json_array_items_read_whole_whatever_their_size(tmp_path):
+    """Items are decoded from a window that widens while an item is cut short: sizes around each width."""
+    from annotator.io.readers import read_records
+
+    tails = [True, False, None, -1.5e300, 12345678901234567890, "end", [1, [2]], {"k": "}"}]
+    items = [
+        {"text": "a" * size, "tail": tails[size % len(tails)]}
+        for width in (1024, 2048, 4096, 16384, 65536) for size in range(width - 40, width + 40, 3)
+    ]
+    path = tmp_path / "sizes.json"
+    path.write_text(json.dumps(items, indent=None if len(items) % 2 else 1))
+    assert read_records(path).rows == items
+
+
+def test_malformed_item_early_in_a_big_json_array_is_malformed_not_long(seeded, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"text": "a"},\n{"text": tru},\n' + '{"text": "more"},\n' * 50_000 + '{"text": "z"}]')
+    refused(seeded, path, "bad.json: line 2: malformed JSON (Expecting value, column 10)")
