@@ -33,7 +33,8 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 def jsonl_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream:
     handle = open_text(path, name, newline="\n")  # a JSON line ends at "\n" only
     stream = RecordStream(path, name, "jsonl", [], limits)
-    stream._rows = _jsonl_rows(stream, handle)
+    stream.source = _jsonl_rows(stream, handle)
+    stream.handle = handle
     return stream
 
 
@@ -70,7 +71,7 @@ def json_array_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream
     start = _SPACE.match(text).end()
     if not text.startswith("[", start):
         raise InputError(f"{name}: expected a JSON array of objects, got {_kind_at(text, start)}")
-    stream._rows = _array_items(stream, text, start + 1)
+    stream.source = _array_items(stream, text, start + 1)
     return stream
 
 

@@ -38,7 +38,9 @@ _WIDEST_VALUE = 1024
 
 def parquet_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream:
     with _arrow_errors(path, name):
-        footer = _open(path, limits).metadata
+        reader = _open(path, limits)
+        footer = reader.metadata
+        reader.close()
         schema = footer.schema.to_arrow_schema()
         stream = RecordStream(path, name, "parquet", list(schema.names), limits)
         if footer.num_rows > limits.max_rows:
@@ -57,7 +59,8 @@ def parquet_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream:
             if footer.schema.column(i).physical_type == "BYTE_ARRAY"
         ]
         data = _open(path, limits, read_dictionary=texts)
-    stream._rows = _rows(stream, data)
+    stream.source = _rows(stream, data)
+    stream.handle = data
     return stream
 
 

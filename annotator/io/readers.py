@@ -57,16 +57,18 @@ class RecordStream:
     """The rows of one file, read one at a time: iterate for ``(place, row)`` pairs.
 
     ``columns`` is known when the stream opens for CSV, TSV and Parquet (the
-    header); for JSON it grows as objects are read. Use as a context manager
-    (or call :meth:`close`) so the file is closed when reading stops early.
+    header); for JSON it grows as objects are read. ``source`` is the
+    format's generator of ``(place, row)``. Use as a context manager (or
+    call :meth:`close`) so the file is closed when reading stops early.
     """
 
     def __init__(self, path: Path, name: str, fmt: str, columns: list[str], limits: ReadLimits):
         self.path, self.name, self.fmt, self.columns, self.limits = path, name, fmt, columns, limits
-        self._rows: Iterator[tuple[str, Row]] = iter(())
+        self.source: Iterator[tuple[str, Row]] = iter(())
+        self.handle: Any = None  # the open file, closed with the stream even if reading never started
 
     def __iter__(self) -> Iterator[tuple[str, Row]]:
-        for count, item in enumerate(self._rows, start=1):
+        for count, item in enumerate(self.source, start=1):
             if count > self.limits.max_rows:
                 raise too_many_rows(self.name, self.limits)
             yield item
@@ -75,9 +77,10 @@ class RecordStream:
         return InputError(f"{self.name}: {place}: {problem}")
 
     def close(self) -> None:
-        close = getattr(self._rows, "close", None)
-        if close is not None:
-            close()
+        for resource in (self.source, self.handle):
+            close = getattr(resource, "close", None)
+            if close is not None:
+                close()
 
     def __enter__(self) -> RecordStream:
         return self
@@ -293,7 +296,8 @@ def _delimited_stream(
         raise
     stream = RecordStream(path, name, fmt, columns, limits)
     ours = tuple(columns) in {tuple(known) for known in exported_headers}
-    stream._rows = _delimited_rows(source, columns, unneutralise_cell if ours else None)
+    stream.source = _delimited_rows(source, columns, unneutralise_cell if ours else None)
+    stream.handle = source.handle
     return stream
 
 
