@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from annotator.demo import DEMO_CREDENTIALS, ensure_demo_project
+from annotator.demo import ensure_demo_project
 from annotator.review import adjudicate, disagreement_queue
 from annotator.store import open_project
 from annotator.store.examples import get_example
@@ -43,11 +43,11 @@ TEAM = [
 ]
 
 
-def build(folder: Path, n_labels: int, chunk: int) -> Path:
+def build(folder: Path, n_labels: int, chunk: int) -> tuple[Path, dict[str, str]]:
     from annotator.worker.models import load_models
     from annotator.worker.refresh import refresh
 
-    info, _ = ensure_demo_project(folder)
+    info, credentials = ensure_demo_project(folder)
     with open_project(info.path) as project:
         backdate_examples(project.db, HISTORY_SECONDS)  # the pool was imported before the team started
         gold = {}
@@ -65,7 +65,7 @@ def build(folder: Path, n_labels: int, chunk: int) -> Path:
                   f"accuracy {result.metrics.get('accuracy')}", file=sys.stderr)
         for row in disagreement_queue(project).head(5).itertuples():
             adjudicate(project, "lead", row.example_id, gold[row.example_id])
-    return info.path
+    return info.path, credentials
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     scratch = Path(tempfile.mkdtemp(prefix="labelloop_dash_"))
-    folder = build(scratch / "demo", args.labels, args.chunk)
+    folder, credentials = build(scratch / "demo", args.labels, args.chunk)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 4400}, device_scale_factor=1)
             page.goto(url)
             page.get_by_label("User name").fill("lead")
-            page.get_by_label("Password", exact=True).fill(DEMO_CREDENTIALS["lead"])
+            page.get_by_label("Password", exact=True).fill(credentials["lead"])
             page.keyboard.press("Enter")
             page.get_by_role("link", name="Dashboard").click()
             page.get_by_role("heading", name="Stopping signal").wait_for(timeout=120_000)

@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from annotator.demo import DEMO_CREDENTIALS, DEMO_LABELS, ensure_demo_project
+from annotator.demo import DEMO_LABELS, ensure_demo_project
 from annotator.store import open_project
 from annotator.store.examples import get_example, ids_by_hash, text_hash
 from annotator.store.labels import current_labels
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     scratch = Path(tempfile.mkdtemp(prefix="labelloop_shot_"))
-    info, _ = ensure_demo_project(scratch / "demo")
+    info, credentials = ensure_demo_project(scratch / "demo")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport={"width": 1280, "height": 760}, device_scale_factor=1)
             page.goto(url)
             page.get_by_label("User name").fill("annotator")
-            page.get_by_label("Password", exact=True).fill(DEMO_CREDENTIALS["annotator"])
+            page.get_by_label("Password", exact=True).fill(credentials["annotator"])
             page.keyboard.press("Enter")
             page.locator(TEXT).wait_for(timeout=60_000)
             for _ in range(args.max_items):

@@ -119,7 +119,7 @@ def _show_flash_and_provenance(item) -> None:
     """One caption over the text: the last action's message, then which ranking chose the text."""
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash is not None and flash[0] == "error":
-        st.error(flash[1])
+        st.error(keys.escape_markdown(flash[1]))
         flash = None
     st.caption(f"{flash[1] if flash else '&nbsp;'}  \n{provenance_caption(item)}")
 
@@ -132,6 +132,8 @@ def _focus_filter(example_id: int) -> None:
 
 @st.fragment
 def labeling_card() -> None:
+    if session.authorized("annotator") is None:  # signed out, deactivated or re-credentialed meanwhile
+        return
     item = _current_item()
     if item is None:
         flash = st.session_state.pop(FLASH_KEY, None)
@@ -191,6 +193,8 @@ def labeling_card() -> None:
 
 @st.fragment(run_every=STATUS_EVERY_SECONDS)
 def training_status() -> None:
+    if session.authorized("annotator") is None:
+        return
     status = queue.queue_status(project)
     counts = queue.project_progress(project)
     pool = counts["examples"]
@@ -214,7 +218,7 @@ def training_status() -> None:
             f"Next refresh in {max(0, status['batch_size'] - status['labels_since_refresh'])} labels"
         )
     if status["last_error"]:
-        st.caption(f"Last training run failed: {status['last_error']}")
+        st.caption(f"Last training run failed: {keys.escape_markdown(status['last_error'])}")
 
 
 guidelines = get_setting(project.db, "guidelines")

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from annotator.app import session
+from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError, ProjectError
 from annotator.exporter import export
 from annotator.io.writers import WRITE_FORMATS
@@ -68,7 +69,7 @@ st.button("Prepare export", key="ll_export_prepare", on_click=prepare_data, icon
 prepared = st.session_state.get(DATA_KEY)
 if prepared and prepared["options"] == options:
     if "error" in prepared:
-        st.error(prepared["error"])
+        st.error(escape_markdown(prepared["error"]))
     else:
         name = f"{project.path.name}-{which}-labels.{fmt}"
         st.download_button(
@@ -79,9 +80,9 @@ if prepared and prepared["options"] == options:
 st.header("Model")
 notice = export_notice(project)
 if notice:
-    st.warning(notice)
+    st.warning(escape_markdown(notice))
 for damaged in quarantined_versions(project):
-    st.error(f"Version {damaged['version']} was quarantined: {damaged['quarantined']}. It is never loaded or "
+    st.error(f"Version {damaged['version']} was quarantined: {escape_markdown(damaged['quarantined'])}. It is never loaded or "
              "exported again; its files are in models/quarantine/.")
 try:
     version = exportable_version(project)
@@ -121,7 +122,7 @@ if version is not None:
     model = st.session_state.get(MODEL_KEY)
     if model and model["version"] == version["version"]:
         if "error" in model:
-            st.error(model["error"])
+            st.error(escape_markdown(model["error"]))
         else:
             name = f"{archive_name(project, version['version'])}.zip"
             st.download_button(
@@ -152,13 +153,13 @@ if version is not None:
     st.button("Predict the unlabeled pool", key="ll_predict_request", on_click=request_predictions,
               disabled=waiting, icon=":material/batch_prediction:")
     if st.session_state.get(PREDICT_KEY):
-        st.error(st.session_state.pop(PREDICT_KEY))
+        st.error(escape_markdown(st.session_state.pop(PREDICT_KEY)))
     if job is not None:
         if waiting:
             st.progress(float(job["progress"] or 0.0), text=job["message"] or "waiting for the worker")
             st.caption("Reload the page to see the progress; the worker must be running (labelloop serve starts it).")
         elif job["status"] == "failed":
-            st.error(f"The last predictions failed: {job['error']}")
+            st.error(f"The last predictions failed: {escape_markdown(job['error'])}")
         elif job["status"] == "done" and job.get("file") is not None and job["file"].is_file():
             result = job["result"]
             st.download_button(

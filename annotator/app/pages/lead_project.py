@@ -34,7 +34,7 @@ def run_action(action, success) -> None:
     try:
         result = action()
     except LabelloopError as error:
-        st.session_state[FLASH_KEY] = ("error", str(error))
+        st.session_state[FLASH_KEY] = ("error", escape_markdown(str(error)))
     else:
         st.session_state[FLASH_KEY] = ("success", success(result) if callable(success) else success)
 
@@ -57,7 +57,7 @@ with st.form("ll_project_label", clear_on_submit=True):
     new_label = st.text_input("New label", key="ll_project_new_label",
                               help="Appended at the end of the set. Labels cannot be renamed or removed.")
     if st.form_submit_button("Add label"):
-        run_action(lambda: add_labels(project.db, [new_label]), f"Added the label {new_label}.")
+        run_action(lambda: add_labels(project.db, [new_label]), f"Added the label {escape_markdown(new_label)}.")
         st.rerun()
 
 # ---------------------------------------------------------------- settings
