@@ -121,7 +121,7 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
                 return None
         lease = q.active_lease(conn, annotator, now)
         if lease is not None:
-            q.extend_lease(conn, lease["example_id"], annotator, expires_at)
+            q.extend_lease(conn, lease["example_id"], annotator, expires_at, now)
             provenance = (lease["model_version"], lease["strategy"], lease["score"])
             return _served(conn, project, lease["example_id"], version, provenance, expires_at, overlap)
         q.drop_expired_leases(conn, now)
@@ -158,9 +158,16 @@ def save_label(
     a silent second label.
     """
     now = time.time()
+    limit = get_settings(project.db)["max_text_chars"]
     with write_transaction(project.db) as conn:
+        length = q.text_length(conn, example_id)
+        if length is not None and length > limit:
+            raise InputError(
+                f"this text has {length:,} characters, more than max_text_chars ({limit:,}): it cannot be shown "
+                "whole, so it cannot be labeled; skip it, or ask a lead to raise the setting"
+            )
         lease = q.get_lease(conn, example_id, annotator)
-        late = lease is None or lease["expires_at"] <= now
+        late = not q.lease_is_live(lease, now)
         if lease is not None:
             provenance = (lease["model_version"], lease["strategy"], lease["score"])
         else:
@@ -183,6 +190,13 @@ def skip(project: Project, annotator: str, example_id: int, *, now: float | None
             raise InputError(f"no example with id {example_id}")
         q.add_skip(conn, example_id, annotator, time.time() if now is None else now)
         q.drop_lease(conn, example_id, annotator)
+
+
+def keep_alive(project: Project, annotator: str, example_id: int, *, now: float | None = None) -> bool:
+    """The text is still on the annotator's screen: keep its lease blocking it for others
+    (see ``PRESENCE_SECONDS`` in :mod:`annotator.store.queue`); False when the lease is gone."""
+    with write_transaction(project.db) as conn:
+        return q.mark_seen(conn, example_id, annotator, time.time() if now is None else now)
 
 
 def release(project: Project, annotator: str, example_id: int) -> bool:

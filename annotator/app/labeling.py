@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from collections.abc import MutableMapping
 from typing import Any
 
 from annotator.app.keys import escape_markdown
 
 SHOWN_KEY = "ll_shown"
+
+# Characters that change how the rest of a text is displayed, or display as nothing: bidirectional
+# overrides and isolates (U+202E turns "txt.exe" into "exe.txt" on screen), zero-width characters,
+# and C0/C1 controls other than line breaks and tabs.
+_HIDDEN = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def visible_text(text: str) -> str:
+    """The text as the annotator must see it: every invisible or direction-changing character
+    shown as a visible marker such as ``⟦U+202E RIGHT-TO-LEFT OVERRIDE⟧``, nothing else changed."""
+
+    def marker(match: re.Match) -> str:
+        char = match.group(0)
+        name = unicodedata.name(char, "")
+        return f"⟦U+{ord(char):04X}{' ' + name if name else ''}⟧"
+
+    return _HIDDEN.sub(marker, text)
 
 
 def remember_item(state: MutableMapping[str, Any], example_id: int, shown_at: float) -> None:

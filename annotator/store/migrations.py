@@ -270,6 +270,19 @@ def m008_quarantined_versions(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_lease_presence(db: sqlite_utils.Database) -> None:
+    """When the page holding a lease last showed it was alive: a lease whose page went away (tab
+    closed, app crashed) stops blocking its text after a few minutes, not after the whole lease."""
+    _run(
+        db,
+        """
+        ALTER TABLE leases ADD COLUMN seen_at REAL;
+        UPDATE leases SET seen_at = leased_at
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 

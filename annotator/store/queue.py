@@ -19,6 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 OVERLAP_MODULUS = 10_000
+# A lease blocks its text for others only while the page holding it shows signs of life (the
+# Label page renews ``seen_at`` every few seconds): a closed tab or a crashed app frees its text
+# after this long instead of after the whole lease. Long enough for a browser that throttles the
+# timers of a background tab to once a minute.
+PRESENCE_SECONDS = 180.0
 _HASH = 2654435761
 
 
@@ -49,14 +54,14 @@ def _eligible(column: str) -> str:
                         AND l.annotator = :annotator AND l.superseded = 0)
         AND (SELECT COUNT(*) FROM labels l WHERE l.example_id = {column} AND l.superseded = 0)
           + (SELECT COUNT(*) FROM leases x WHERE x.example_id = {column}
-             AND x.annotator <> :annotator AND x.expires_at > :now)
+             AND x.annotator <> :annotator AND x.expires_at > :now AND x.seen_at > :stale)
           < CASE WHEN (({column} * {_HASH} + :seed) % {OVERLAP_MODULUS}) < :threshold THEN :k ELSE 1 END
     """
 
 
 def _params(annotator: str, now: float, overlap: Overlap, **extra: Any) -> dict[str, Any]:
-    return {"annotator": annotator, "now": now, "seed": overlap.seed, "threshold": overlap.threshold,
-            "k": overlap.k, **extra}
+    return {"annotator": annotator, "now": now, "stale": now - PRESENCE_SECONDS, "seed": overlap.seed,
+            "threshold": overlap.threshold, "k": overlap.k, **extra}
 
 
 PICK_COLUMNS = ("example_id", "rank", "score", "predicted", "confidence")
@@ -109,7 +114,13 @@ def pick_unscored(
     return None if row is None else dict(zip(PICK_COLUMNS, row))
 
 
-LEASE_COLUMNS = ("example_id", "annotator", "leased_at", "expires_at", "model_version", "strategy", "score")
+LEASE_COLUMNS = ("example_id", "annotator", "leased_at", "expires_at", "model_version", "strategy", "score",
+                 "seen_at")
+
+
+def lease_is_live(lease: dict[str, Any] | None, now: float) -> bool:
+    """Unexpired, and its page showed signs of life within PRESENCE_SECONDS (so nobody else was served it)."""
+    return lease is not None and lease["expires_at"] > now and (lease["seen_at"] or 0.0) > now - PRESENCE_SECONDS
 
 
 def active_lease(conn: sqlite3.Connection, annotator: str, now: float) -> dict[str, Any] | None:
@@ -141,19 +152,29 @@ def put_lease(
     score: float | None,
 ) -> None:
     conn.execute(
-        "INSERT INTO leases(example_id, annotator, leased_at, expires_at, model_version, strategy, score) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(example_id, annotator) DO UPDATE SET "
+        "INSERT INTO leases(example_id, annotator, leased_at, expires_at, model_version, strategy, score, seen_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(example_id, annotator) DO UPDATE SET "
         "leased_at = excluded.leased_at, expires_at = excluded.expires_at, "
-        "model_version = excluded.model_version, strategy = excluded.strategy, score = excluded.score",
-        (example_id, annotator, now, expires_at, model_version, strategy, score),
+        "model_version = excluded.model_version, strategy = excluded.strategy, score = excluded.score, "
+        "seen_at = excluded.seen_at",
+        (example_id, annotator, now, expires_at, model_version, strategy, score, now),
     )
 
 
-def extend_lease(conn: sqlite3.Connection, example_id: int, annotator: str, expires_at: float) -> None:
+def extend_lease(conn: sqlite3.Connection, example_id: int, annotator: str, expires_at: float,
+                 now: float) -> None:
     conn.execute(
-        "UPDATE leases SET expires_at = ? WHERE example_id = ? AND annotator = ?",
-        (expires_at, example_id, annotator),
+        "UPDATE leases SET expires_at = ?, seen_at = ? WHERE example_id = ? AND annotator = ?",
+        (expires_at, now, example_id, annotator),
     )
+
+
+def mark_seen(conn: sqlite3.Connection, example_id: int, annotator: str, now: float) -> bool:
+    """The page holding the lease is alive: renew its presence (not its expiry); True if held."""
+    return conn.execute(
+        "UPDATE leases SET seen_at = ? WHERE example_id = ? AND annotator = ? AND expires_at > ?",
+        (now, example_id, annotator, now),
+    ).rowcount > 0
 
 
 def drop_lease(conn: sqlite3.Connection, example_id: int, annotator: str) -> bool:
@@ -179,6 +200,12 @@ def count_label_rows(conn: sqlite3.Connection, annotator: str) -> int:
 
 def example_exists(conn: sqlite3.Connection, example_id: int) -> bool:
     return conn.execute("SELECT 1 FROM examples WHERE id = ?", (example_id,)).fetchone() is not None
+
+
+def text_length(conn: sqlite3.Connection, example_id: int) -> int | None:
+    """Characters in an example's text (None: no such example)."""
+    row = conn.execute("SELECT length(text) FROM examples WHERE id = ?", (example_id,)).fetchone()
+    return None if row is None else int(row[0])
 
 
 def example_text(conn: sqlite3.Connection, example_id: int) -> tuple[str, str | None, bool] | None:

@@ -180,3 +180,42 @@ def test_staged_version_is_invisible_until_published(pool_project):
     assert current_version(pool_project.db)["version"] == number
     assert queue.next_item(pool_project, "b").example_id == ids[0]
     assert discard_unpublished(pool_project.db) == []
+
+
+def test_a_text_over_the_limit_cannot_be_labeled(project, tmp_path):
+    """A text too long to show (imported before the limit, or under a higher one) takes no label."""
+    import pytest
+
+    from annotator.errors import InputError
+
+    set_settings(project.db, max_text_chars=100_000)
+    add_pool(project, tmp_path, [{"text": "x " * 30_000}])
+    set_settings(project.db, max_text_chars=1_000)
+    item = queue.next_item(project, "ann")
+    with pytest.raises(InputError, match="more than max_text_chars"):
+        queue.save_label(project, "ann", item.example_id, "pos")
+    assert current_labels(project.db, item.example_id) == []
+    queue.skip(project, "ann", item.example_id)  # skipping it still works
+
+
+def test_a_lease_whose_page_went_away_stops_blocking_its_text(pool_project):
+    """A closed tab or a crashed app renews nothing: its text goes to others after PRESENCE_SECONDS."""
+    import time
+
+    from annotator.store.queue import PRESENCE_SECONDS
+
+    t0 = time.time() - PRESENCE_SECONDS - 5  # "later" below is about now
+    held = queue.next_item(pool_project, "a", now=t0)
+    kept = queue.next_item(pool_project, "b", now=t0)
+    queue.keep_alive(pool_project, "b", kept.example_id, now=t0 + PRESENCE_SECONDS - 10)
+    later = t0 + PRESENCE_SECONDS + 1  # both leases are far from expiring (600 s)
+    served = {queue.next_item(pool_project, f"c{i}", now=later).example_id for i in range(5)}
+    assert held.example_id in served  # a's page went quiet: its text is free again
+    assert kept.example_id not in served  # b's page kept renewing
+    # a's save after that is late (someone else may have it now); b's is not
+    queue.save_label(pool_project, "a", held.example_id, "pos")
+    queue.keep_alive(pool_project, "b", kept.example_id)
+    queue.save_label(pool_project, "b", kept.example_id, "pos")
+    late = {r["annotator"]: r["late"] for e in (held.example_id, kept.example_id)
+            for r in current_labels(pool_project.db, e)}
+    assert late == {"a": 1, "b": 0}

@@ -255,3 +255,28 @@ def test_guidelines_are_shown_in_a_collapsed_panel(ui_project, db, sign_in_app):
     at = sign_in_app("ann")
     assert [e.label for e in at.expander] == ["Guidelines"]
     assert any("Anything about **invoices**." in m.value for m in at.expander[0].markdown)
+
+
+def test_a_text_too_long_to_show_has_no_label_buttons(tmp_path, monkeypatch, sign_in_app, project_factory):
+    from annotator.store.settings import set_settings
+
+    folder = project_factory(tmp_path / "long", ["a", "b"], ["word " * 400])
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    with open_project(folder) as project:
+        set_settings(project.db, max_text_chars=1000)
+    at = sign_in_app("ann")
+    assert any("more than the project's limit" in w.value for w in at.warning)
+    assert [b.key for b in at.button if b.key and b.key.startswith("ll_label_")] == []
+    assert "word word" not in " ".join(t.value for t in at.text)
+    at.button(key="ll_skip").click().run()
+    assert not at.exception
+
+
+def test_invisible_and_direction_changing_characters_are_shown_as_markers():
+    from annotator.app.labeling import visible_text
+
+    assert visible_text("invoice\u202eexe.txt") == "invoice⟦U+202E RIGHT-TO-LEFT OVERRIDE⟧exe.txt"
+    assert visible_text("a\u200bb") == "a⟦U+200B ZERO WIDTH SPACE⟧b"
+    assert visible_text("bell\x07") == "bell⟦U+0007⟧"
+    plain = "line one\nline two\tTabbed — ünïcödé 中文 😀"
+    assert visible_text(plain) == plain

@@ -20,6 +20,7 @@ from annotator.app.labeling import (
     remember_item,
     seconds_on_item,
     suggestion_caption,
+    visible_text,
 )
 from annotator.errors import LabelloopError
 from annotator.store.settings import get_labels, get_setting
@@ -145,6 +146,14 @@ def labeling_card() -> None:
         row.button("Undo last label", key="ll_undo", shortcut=keys.UNDO_KEY, on_click=_on_undo)
         return
 
+    if len(item.text) > get_setting(project.db, "max_text_chars"):
+        # Too long to show whole: no label can be given to a text nobody could read (the save is
+        # refused on the server too).
+        st.warning(f"This text has {len(item.text):,} characters, more than the project's limit "
+                   f"(max_text_chars): it is not shown and cannot be labeled here. Skip it, or ask a lead.")
+        st.button("Skip", key="ll_skip", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
+                  on_click=_on_skip, args=(item.example_id,))
+        return
     # The card (message, provenance, text, suggestion) is filled last, after the buttons:
     # once the new text is visible, the buttons already act on it. Every element costs
     # a message to the browser, so the card keeps to a few.
@@ -183,7 +192,7 @@ def labeling_card() -> None:
     with card:
         st.html(page_scripts.card_marker(drawing, end=False))
         _show_flash_and_provenance(item)
-        st.text(item.text)
+        st.text(visible_text(item.text))
         if item.is_eval:
             st.caption("No suggestion on evaluation texts.")
         elif not st.session_state.get(HIDE_KEY, False):
@@ -193,8 +202,12 @@ def labeling_card() -> None:
 
 @st.fragment(run_every=STATUS_EVERY_SECONDS)
 def training_status() -> None:
-    if session.authorized("annotator") is None:
+    who = session.authorized("annotator")
+    if who is None:
         return
+    item = st.session_state.get(ITEM_KEY)
+    if item is not None:  # the text is still on screen: its lease keeps blocking it for others
+        queue.keep_alive(project, who.name, item.example_id)
     status = queue.queue_status(project)
     counts = queue.project_progress(project)
     pool = counts["examples"]

@@ -13,6 +13,7 @@ import streamlit as st
 from annotator import review
 from annotator.app import session
 from annotator.app.keys import escape_markdown
+from annotator.app.labeling import visible_text
 from annotator.errors import LabelloopError
 from annotator.store.settings import get_labels
 
@@ -77,7 +78,7 @@ with disagreements_tab:
         st.success("No open disagreements.")
     for row in queue.head(SHOW_AT_MOST).itertuples():
         with st.container(border=True, key=f"ll_disagreement_{row.example_id}"):
-            st.text(row.text)
+            st.text(visible_text(row.text))
             votes = ", ".join(f"{escape_markdown(name)}: {escape_markdown(label)}" for name, label in row.votes.items())
             st.caption(f"Item {row.example_id}{' (evaluation set)' if row.is_eval else ''} · {votes}")
             label_buttons(row.example_id, set(row.votes.values()), "ll_adj")
@@ -112,7 +113,7 @@ with suspects_tab:
                        "most confident first.")
         for row in suspects.head(SHOW_AT_MOST).itertuples():
             with st.container(border=True, key=f"ll_suspect_{row.example_id}"):
-                st.text(row.text)
+                st.text(visible_text(row.text))
                 st.caption(
                     f"Item {row.example_id} · label: {escape_markdown(row.label)} · model: "
                     f"{escape_markdown(row.predicted)} ({row.confidence:.0%})"
