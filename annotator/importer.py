@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from annotator.errors import InputError, StoreError, one_line
+from annotator.errors import InputError, StoreError, one_line, shown
 from annotator.exporter import EXPORT_HEADERS
 from annotator.import_checks import ImportItem, RowChecker
 from annotator.io.limits import ReadLimits
@@ -109,8 +109,9 @@ def import_file(
     ``name`` is how messages and the summary call the file (default: the
     path); ``limits`` default to :func:`import_limits`.
     """
-    if not isinstance(annotator, str) or not annotator.strip() or annotator != annotator.strip():
-        raise InputError(f"invalid annotator name {annotator!r}")
+    if not isinstance(annotator, str) or not annotator.strip() or annotator != annotator.strip() \
+            or not annotator.isprintable():
+        raise InputError(f"invalid annotator name {shown(annotator)}")
     name = name or str(path)
     checker = RowChecker(get_labels(project.db), text_column, label_column, id_column,
                          limits or import_limits(project))

@@ -257,3 +257,14 @@ def test_full_database_is_one_line_and_changes_nothing(seeded, tmp_path, capsys)
     message = str(caught.value)
     assert "database or disk is full" in message and "nothing was imported" in message and "\n" not in message
     assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize("annotator", ["caf\udce9", "two\nlines", "tab\there", ""])
+def test_annotator_name_that_cannot_be_stored_or_printed(seeded, tmp_path, annotator):
+    path = write_csv(tmp_path / "a.csv", [{"text": "new", "label": "pos"}])
+    before = snapshot(seeded)
+    with pytest.raises(InputError, match="invalid annotator name") as caught:
+        import_file(seeded, path, label_column="label", annotator=annotator)
+    assert "\n" not in str(caught.value)
+    str(caught.value).encode("utf-8")
+    assert snapshot(seeded) == before
