@@ -238,18 +238,20 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(texts)
         return self.classes_[proba.argmax(axis=1)] if len(proba) else self.classes_[:0]
 
-    def embed(self, texts) -> np.ndarray:
+    def embed(self, texts, *, callback=None) -> np.ndarray:
         """``(n, d)`` mean-pooled, L2-normalised sentence vectors (float32).
 
         Uses the fine-tuned encoder once fitted, the base encoder before.
+        ``callback(done, total)`` runs after every batch; an exception it raises
+        (a cancellation) stops the work there.
         """
-        _, emb = self._infer(texts, want_proba=False, want_embed=True)
+        _, emb = self._infer(texts, want_proba=False, want_embed=True, callback=callback)
         return emb
 
-    def predict_proba_and_embed(self, texts) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities and embeddings from a single forward pass over ``texts``."""
+    def predict_proba_and_embed(self, texts, *, callback=None) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and embeddings from a single forward pass over ``texts`` (``callback`` as for embed)."""
         check_is_fitted(self)
-        return self._infer(texts, want_proba=True, want_embed=True)
+        return self._infer(texts, want_proba=True, want_embed=True, callback=callback)
 
     def _base_encoder(self):
         """The encoder and tokenizer used before fitting (loaded once, cached)."""
@@ -260,7 +262,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             self._encoder_cache = ((source, str(self.device)), encoder, load_tokenizer(source))
         return self._encoder_cache[1], self._encoder_cache[2]
 
-    def _infer(self, texts, *, want_proba: bool, want_embed: bool):
+    def _infer(self, texts, *, want_proba: bool, want_embed: bool, callback=None):
         texts = as_text_list(texts)
         if self.__sklearn_is_fitted__():
             model, tokenizer = self.model_, self.tokenizer_
@@ -289,6 +291,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 if want_embed:
                     embeds.append(mean_pool(hidden, inputs["attention_mask"]).cpu().numpy())
                 positions.append(batch.positions)
+                if callback is not None:
+                    callback(sum(len(p) for p in positions), n)
         proba = scatter(probas, positions, n).astype(np.float64) if want_proba else None
         emb = scatter(embeds, positions, n) if want_embed else None
         return proba, emb

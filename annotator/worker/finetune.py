@@ -107,11 +107,15 @@ def finetune(
     shutil.rmtree(pending, ignore_errors=True)
     clf.save(pending)
     probas, vectors = [], []
-    for start in range(0, len(snap.texts), SCORE_CHUNK):
+    def check_stop(done: int, _total: int) -> None:
         if should_stop is not None and should_stop():
             shutil.rmtree(pending, ignore_errors=True)
-            raise TrainingCancelled(start, len(snap.texts))
-        proba, emb = clf.predict_proba_and_embed(snap.texts[start:start + SCORE_CHUNK])
+            raise TrainingCancelled(done, len(snap.texts))
+
+    for start in range(0, len(snap.texts), SCORE_CHUNK):
+        check_stop(start, 0)
+        proba, emb = clf.predict_proba_and_embed(snap.texts[start:start + SCORE_CHUNK],
+                                                 callback=lambda done, total, s=start: check_stop(s + done, total))
         probas.append(proba)
         vectors.append(emb)
         report(TRAIN_SHARE + (1 - TRAIN_SHARE) * (start + len(proba)) / len(snap.texts), "scoring the pool")

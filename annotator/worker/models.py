@@ -76,9 +76,12 @@ class LoopModels:
         def embed(batch: list[str]) -> np.ndarray:
             parts = []
             for start in range(0, len(batch), EMBED_CHUNK):
-                parts.append(self.encoder.embed(batch[start:start + EMBED_CHUNK]))
-                if progress is not None:
-                    progress((start + len(parts[-1])) / len(batch), f"embedding {len(batch)} examples")
+                def report(done: int, _total: int, start: int = start) -> None:
+                    # after every inference batch: a stop requested meanwhile ends the work here
+                    if progress is not None:
+                        progress((start + done) / len(batch), f"embedding {len(batch)} examples")
+
+                parts.append(self.encoder.embed(batch[start:start + EMBED_CHUNK], callback=report))
             return np.concatenate(parts)
 
         return ensure_embeddings(self.project_dir, self.encoder_version, ids, texts, embed)

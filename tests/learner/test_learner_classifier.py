@@ -166,6 +166,24 @@ def test_should_stop_cancels_between_steps(make_clf, toy):
     assert len(clf.history_) == 1
 
 
+def test_inference_reports_every_batch_and_stops_when_the_callback_raises(fitted, toy):
+    """The worker stops embedding within one batch (32 texts), not one chunk (512): SIGTERM is quick."""
+    texts, _ = toy
+    seen = []
+    fitted.embed(texts, callback=lambda done, total: seen.append((done, total)))
+    assert [total for _, total in seen] == [len(texts)] * len(seen) and seen[-1][0] == len(texts)
+    assert len(seen) == -(-len(texts) // fitted.batch_size)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first(done, total):
+        raise Stop
+
+    with pytest.raises(Stop):
+        fitted.predict_proba_and_embed(texts, callback=stop_after_first)
+
+
 def test_clone_keeps_params_only(fitted):
     copy = clone(fitted)
     assert copy.get_params() == fitted.get_params()
