@@ -86,11 +86,14 @@ def _publish_coldstart(project: Project, settings: dict[str, Any]) -> dict[str, 
     return current_version(db)
 
 
-def _served(conn, project: Project, example_id: int, version: dict[str, Any] | None,
+def _served(project: Project, example_id: int, version: dict[str, Any] | None,
             provenance: tuple[int | None, str | None, float | None], expires_at: float,
             overlap: q.Overlap) -> ServedItem:
-    text, meta, is_eval = q.example_text(conn, example_id)
-    scored = example_score(project.db, version["version"], example_id) if version else None
+    """The item as shown, read after the lease's transaction committed: decoding a text and its
+    metadata (possibly large) never holds the write lock that other annotators' saves wait for."""
+    with read_snapshot(project.db) as conn:
+        text, meta, is_eval = q.example_text(conn, example_id)
+        scored = example_score(project.db, version["version"], example_id) if version else None
     return ServedItem(
         example_id=example_id,
         text=text,
@@ -114,32 +117,41 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
     overlap = _overlap(settings)
     expires_at = now + settings["lease_seconds"]
     with write_transaction(project.db) as conn:
-        version = current_version(project.db)
+        leased = _lease_next(conn, project, annotator, settings, overlap, now, expires_at)
+    if leased is None:
+        return None
+    example_id, version, provenance = leased
+    return _served(project, example_id, version, provenance, expires_at, overlap)
+
+
+def _lease_next(conn, project: Project, annotator: str, settings: dict[str, Any], overlap: q.Overlap,
+                now: float, expires_at: float) -> tuple[int, dict[str, Any], tuple] | None:
+    """Inside the write transaction: choose and lease the item; (example_id, version, provenance)."""
+    version = current_version(project.db)
+    if version is None:
+        version = _publish_coldstart(project, settings)
         if version is None:
-            version = _publish_coldstart(project, settings)
-            if version is None:
-                return None
-        lease = q.active_lease(conn, annotator, now)
-        if lease is not None:
-            q.extend_lease(conn, lease["example_id"], annotator, expires_at, now)
-            provenance = (lease["model_version"], lease["strategy"], lease["score"])
-            return _served(conn, project, lease["example_id"], version, provenance, expires_at, overlap)
-        q.drop_expired_leases(conn, now)
-        number = version["version"]
-        pick, strategy = None, version["strategy"]
-        if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:
-            pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
-        if pick is None:
-            pick, strategy = q.pick_ranked(conn, number, annotator, now, overlap), version["strategy"]
-        if pick is None:
-            pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
-        if pick is None:
-            pick, strategy = q.pick_unscored(conn, number, annotator, now, overlap), UNRANKED_STRATEGY
-        if pick is None:
             return None
-        provenance = (number, strategy, pick["score"])
-        q.put_lease(conn, pick["example_id"], annotator, now, expires_at, *provenance)
-        return _served(conn, project, pick["example_id"], version, provenance, expires_at, overlap)
+    lease = q.active_lease(conn, annotator, now)
+    if lease is not None:
+        q.extend_lease(conn, lease["example_id"], annotator, expires_at, now)
+        return lease["example_id"], version, (lease["model_version"], lease["strategy"], lease["score"])
+    q.drop_expired_leases(conn, now)
+    number = version["version"]
+    pick, strategy = None, version["strategy"]
+    if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:
+        pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
+    if pick is None:
+        pick, strategy = q.pick_ranked(conn, number, annotator, now, overlap), version["strategy"]
+    if pick is None:
+        pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
+    if pick is None:
+        pick, strategy = q.pick_unscored(conn, number, annotator, now, overlap), UNRANKED_STRATEGY
+    if pick is None:
+        return None
+    provenance = (number, strategy, pick["score"])
+    q.put_lease(conn, pick["example_id"], annotator, now, expires_at, *provenance)
+    return pick["example_id"], version, provenance
 
 
 def save_label(
@@ -217,7 +229,7 @@ def undo(project: Project, annotator: str, *, now: float | None = None) -> Serve
         provenance = (row["model_version"], row["strategy"], row["score"])
         q.put_lease(conn, row["example_id"], annotator, now, expires_at, *provenance)
         version = current_version(project.db)
-        return _served(conn, project, row["example_id"], version, provenance, expires_at, _overlap(settings))
+    return _served(project, row["example_id"], version, provenance, expires_at, _overlap(settings))
 
 
 def _worker_pid(project: Project) -> int | None:

@@ -61,6 +61,7 @@ def parquet_stream(path: Path, name: str, limits: ReadLimits) -> RecordStream:
         data = _open(path, limits, read_dictionary=texts)
     stream.source = _rows(stream, data)
     stream.handle = data
+    stream.total_rows = footer.num_rows  # for progress bars of streaming readers
     return stream
 
 

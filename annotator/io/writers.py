@@ -33,7 +33,7 @@ from typing import Any
 from annotator.errors import InputError
 from annotator.io.cells import neutralise_cell
 
-__all__ = ["WRITE_FORMATS", "neutralise_cell", "write_rows"]
+__all__ = ["WRITE_FORMATS", "csv_cell", "csv_writer", "jsonl_line", "neutralise_cell", "write_rows"]
 
 WRITE_FORMATS = ("csv", "jsonl", "parquet")
 
@@ -82,15 +82,22 @@ def write_rows(
     return len(rows)
 
 
+def csv_writer(handle, columns: Sequence[str]):
+    """A csv writer on ``handle`` (opened with ``newline=""``) that has written the header row."""
+    writer = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow([neutralise_cell(name) for name in columns])
+    return writer
+
+
 def _write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
-        writer.writerow([neutralise_cell(name) for name in columns])
+        writer = csv_writer(handle, columns)
         for row in rows:
-            writer.writerow([_csv_cell(row.get(name)) for name in columns])
+            writer.writerow([csv_cell(row.get(name)) for name in columns])
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value as our CSV writes it: texts protected from spreadsheets, lists as JSON, None empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -103,9 +110,12 @@ def _csv_cell(value: Any) -> Any:
 def _write_jsonl(rows: Sequence[dict[str, Any]], path: Path, columns: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
-            item = {name: row.get(name) for name in columns}
-            handle.write(json.dumps(item, ensure_ascii=False, default=str).translate(_JSON_LINE_BREAKS))
-            handle.write("\n")
+            handle.write(jsonl_line({name: row.get(name) for name in columns}))
+
+
+def jsonl_line(item: dict[str, Any]) -> str:
+    """One JSONL line (with its newline) that no reader splits: U+0085, U+2028, U+2029 escaped."""
+    return json.dumps(item, ensure_ascii=False, default=str).translate(_JSON_LINE_BREAKS) + "\n"
 
 
 def _write_parquet(

@@ -115,11 +115,13 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
         _begin_immediate(db)
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except BaseException:
+            # SQLite may already have rolled back on its own (a full disk): rolling back again
+            # would raise "no transaction is active" and hide the real error.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
     finally:
         if fd is not None:
             release(lock, fd)

@@ -70,7 +70,7 @@ def test_predict_refusals_leave_no_file(modelled, tmp_path, capsys):
     assert main(["predict", "--project", str(modelled.path), "--pool", "--out", str(tmp_path / "p.xlsx")]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 4 and all(line.startswith("labelloop: error: ") for line in err)
-    assert "line 2: no 'text' field" in err[0] and "between 1 and 3" in err[1]
+    assert "line 2: no 'text' column" in err[0] and "between 1 and 3" in err[1]
     assert not list(tmp_path.glob("p.*")) and not list(tmp_path.glob(".p.*"))
 
 

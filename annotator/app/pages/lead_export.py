@@ -58,7 +58,8 @@ def prepare_data() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"labels.{fmt}"
         try:
-            rows = export(session.project(), path, fmt, raw=(which == "raw"), include_eval=include_eval)
+            rows = export(session.project(), path, fmt, raw=(which == "raw"), include_eval=include_eval,
+                          name=f"labels.{fmt}")
         except LabelloopError as error:
             st.session_state[DATA_KEY] = {"error": str(error), "options": options}
             return
