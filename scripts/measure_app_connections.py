@@ -20,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from annotator import queue
-from annotator.passwords import hash_password
+from annotator.services import queue
+from annotator.services.passwords import hash_password
 from annotator.store import open_project
 from annotator.store.settings import get_labels
 from annotator.store.users import add_user, get_user

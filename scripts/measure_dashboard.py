@@ -4,7 +4,7 @@ Builds (or reuses) a synthetic project: a pool of POOL texts plus an
 evaluation set, a simulated team of ANNOTATORS whose LABELS labels span weeks
 (30 % of items labeled by two annotators), some lead adjudications, VERSIONS
 model versions with evaluation metrics, the newest three with scores over the
-whole pool. Then times ``annotator.dashboard.load_dashboard`` (every query
+whole pool. Then times ``annotator.services.dashboard.load_dashboard`` (every query
 and the agreement coefficients) and its parts, REPEAT times each.
 
     python scripts/measure_dashboard.py --labels 100000 --pool 100000 --out /tmp/dash100k
@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator import dashboard, review
-from annotator.importer import import_file
-from annotator.passwords import hash_password
-from annotator.stats import project_stats
+from annotator.services import dashboard
+from annotator.services import review
+from annotator.services.imports import import_file
+from annotator.services.passwords import hash_password
+from annotator.services.stats import project_stats
 from annotator.store import create_project, open_project
 from annotator.store import dashboard as queries
 from annotator.store.users import add_user

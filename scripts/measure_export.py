@@ -53,19 +53,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from transformers import pipeline
 
-    from annotator import queue
-    from annotator.dashboard import model_stats
-    from annotator.importer import import_file
-    from annotator.model_export import describe_predictor, zip_model
+    from annotator.services import queue
+    from annotator.services.dashboard import model_stats
+    from annotator.services.imports import import_file
+    from annotator.services.model_export import describe_predictor, zip_model
     from annotator.store import create_project
     from annotator.store.settings import get_settings, set_settings
     from annotator.store.trainset import training_examples_per_label
     from annotator.store.versions import current_version, latest_version
-    from annotator.worker.export_eval import measure_exported
-    from annotator.worker.finetune import finetune
-    from annotator.worker.models import load_models, model_dir
-    from annotator.worker.refresh import refresh
-    from annotator.worker.triggers import finetune_blocker, new_training_labels
+    from annotator.services.training.export_eval import measure_exported
+    from annotator.services.training.finetune import finetune
+    from annotator.services.training.models import load_models, model_dir
+    from annotator.services.training.refresh import refresh
+    from annotator.services.training.triggers import finetune_blocker, new_training_labels
     from learner.classifier import TransformerClassifier
 
     folder = Path(args.data)

@@ -4,7 +4,7 @@
 For each dataset and each k, draws k gold labels of every class (seeded), and
 compares on the test set the fast head on the base encoder with the head on the
 encoder after one fine-tune from the base model with the product's recipe
-(``annotator.worker.models.new_classifier`` defaults: 3 epochs, lr 5e-5) — the
+(``annotator.services.training.models.new_classifier`` defaults: 3 epochs, lr 5e-5) — the
 first fine-tune a project runs::
 
     python scripts/measure_finetune_minimum.py --data ../shared/datasets/trec ../shared/datasets/sms_spam \\
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from learner.classifier import TransformerClassifier
     from learner.head import EmbeddingHead
-    from annotator.worker.scoring import HEAD_C
+    from annotator.services.training.scoring import HEAD_C
 
     ks = [int(k) for k in args.k.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]

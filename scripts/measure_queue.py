@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator import queue
-from annotator.importer import import_file
-from annotator.ranking import build_scores
+from annotator.services import queue
+from annotator.services.imports import import_file
+from annotator.services.ranking import build_scores
 from annotator.store import create_project, open_project
 from annotator.store.trainset import current_label_counts
 from annotator.store.versions import prune_scores, publish_version

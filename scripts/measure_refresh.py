@@ -28,16 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator import queue
-from annotator.importer import import_file
+from annotator.services import queue
+from annotator.services.imports import import_file
 from annotator.io.readers import read_records
 from annotator.store.examples import text_hash
 from annotator.store import create_project
 from annotator.store.settings import set_settings
 from annotator.store.versions import prune_scores
-from annotator.worker.embeddings import save_embeddings
-from annotator.worker.models import load_models
-from annotator.worker.refresh import refresh
+from annotator.services.training.embeddings import save_embeddings
+from annotator.services.training.models import load_models
+from annotator.services.training.refresh import refresh
 
 LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 

@@ -100,8 +100,8 @@ def pool_texts(n: int) -> list[str]:
 
 
 def build_project(folder: Path, pool: int) -> None:
-    from annotator.importer import import_file
-    from annotator.passwords import hash_password
+    from annotator.services.imports import import_file
+    from annotator.services.passwords import hash_password
     from annotator.store import create_project
     from annotator.store.users import add_user
 

@@ -25,8 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from annotator.demo import ensure_demo_project
-from annotator.review import adjudicate, disagreement_queue
+from annotator.services.demo import ensure_demo_project
+from annotator.services.review import adjudicate, disagreement_queue
 from annotator.store import open_project
 from annotator.store.examples import get_example
 from annotator.store.simulated import backdate_examples, unlabeled_examples
@@ -44,8 +44,8 @@ TEAM = [
 
 
 def build(folder: Path, n_labels: int, chunk: int) -> tuple[Path, dict[str, str]]:
-    from annotator.worker.models import load_models
-    from annotator.worker.refresh import refresh
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
 
     info, credentials = ensure_demo_project(folder)
     with open_project(info.path) as project:

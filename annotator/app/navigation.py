@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.auth import User, has_role
+from annotator.services.auth import User, has_role
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 

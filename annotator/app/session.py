@@ -16,9 +16,9 @@ from pathlib import Path
 import streamlit as st
 
 from annotator.app.keys import escape_markdown
-from annotator.auth import User, current_user, has_role
+from annotator.services.auth import User, current_user, has_role
 from annotator.config import resolve_project_dir
-from annotator.queue import release
+from annotator.services.queue import release
 from annotator.store import Project, open_project
 from annotator.store.settings import setting_problems
 

@@ -1,6 +1,6 @@
 """Learning curves: strategies and tiers compared through the simulated annotator.
 
-Every run is one call of :func:`annotator.simulate.simulate` — the code behind
+Every run is one call of :func:`annotator.services.simulate.simulate` — the code behind
 ``labelloop simulate``, which labels through the queue and refreshes through
 the worker — on a *copy* of one prepared project per dataset. The prepared
 project already holds the pool and its cached embeddings
@@ -88,11 +88,11 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
     With ``cache_dir`` the prepared project is kept there and reused by later runs with the
     same dataset, model and limits (embedding a pool is the slow part on a CPU).
     """
-    from annotator.importer import import_file
+    from annotator.services.imports import import_file
     from annotator.store import create_project
     from annotator.store.settings import set_settings
     from annotator.store.trainset import pool
-    from annotator.worker.models import load_models
+    from annotator.services.training.models import load_models
 
     folder = (cache_dir / _cache_key(data, model, pool_limit, test_limit)) if cache_dir else work / data.name
     gold, test = folder / "gold.jsonl", folder / "test.jsonl"
@@ -124,7 +124,7 @@ def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int
             batch: int, finetune_every: int | None, on_point=None,
             finetune_min_per_class: int | None = None) -> dict[str, Any]:
     """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch."""
-    from annotator.simulate import simulate
+    from annotator.services.simulate import simulate
     from annotator.store import open_project
     from annotator.store.settings import set_settings
 

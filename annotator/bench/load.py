@@ -1,7 +1,7 @@
 """Load benchmark: many simulated annotators, each in its own process, on one large pool.
 
 Every annotator runs the code path the labeling page uses —
-``annotator.queue.next_item`` then ``annotator.queue.save_label`` — as fast as
+``annotator.services.queue.next_item`` then ``annotator.services.queue.save_label`` — as fast as
 it can (no thinking time unless asked), against one project whose pool is
 ``pool`` synthetic texts ranked by a published version (a random ranking
 published through the store's versions API, as a cold-start version would be).
@@ -59,8 +59,8 @@ def annotator_name(index: int) -> str:
 
 def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
     """A project with ``pool`` synthetic texts and a published random ranking; returns timings."""
-    from annotator.importer import import_file
-    from annotator.ranking import build_scores, random_order
+    from annotator.services.imports import import_file
+    from annotator.services.ranking import build_scores, random_order
     from annotator.store import create_project
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.users import add_user
@@ -91,7 +91,7 @@ def _republish(project_dir: str, every_s: float, seed: int, start_event: Any, st
                out_path: str) -> None:
     """Stand-in for the worker's fast refresh: every ``every_s`` seconds publish a new ranking of
     the whole pool (labeled items last) in one write transaction, as the worker does."""
-    from annotator.ranking import build_scores, random_order
+    from annotator.services.ranking import build_scores, random_order
     from annotator.store import open_project
     from annotator.store.trainset import current_label_counts, max_label_id
     from annotator.store.trainset import pool as pool_rows
@@ -124,7 +124,7 @@ _max_annotators = 64  # users created up front; a run may use fewer
 def _annotate(project_dir: str, index: int, labels_each: int, think_s: float, start_event: Any,
               out_path: str) -> None:
     """One annotator process: next item -> save label, ``labels_each`` times; writes its records."""
-    from annotator.queue import next_item, save_label
+    from annotator.services.queue import next_item, save_label
     from annotator.store import open_project
 
     name = annotator_name(index)

@@ -2,9 +2,9 @@
 
 A real project with ``pool`` synthetic texts whose embedding cache is filled
 with random unit vectors (so no encoder runs: the figure is the refresh, not
-the one-off embedding). Labels are saved through ``annotator.queue`` as an
+the one-off embedding). Labels are saved through ``annotator.services.queue`` as an
 annotator would; then, for each of ``rounds`` batches of ``batch`` labels, the
-worker's own :func:`annotator.worker.refresh.refresh` is timed from the
+worker's own :func:`annotator.services.training.refresh.refresh` is timed from the
 batch's last label to the published ranking. One more batch is then broken
 down into its steps with the same library calls, timed one by one: read the
 embedding cache, fit the head, predict the pool, rank it with the strategy,
@@ -29,7 +29,7 @@ ANNOTATOR = "bench"
 
 
 def _label_batch(project, n: int, rng: np.random.Generator) -> int:
-    from annotator import queue
+    from annotator.services import queue
 
     saved = 0
     for _ in range(n):
@@ -43,16 +43,16 @@ def _label_batch(project, n: int, rng: np.random.Generator) -> int:
 
 def measure_refresh(pool: int, workdir: Path, *, strategy: str = "margin", batch: int = 25,
                     warm_labels: int = 200, rounds: int = 3, seed: int = 0) -> dict[str, Any]:
-    from annotator.importer import import_file
+    from annotator.services.imports import import_file
     from annotator.store import create_project
     from annotator.store.settings import set_settings
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.trainset import training_labels
     from annotator.store.versions import publish_version
-    from annotator.worker.embeddings import ensure_embeddings, save_embeddings
-    from annotator.worker.models import load_models
-    from annotator.worker.refresh import refresh, take_snapshot
-    from annotator.worker.scoring import done_ids, rank_pool
+    from annotator.services.training.embeddings import ensure_embeddings, save_embeddings
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh, take_snapshot
+    from annotator.services.training.scoring import done_ids, rank_pool
     from learner.head import EmbeddingHead
 
     folder = Path(tempfile.mkdtemp(prefix=f"refresh{pool}-", dir=workdir))

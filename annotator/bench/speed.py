@@ -119,8 +119,8 @@ def measure_scoring(model_dir: Path, texts: list[str], *, batch_size: int, max_l
 
 def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
     """Import a labeled synthetic CSV of ``rows`` rows into a new project, then export the labels."""
-    from annotator.exporter import export
-    from annotator.importer import import_file
+    from annotator.services.exports import export
+    from annotator.services.imports import import_file
     from annotator.store import create_project
 
     folder = Path(tempfile.mkdtemp(prefix=f"io{rows}-", dir=workdir))

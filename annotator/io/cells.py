@@ -17,7 +17,7 @@ there only before a formula character. Why this rule:
   typed (a quote is also how one writes a literal formula in a spreadsheet),
   and removing it would change their text. Only the file can tell which, and
   our exports are recognisable without adding anything to them: their header
-  is one the exporter declares (``EXPORT_HEADERS`` in :mod:`annotator.exporter`).
+  is one the exporter declares (``EXPORT_HEADERS`` in :mod:`annotator.services.exports`).
 * Removing one quote always (the old rule) lost a user's own quote; never
   removing it would make our own export come back as a different text (a new
   example, and the label lost from the one it belonged to).

@@ -1,4 +1,4 @@
-"""Sign-in throttle records, shared by every process (SQL only; the policy is in annotator.auth).
+"""Sign-in throttle records, shared by every process (SQL only; the policy is in annotator.services.auth).
 
 Each attempt touches three records: its (name, client) pair, its client (any
 name) and its name (any client). :func:`reserve_attempt` counts the attempt as

@@ -9,7 +9,7 @@ overlap item. Overlap items are a deterministic hash of the example id:
 ``(id * 2654435761 + seed) % 10000 < round(overlap_fraction * 10000)``.
 
 All functions take a ``sqlite3.Connection`` already inside the caller's
-``write_transaction`` (the library in ``annotator.queue`` owns the transactions).
+``write_transaction`` (the library in ``annotator.services.queue`` owns the transactions).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 OVERLAP_MODULUS = 10_000
+_SHUFFLE, _SHUFFLE_MODULUS = 2246822519, 1_000_003  # a multiplicative hash: a seeded order without a table
 # A lease blocks its text for others only while the page holding it shows signs of life (the
 # Label page renews ``seen_at`` every few seconds): a closed tab or a crashed app frees its text
 # after this long instead of after the whole lease. Long enough for a browser that throttles the
@@ -110,6 +111,20 @@ def pick_unscored(
             AND {_eligible('e.id')}
             ORDER BY e.id LIMIT 1""",
         _params(annotator, now, overlap, version=version),
+    ).fetchone()
+    return None if row is None else dict(zip(PICK_COLUMNS, row))
+
+
+def pick_shuffled(conn: sqlite3.Connection, annotator: str, now: float, overlap: Overlap) -> dict[str, Any] | None:
+    """An eligible non-evaluation item in a seeded shuffled order (before any ranking exists).
+
+    Scans the pool: used only until the worker publishes its first ranking.
+    """
+    row = conn.execute(
+        f"""SELECT e.id, NULL, NULL, NULL, NULL FROM examples e
+            WHERE e.is_eval = 0 AND {_eligible('e.id')}
+            ORDER BY (e.id * {_SHUFFLE} + :seed) % {_SHUFFLE_MODULUS}, e.id LIMIT 1""",
+        _params(annotator, now, overlap),
     ).fetchone()
     return None if row is None else dict(zip(PICK_COLUMNS, row))
 

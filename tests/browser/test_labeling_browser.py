@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from annotator.demo import DEMO_LABELS
-from annotator.importer import import_file
-from annotator.passwords import hash_password
+from annotator.services.demo import DEMO_LABELS
+from annotator.services.imports import import_file
+from annotator.services.passwords import hash_password
 from annotator.store import create_project, open_project
 from annotator.store.settings import set_settings
 from annotator.store.users import add_user

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from annotator.demo import DEMO_LABELS
-from annotator.importer import import_file
-from annotator.passwords import hash_password
+from annotator.services.demo import DEMO_LABELS
+from annotator.services.imports import import_file
+from annotator.services.passwords import hash_password
 from annotator.store import create_project, open_project
 from annotator.store.examples import ids_by_hash, text_hash
 from annotator.store.labels import add_label, label_history

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from annotator.app.session import SESSION_ENDED
-from annotator.importer import import_file
-from annotator.passwords import TEST_ONLY_COST, hash_password
+from annotator.services.imports import import_file
+from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.store import create_project, open_project
 from annotator.store.users import add_user, remove_user
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from annotator.stats import project_stats
+from annotator.services.stats import project_stats
 from annotator.store import Project
 
 

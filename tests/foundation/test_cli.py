@@ -122,7 +122,7 @@ def test_user_commands(tmp_path, capsys, monkeypatch):
     code, out, _ = run(["user", "passwd", "alice", "--password-stdin", "--project", folder],
                        capsys, "a new password\n", monkeypatch)
     assert code == 0
-    from annotator.passwords import verify_password
+    from annotator.services.passwords import verify_password
     from annotator.store import open_project
     from annotator.store.users import get_user
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from annotator.cli import main
 from annotator.config import SETTINGS
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 from annotator.store import open_project
 from annotator.store.settings import get_labels, get_settings
 
@@ -83,7 +83,7 @@ def test_every_numeric_setting_has_finite_bounds():
 
 
 def test_a_bad_stored_value_gives_way_to_its_default_and_is_reported(project, capsys, caplog):
-    from annotator.queue import next_item
+    from annotator.services.queue import next_item
     from annotator.store.settings import setting_problems
 
     from .conftest import write_csv

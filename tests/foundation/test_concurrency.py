@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 from annotator.store import open_project
 from annotator.store.labels import add_label
 

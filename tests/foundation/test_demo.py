@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from annotator.cli import main
-from annotator.demo import DEMO_LABELS, LOGINS_FILE, OLD_FIXED_PASSWORDS, ensure_demo_project, sample_data_dir
+from annotator.services.demo import DEMO_LABELS, LOGINS_FILE, OLD_FIXED_PASSWORDS, ensure_demo_project, sample_data_dir
 from annotator.errors import ProjectError
-from annotator.passwords import verify_password
-from annotator.stats import project_stats
+from annotator.services.passwords import verify_password
+from annotator.services.stats import project_stats
 from annotator.store import open_project
 from annotator.store.settings import get_setting
 from annotator.store.users import get_user
@@ -85,7 +85,7 @@ def test_demo_passwords_are_random_per_project_and_kept_in_a_private_file(tmp_pa
 
 
 def test_a_demo_on_the_old_fixed_passwords_is_flagged(tmp_path, sample_dir):
-    from annotator.passwords import TEST_ONLY_COST, hash_password
+    from annotator.services.passwords import TEST_ONLY_COST, hash_password
     from annotator.store.users import update_user
 
     info, _ = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)

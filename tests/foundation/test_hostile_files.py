@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from annotator.errors import InputError
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 from annotator.io.limits import ReadLimits
 
 from .conftest import snapshot, write_csv

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from annotator.errors import InputError
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 from annotator.store.labels import current_labels, label_history
 from annotator.store.settings import set_settings
-from annotator.stats import project_stats
+from annotator.services.stats import project_stats
 
 from .conftest import write_csv, write_rows
 

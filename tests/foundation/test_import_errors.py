@@ -7,7 +7,7 @@ import os
 import pytest
 
 from annotator.errors import InputError, LabelSetError, StoreError
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 
 from .conftest import snapshot, write_csv, write_jsonl, write_rows
 

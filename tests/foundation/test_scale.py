@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.exporter import export
-from annotator.importer import import_file
-from annotator.stats import project_stats
+from annotator.services.exports import export
+from annotator.services.imports import import_file
+from annotator.services.stats import project_stats
 
 from .conftest import write_parquet
 

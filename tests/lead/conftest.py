@@ -23,11 +23,11 @@ def team_project(project, tmp_path):
 @pytest.fixture
 def modelled(project, tmp_path, tiny_model_dir):
     """A project with 45 pool texts, 9 labeled evaluation texts, 15 labels and one published head version."""
-    from annotator import queue
+    from annotator.services import queue
     from annotator.store.labels import add_label
     from annotator.store.settings import set_settings
-    from annotator.worker.models import load_models
-    from annotator.worker.refresh import refresh
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
 
     set_settings(project.db, model=str(tiny_model_dir), finetune_min_per_class=2, max_length=32)
     pool, evals = gold(45), gold(9, offset=100)

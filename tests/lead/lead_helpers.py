@@ -7,9 +7,9 @@ import functools
 import zipfile
 from pathlib import Path
 
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 from annotator.store.examples import ids_by_hash, text_hash
-from annotator.passwords import hash_password
+from annotator.services.passwords import hash_password
 from annotator.store.labels import add_label
 from annotator.store.users import add_user
 

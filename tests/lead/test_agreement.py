@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from annotator import agreement
+from annotator.services import agreement
 
 N = None
 # The example: three annotators over six items, None = no label.

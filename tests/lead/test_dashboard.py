@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from annotator import agreement, dashboard
+from annotator.services import agreement
+from annotator.services import dashboard
 from annotator.errors import InputError
-from annotator.evalset import reserve_eval_set
-from annotator.review import adjudicate
+from annotator.services.evalset import reserve_eval_set
+from annotator.services.review import adjudicate
 from annotator.store import dashboard as queries
 from annotator.store.examples import get_example
 from annotator.store.labels import add_label
@@ -127,7 +128,7 @@ def test_stopping_signal_between_consecutive_versions(team_project):
 
 def test_stopping_signal_keeps_its_history_after_old_scores_are_pruned(team_project):
     """The worker records each version's change at publish; pruning old scores keeps it."""
-    from annotator.stability import after_publish
+    from annotator.services.stability import after_publish
     from annotator.store.versions import list_versions
 
     ids = team_project.ids[10:20]

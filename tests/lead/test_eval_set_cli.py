@@ -1,4 +1,4 @@
-"""labelloop eval-set reserve: a thin command over annotator.evalset."""
+"""labelloop eval-set reserve: a thin command over annotator.services.evalset."""
 
 from __future__ import annotations
 

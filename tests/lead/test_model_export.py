@@ -18,7 +18,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.errors import ProjectError
-from annotator.model_export import archive_name, exportable_version, zip_model
+from annotator.services.model_export import archive_name, exportable_version, zip_model
 from annotator.store.versions import publish_version, version_scores
 from lead_helpers import pipeline_of, sign_in, unzip
 
@@ -39,8 +39,8 @@ def test_no_model_yet_is_a_clear_error(project, tmp_path):
 
 
 def test_the_zip_gives_the_suggestions_and_the_figures_the_tool_shows(modelled, tmp_path, tiny_model_dir):
-    from annotator.dashboard import model_stats
-    from annotator.worker.export_eval import measure_exported
+    from annotator.services.dashboard import model_stats
+    from annotator.services.training.export_eval import measure_exported
 
     out = zip_model(modelled, tmp_path / "model.zip")
     folder = unzip(out, tmp_path / "unzipped")
@@ -67,7 +67,7 @@ def test_the_zip_gives_the_suggestions_and_the_figures_the_tool_shows(modelled, 
 
 
 def test_after_a_fine_tune_the_zip_is_the_head_on_the_fine_tuned_encoder(modelled, tmp_path):
-    from annotator.worker.train import train_once
+    from annotator.services.training.train import train_once
 
     result = train_once(modelled.path)
     assert exportable_version(modelled)["version"] == result.version
@@ -87,7 +87,7 @@ def test_cli_export_model_writes_the_pages_zip(modelled, tmp_path, monkeypatch, 
     from streamlit.testing.v1 import AppTest
 
     from annotator.app import navigation
-    from annotator.passwords import hash_password
+    from annotator.services.passwords import hash_password
     from annotator.store.users import add_user
 
     out = tmp_path / "cli.zip"
@@ -110,9 +110,13 @@ def test_cli_export_model_writes_the_pages_zip(modelled, tmp_path, monkeypatch, 
 
 
 def test_cli_export_model_refusals(modelled, tmp_path, capsys):
+    coldstart = publish_version(modelled.db, kind="coldstart", strategy="kmeans", scores=[])
     assert main(["export", "--project", str(modelled.path), "--model", "--out", str(tmp_path / "m.zip"),
-                 "--version", "1"]) == 1
+                 "--version", str(coldstart)]) == 1
     assert "holds no model" in capsys.readouterr().err
+    assert main(["export", "--project", str(modelled.path), "--model", "--out", str(tmp_path / "m.zip"),
+                 "--version", "999"]) == 1
+    assert "no published version 999" in capsys.readouterr().err
     assert main(["export", "--project", str(modelled.path), "--model", "--raw", "--out", str(tmp_path / "m.zip")]) == 1
     assert main(["export", "--project", str(modelled.path), "--model", "--out",
                  str(tmp_path / "missing" / "m.zip")]) == 1

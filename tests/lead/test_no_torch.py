@@ -12,7 +12,7 @@ from annotator.store.users import get_user
 
 
 def test_lead_pages_and_review_run_without_torch(team_project, tmp_path):
-    from annotator.worker.embeddings import save_embeddings
+    from annotator.services.training.embeddings import save_embeddings
     import numpy as np
 
     ids = team_project.ids

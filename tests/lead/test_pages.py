@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator.app import navigation
-from annotator.auth import User
+from annotator.services.auth import User
 from annotator.store.labels import label_history
 from annotator.store.settings import get_labels, get_settings
 from annotator.store.users import get_user
@@ -133,7 +133,7 @@ def test_review_finds_and_fixes_a_suspected_error(project, tmp_path, monkeypatch
     import numpy as np
 
     from annotator.store.labels import add_label
-    from annotator.worker.embeddings import save_embeddings
+    from annotator.services.training.embeddings import save_embeddings
     from lead_helpers import add_texts, add_users
 
     rng = np.random.default_rng(0)

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from annotator.cli import main
-from annotator.model_export import zip_model
-from annotator.predictions import latest_pool_predictions, request_pool_predictions
+from annotator.services.model_export import zip_model
+from annotator.services.predictions import latest_pool_predictions, request_pool_predictions
 from annotator.store import jobs as job_store
 from lead_helpers import gold, pipeline_of, unzip
 
@@ -75,7 +75,7 @@ def test_predict_refusals_leave_no_file(modelled, tmp_path, capsys):
 
 
 def test_the_export_page_queues_pool_predictions_for_the_worker(modelled):
-    from annotator.worker.loop import Worker
+    from annotator.services.training.schedule import LearningLoop as Worker
 
     import threading
 

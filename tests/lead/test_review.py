@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from annotator.errors import AuthError, LabelSetError
-from annotator.exporter import export, final_labels
-from annotator.review import (
+from annotator.services.exports import export, final_labels
+from annotator.services.review import (
     NoEmbeddingsError,
     adjudicate,
     disagreement_queue,
@@ -15,7 +15,7 @@ from annotator.review import (
     suspected_errors,
 )
 from annotator.store.labels import add_label, label_history
-from annotator.worker.embeddings import save_embeddings
+from annotator.services.training.embeddings import save_embeddings
 
 from lead_helpers import add_texts
 
@@ -60,7 +60,7 @@ def test_clean_labels_flag_nothing_and_threshold_is_respected():
 
 
 def test_too_few_labels_is_a_named_error():
-    from annotator.review import NotEnoughLabelsError
+    from annotator.services.review import NotEnoughLabelsError
 
     with pytest.raises(NotEnoughLabelsError):
         find_suspected_errors(np.zeros((3, 4)), ["pos", "neg", "pos"], folds=5)
@@ -128,7 +128,7 @@ def test_only_an_active_lead_can_adjudicate(team_project):
 
 
 def test_adjudicated_items_are_not_flagged_again(project, tmp_path):
-    from annotator.passwords import hash_password
+    from annotator.services.passwords import hash_password
     from annotator.store.users import add_user
 
     X, y = _clusters(12, seed=1)

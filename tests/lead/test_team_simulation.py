@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotator import dashboard
+from annotator.services import dashboard
 from annotator.team_simulation import SimulatedAnnotator, default_team, simulate_team, write_labels
 from lead_helpers import add_texts
 

@@ -9,7 +9,7 @@ import pytest
 from annotator.errors import InputError, LabelSetError
 from annotator.store.dashboard import pool_counts
 from annotator.store.examples import get_example
-from annotator.uploads import import_upload, safe_filename
+from annotator.services.uploads import import_upload, safe_filename
 
 
 def test_upload_imports_with_labels_and_keeps_its_name(project):

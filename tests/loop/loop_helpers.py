@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 
 WORDS = {
     "pos": ["great", "lovely", "excellent", "happy", "wonderful", "good"],
@@ -40,7 +40,7 @@ def add_pool(project, tmp_path: Path, rows: list[dict], *, eval_set: bool = Fals
 
 def label_from_queue(project_dir: str, annotator: str, n: int) -> list[int]:
     """Label n items from the queue as one annotator (``label`` = 'pos'); return the served ids."""
-    from annotator import queue
+    from annotator.services import queue
     from annotator.store import open_project
 
     served = []

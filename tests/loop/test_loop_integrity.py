@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from loop_helpers import add_pool, gold_rows
 
-from annotator import queue
+from annotator.services import queue
 from annotator.errors import ProjectError
-from annotator.model_export import exportable_version, quarantined_versions, zip_model
+from annotator.services.model_export import exportable_version, quarantined_versions, zip_model
 from annotator.store import jobs as job_store
 from annotator.store.settings import set_settings
 from annotator.store.versions import current_version, latest_version
-from annotator.worker.embeddings import embeddings_path, load_embeddings
+from annotator.services.training.embeddings import embeddings_path, load_embeddings
 
 
 @pytest.fixture
@@ -74,8 +74,8 @@ def test_a_deleted_model_folder_is_quarantined_not_silently_replaced(tuned, tmp_
 
 
 def test_a_truncated_embeddings_cache_is_rebuilt(tuned):
-    from annotator.worker.models import load_models
-    from annotator.worker.refresh import refresh
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
 
     path = embeddings_path(tuned.path, tuned.bad)
     path.write_bytes(path.read_bytes()[:100])
@@ -89,7 +89,7 @@ def test_a_truncated_embeddings_cache_is_rebuilt(tuned):
 def test_a_damaged_version_without_checksums_is_quarantined_when_it_fails_to_load(tuned, tmp_path):
     """Versions published before checksums were kept: a load failure quarantines them too."""
     from annotator.store.versions import get_version
-    from annotator.worker.models import load_models
+    from annotator.services.training.models import load_models
 
     metrics = get_version(tuned.db, tuned.bad)["metrics"]
     metrics.pop("checksums")

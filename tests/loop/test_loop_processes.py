@@ -12,10 +12,10 @@ from pathlib import Path
 
 from loop_helpers import add_pool, gold_rows
 
-from annotator import queue
+from annotator.services import queue
 from annotator.store import open_project
 from annotator.store.settings import set_settings
-from annotator.worker.lock import worker_lock
+from annotator.services.training.lock import worker_lock
 
 HELPERS = Path(__file__).with_name("loop_helpers.py")
 CLI = [sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotator import queue
+from annotator.services import queue
 from annotator.store.labels import current_labels, label_history
 from annotator.store.settings import set_settings
 from annotator.store.versions import current_version
@@ -10,14 +10,17 @@ from annotator.store.versions import current_version
 from loop_helpers import add_pool, gold_rows
 
 
-def test_cold_start_serves_and_leases(pool_project):
+def test_before_any_ranking_items_come_shuffled_and_leased(pool_project):
     item = queue.next_item(pool_project, "ann")
     assert item is not None
-    version = current_version(pool_project.db)
-    assert version["kind"] == "coldstart" and item.model_version == version["version"]
-    assert item.strategy == "random" and item.rank == 0 and item.score == 1.0
+    # the queue publishes nothing: rankings are the worker's
+    assert current_version(pool_project.db) is None
+    assert item.model_version is None and item.strategy == "unranked" and item.rank is None
     # a reload returns the same leased item
     assert queue.next_item(pool_project, "ann").example_id == item.example_id
+    # a seeded shuffle, not the file's order
+    served = [queue.next_item(pool_project, f"o{i}").example_id for i in range(10)]
+    assert served != sorted(served)
 
 
 def test_two_annotators_never_share_an_item(pool_project):
@@ -52,10 +55,10 @@ def test_lease_expires(pool_project):
     assert queue.next_item(pool_project, "b", now=1010.0).example_id != item.example_id
     # after expiry another annotator may take it (it is the best-ranked free item again)
     assert queue.next_item(pool_project, "c", now=1031.0).example_id == item.example_id
-    # a save after expiry still lands, with provenance from the current ranking, marked late
+    # a save after expiry still lands, marked late (no ranking exists: no provenance to give)
     queue.save_label(pool_project, "a", item.example_id, "neg")
     (row,) = [r for r in current_labels(pool_project.db, item.example_id) if r["annotator"] == "a"]
-    assert row["model_version"] == item.model_version and row["strategy"] == "random" and row["late"] == 1
+    assert row["model_version"] is None and row["late"] == 1
 
 
 def test_two_people_labeling_one_text_after_an_expired_lease_is_never_silent(pool_project):
@@ -146,7 +149,7 @@ def test_status_and_progress(pool_project):
     item = queue.next_item(pool_project, "a")
     queue.save_label(pool_project, "a", item.example_id, "pos")
     status = queue.queue_status(pool_project)
-    assert status["kind"] == "coldstart" and status["labels_since_refresh"] == 1 and status["job"] is None
+    assert status["version"] is None and status["labels_since_refresh"] == 1 and status["job"] is None
     progress = queue.annotator_progress(pool_project, "a")
     assert progress["today"] == 1 and progress["total"] == 1
     assert progress["project"]["labeled"] == 1 and progress["project"]["examples"] == 60
@@ -165,9 +168,11 @@ def test_staged_version_is_invisible_until_published(pool_project):
     from annotator.store.connection import write_transaction
     from annotator.store.versions import discard_unpublished, publish_version
 
-    first = queue.next_item(pool_project, "a")
     ids = [row[0] for row in pool_project.db.execute("SELECT id FROM examples ORDER BY id DESC")]
     rows = [(e, r, 1.0 - r / len(ids), "neg", 0.5) for r, e in enumerate(ids)]
+    publish_version(pool_project.db, kind="coldstart", strategy="kmeans",
+                    scores=[(e, r, 1.0, None, None) for r, e in enumerate(sorted(ids))])
+    first = queue.next_item(pool_project, "a")
 
     def prepare(version):
         # mid-publish: the staged scores are all written, the version is not visible yet

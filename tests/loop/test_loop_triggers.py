@@ -7,18 +7,18 @@ import threading
 import pytest
 from loop_helpers import add_pool, gold_rows, write_jsonl
 
-from annotator import queue
-from annotator.importer import import_file
+from annotator.services import queue
+from annotator.services.imports import import_file
 from annotator.store import jobs as job_store
 from annotator.store.settings import set_settings
 from annotator.store.trainset import training_examples_per_label
 from annotator.store.versions import list_versions
-from annotator.worker.triggers import finetune_blocker
+from annotator.services.training.triggers import finetune_blocker
 
 
 def _worker(project):
-    from annotator.worker.loop import Worker
-    from annotator.worker.models import load_models
+    from annotator.services.training.schedule import LearningLoop as Worker
+    from annotator.services.training.models import load_models
 
     return Worker(project, load_models(project), threading.Event(), poll_seconds=0.01)
 
@@ -33,7 +33,7 @@ def _run_steps(worker, n=3):
 @pytest.fixture
 def trial(project, tmp_path, tiny_model_dir, monkeypatch):
     """The demo trial: a labeled evaluation set imported, an annotator gives two labels of two classes."""
-    from annotator.worker import loop
+    from annotator.services.training import schedule as loop
 
     monkeypatch.setattr(loop, "IDLE_SECONDS", 0.0)  # labeling has "paused": the idle trigger is live
     set_settings(project.db, model=str(tiny_model_dir))

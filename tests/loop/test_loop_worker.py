@@ -7,13 +7,13 @@ import json
 import numpy as np
 from loop_helpers import add_pool, gold_rows, write_jsonl
 
-from annotator import queue
+from annotator.services import queue
 from annotator.cli import main
 from annotator.store import jobs as job_store
 from annotator.store.labels import current_labels
 from annotator.store.settings import set_settings
 from annotator.store.versions import current_version, list_versions, version_scores
-from annotator.worker.embeddings import ensure_embeddings, load_embeddings
+from annotator.services.training.embeddings import ensure_embeddings, load_embeddings
 
 
 def _open_order(project, version: int) -> list[int]:
@@ -22,7 +22,7 @@ def _open_order(project, version: int) -> list[int]:
 
 
 def test_simulate_three_batches_re_ranks_and_keeps_provenance(project, tmp_path, tiny_model_dir):
-    from annotator.simulate import simulate
+    from annotator.services.simulate import simulate
 
     rows = gold_rows(60)
     gold = write_jsonl(tmp_path / "gold.jsonl", rows)
@@ -56,8 +56,8 @@ def test_simulate_three_batches_re_ranks_and_keeps_provenance(project, tmp_path,
 
 
 def test_rankings_differ_between_refreshes(project, tmp_path, tiny_model_dir):
-    from annotator.worker.models import load_models
-    from annotator.worker.refresh import refresh
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
 
     set_settings(project.db, model=str(tiny_model_dir))
     rows = gold_rows(60)
@@ -180,8 +180,8 @@ def test_train_below_the_minimum_is_a_one_line_refusal(project, tmp_path, tiny_m
 
 def test_refresh_follows_a_grown_label_set(project, tmp_path, tiny_model_dir):
     from annotator.store.settings import add_labels
-    from annotator.worker.models import load_models
-    from annotator.worker.refresh import refresh
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
 
     set_settings(project.db, model=str(tiny_model_dir))
     rows = gold_rows(30)

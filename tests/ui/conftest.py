@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotator.importer import import_file
-from annotator.passwords import TEST_ONLY_COST, hash_password
+from annotator.services.imports import import_file
+from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.store import create_project, open_project
 from annotator.store.users import add_user
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotator import auth
+from annotator.services import auth
 from annotator.app import keys, navigation
 from annotator.store import open_project
 from annotator.store.users import get_user, update_user

@@ -1,4 +1,4 @@
-"""annotator.auth: one failure message, throttling per (name, client), per client and per name
+"""annotator.services.auth: one failure message, throttling per (name, client), per client and per name
 across connections, the credential stamp, roles."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from annotator import auth
+from annotator.services import auth
 from annotator.errors import AuthError
-from annotator.passwords import STRONG, TEST_ONLY_COST, hash_password, needs_rehash, verify_password
+from annotator.services.passwords import STRONG, TEST_ONLY_COST, hash_password, needs_rehash, verify_password
 from annotator.store import open_project
 from annotator.store.logins import throttle_records
 from annotator.store.users import add_user, get_user, remove_user, update_user

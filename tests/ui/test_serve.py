@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from annotator import serve
+from annotator.services import serving as serve
 from annotator.cli import main as cli_main
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from annotator import serve
+from annotator.services import serving as serve
 from annotator.cli import main as cli_main
 
 

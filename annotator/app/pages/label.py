@@ -3,7 +3,7 @@
 The card (text, suggestion, label buttons, skip/undo) is a fragment, so a key
 press reruns only the card: one save and one lease, nothing else. The training
 status in the sidebar is a second fragment that refreshes itself every few
-seconds. UI only: every read and write goes through annotator.queue.
+seconds. UI only: every read and write goes through annotator.services.queue.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 
 import streamlit as st
 
-from annotator import queue
+from annotator.services import queue
 from annotator.app import keys, page_scripts, session
 from annotator.app.labeling import (
     format_ago,

@@ -1,7 +1,7 @@
 """The lead's dashboard: progress, annotators, agreement, model quality, stopping signal.
 
 Charts first (Altair), the numbers behind each chart in an expander. UI only:
-every number comes from annotator.dashboard, cached on a stamp of the data
+every number comes from annotator.services.dashboard, cached on a stamp of the data
 (newest label, newest supersede, newest model version, pool size) so a rerun
 without new labels costs one small query.
 """
@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from annotator import dashboard
+from annotator.services import dashboard
 from annotator.app import session
 from annotator.store.dashboard import data_stamp
 

@@ -1,8 +1,8 @@
 """Export page: the labeled dataset (CSV, JSONL, Parquet; final or raw labels) and the model zip.
 
 Files are built on the server when the lead asks ("Prepare"), then offered
-with ``st.download_button``. UI only: annotator.exporter and
-annotator.model_export do the work.
+with ``st.download_button``. UI only: annotator.services.exports and
+annotator.services.model_export do the work.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import streamlit as st
 from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError, ProjectError
-from annotator.exporter import export
+from annotator.services.exports import export
 from annotator.io.writers import WRITE_FORMATS
-from annotator.model_export import (
+from annotator.services.model_export import (
     LOAD_HINT,
     archive_name,
     describe_predictor,
@@ -28,7 +28,7 @@ from annotator.model_export import (
     quarantined_versions,
     zip_model,
 )
-from annotator.predictions import latest_pool_predictions, request_pool_predictions
+from annotator.services.predictions import latest_pool_predictions, request_pool_predictions
 
 MIME = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
 DATA_KEY = "ll_export_file"

@@ -1,9 +1,9 @@
 """Project page: label set, guidelines and loop settings, importing a file, the evaluation set.
 
 UI only: settings are validated by annotator.store.settings.set_settings (the
-one source of configuration), uploads go through annotator.uploads (the same
+one source of configuration), uploads go through annotator.services.uploads (the same
 import_file and validation as ``labelloop import``), the evaluation set through
-annotator.evalset. Every action re-checks the lead role.
+annotator.services.evalset. Every action re-checks the lead role.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.config import SETTINGS, STRATEGY_NAMES
 from annotator.errors import InputError, LabelloopError
-from annotator.evalset import reserve_eval_set
+from annotator.services.evalset import reserve_eval_set
 from annotator.io.readers import READ_FORMATS
 from annotator.store.dashboard import count_unlabeled_pool, pool_counts
 from annotator.store.settings import add_labels, get_labels, get_settings, set_settings
-from annotator.uploads import import_upload
+from annotator.services.uploads import import_upload
 
 FLASH_KEY = "ll_project_flash"
 UPLOAD_TYPES = ["csv", "tsv", "tab", "jsonl", "ndjson", "json", "parquet", "pq"]

@@ -3,14 +3,14 @@
 A click on a label button records the lead's adjudication (kind
 ``adjudication``); exports use it and every adjudication stays in the label
 history. Texts, labels and names are shown as plain text, never as markdown or HTML. UI only:
-reads and writes go through annotator.review.
+reads and writes go through annotator.services.review.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from annotator import review
+from annotator.services import review
 from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.app.labeling import visible_text

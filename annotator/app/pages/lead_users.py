@@ -1,6 +1,6 @@
 """Users page: add a user, reset a password, change a role, deactivate or reactivate.
 
-UI only: annotator.store.users and annotator.passwords do the work. Every
+UI only: annotator.store.users and annotator.services.passwords do the work. Every
 action re-checks that the signed-in user is still a lead. A lead cannot
 demote or deactivate themselves here (so a project always keeps a lead who
 can undo it). Any change ends the user's open sessions at their next action
@@ -15,7 +15,7 @@ import streamlit as st
 from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError, UserError
-from annotator.passwords import check_new_password, hash_password
+from annotator.services.passwords import check_new_password, hash_password
 from annotator.store.users import ROLES, add_user, list_users, update_user
 
 FLASH_KEY = "ll_users_flash"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotator.app import page_scripts, session
-from annotator.auth import sign_in
+from annotator.services.auth import sign_in
 from annotator.errors import AuthError
 
 ATTEMPTS_KEY = "ll_sign_in_attempts"

@@ -85,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load = parts.add_parser(
         "load",
         help="many annotators in separate processes: latency, throughput, no lost labels",
-        description="Start N annotator processes labeling through annotator.queue (next_item -> "
+        description="Start N annotator processes labeling through annotator.services.queue (next_item -> "
                     "save_label) on a large synthetic pool; report throughput, p50/p95/p99 "
                     "latencies, lost labels and double leases.",
     )

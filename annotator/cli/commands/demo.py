@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from annotator.cli.commands.serve import add_server_options
-from annotator.demo import LOGINS_FILE, ensure_demo_project
-from annotator.serve import describe_address, serve
+from annotator.services.demo import LOGINS_FILE, ensure_demo_project
+from annotator.services.serving import describe_address, serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from annotator.cli.options import add_project_option
-from annotator.evalset import reserve_eval_set
+from annotator.services.evalset import reserve_eval_set
 from annotator.store import open_project
 
 

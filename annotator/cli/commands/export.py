@@ -7,9 +7,9 @@ from pathlib import Path
 
 from annotator.cli.options import add_project_option
 from annotator.errors import InputError
-from annotator.exporter import export
+from annotator.services.exports import export
 from annotator.io.writers import WRITE_FORMATS
-from annotator.model_export import LOAD_HINT, archive_name, describe_predictor, exportable_version, zip_model
+from annotator.services.model_export import LOAD_HINT, archive_name, describe_predictor, exportable_version, zip_model
 from annotator.store import open_project
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from annotator.cli.options import add_project_option
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 from annotator.io.readers import READ_FORMATS
 from annotator.store import open_project
 

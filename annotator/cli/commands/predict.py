@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give either FILE or --pool")
     if args.pool and (args.input_format or args.id_column or args.text_column != "text"):
         raise InputError("--input-format, --text-column and --id-column apply to FILE, not --pool")
-    from annotator.predictions import predict
+    from annotator.services.predictions import predict
 
     with open_project(args.project) as project:
         result = predict(

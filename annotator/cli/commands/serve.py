@@ -6,7 +6,7 @@ import argparse
 
 from annotator.cli.options import add_project_option
 from annotator.config import resolve_project_dir
-from annotator.serve import DEFAULT_HOST, DEFAULT_PORT, serve
+from annotator.services.serving import DEFAULT_HOST, DEFAULT_PORT, serve
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:

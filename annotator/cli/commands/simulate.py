@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
-    from annotator.simulate import simulate  # imports torch
+    from annotator.services.simulate import simulate  # imports torch
 
     result = simulate(
         resolve_project_dir(args.project), args.gold, args.test, budget=args.budget, batch=args.batch,

@@ -6,8 +6,8 @@ import argparse
 import json
 
 from annotator.cli.options import add_project_option
-from annotator.model_export import measurement_due
-from annotator.stats import project_stats
+from annotator.services.model_export import measurement_due
+from annotator.services.stats import project_stats
 from annotator.store import open_project
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         version = measurement_due(project, need_eval=True)
         if version is not None:
-            from annotator.worker.export_eval import measure_exported  # imports torch
+            from annotator.services.training.export_eval import measure_exported  # imports torch
 
             measure_exported(project, version)
         stats = project_stats(project)

@@ -9,7 +9,7 @@ import sys
 from annotator.cli.options import add_project_option, progress_bar
 from annotator.config import resolve_project_dir
 from annotator.store.project import open_project
-from annotator.worker.lock import worker_lock
+from annotator.services.training.lock import worker_lock
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     project_dir = resolve_project_dir(args.project)
     open_project(project_dir).close()
     with worker_lock(project_dir):  # refuse while a worker runs, before the slow torch import
-        from annotator.worker.train import train_once  # imports torch
+        from annotator.services.training.train import train_once  # imports torch
 
         result = train_once(project_dir, progress=progress_bar)
     sys.stderr.write("\n")

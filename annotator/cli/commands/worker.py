@@ -8,7 +8,7 @@ import logging
 from annotator.cli.options import add_project_option
 from annotator.config import resolve_project_dir
 from annotator.store.project import open_project
-from annotator.worker.lock import worker_lock
+from annotator.services.training.lock import worker_lock
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.ranking import build_scores
+from annotator.services.ranking import build_scores
 from annotator.store.queue import Overlap
 from annotator.store.versions import StoredHead
 from learner.head import EmbeddingHead

@@ -33,7 +33,7 @@ from annotator.config import PROJECT_ENV
 from annotator.errors import LabelloopError
 from annotator.store import open_project
 
-APP_MAIN = Path(__file__).resolve().parent / "app" / "main.py"
+APP_MAIN = Path(__file__).resolve().parents[1] / "app" / "main.py"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
 ALL_INTERFACES = ("0.0.0.0", "::", "")

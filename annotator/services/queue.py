@@ -13,10 +13,9 @@
   4. remaining evaluation items, then items imported after the current
      version was ranked (by id).
 
-  Before the worker has published any version, the first call publishes a
-  ``coldstart`` version with a seeded random order (numpy, no embeddings) so
-  the same ranked walk serves it; the worker later replaces it with k-means
-  diversity picks or a model ranking.
+  Before the worker has published any ranking, items come in a seeded
+  shuffled order (``unranked``); nothing is published from here: rankings are
+  the worker's (k-means diversity picks first, then the model's).
 * Overlap: a deterministic fraction of items (``overlap_fraction``) is served
   blind to ``overlap_k`` distinct annotators (see :mod:`annotator.store.queue`).
 * :func:`save_label` records provenance from the lease (version, strategy,
@@ -33,16 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from annotator.errors import InputError
-from annotator.ranking import build_scores, random_order
 from annotator.store import jobs as job_store
 from annotator.store import queue as q
 from annotator.store.connection import read_snapshot, write_transaction
 from annotator.store.labels import add_label, undo_last
 from annotator.store.project import Project
 from annotator.store.settings import get_settings
-from annotator.store.trainset import current_label_counts
-from annotator.store.versions import current_version, example_score, latest_version, publish_version
-from annotator.worker.triggers import new_training_labels
+from annotator.store.versions import current_version, example_score, latest_version
+from annotator.services.training.triggers import new_training_labels
 
 EVAL_EVERY = 5
 EVAL_STRATEGY = "eval"
@@ -69,21 +66,6 @@ class ServedItem:
 
 def _overlap(settings: dict[str, Any]) -> q.Overlap:
     return q.Overlap(settings["overlap_fraction"], settings["overlap_k"], settings["seed"])
-
-
-def _publish_coldstart(project: Project, settings: dict[str, Any]) -> dict[str, Any] | None:
-    """Publish a seeded random ranking (caller holds the write transaction)."""
-    db = project.db
-    ids = [row[0] for row in db.execute("SELECT id FROM examples ORDER BY id")]
-    if not ids:
-        return None
-    overlap = _overlap(settings)
-    counts = current_label_counts(db)
-    done = {e for e, n in counts.items() if n >= overlap.needed(e)}
-    rows = build_scores(ids, done=done, order=random_order(len(ids), settings["seed"]))
-    publish_version(db, kind="coldstart", strategy="random", scores=rows, encoder_version=None,
-                    metrics={"max_label_id": 0}, stage_chunk=None)  # inside our transaction: no staging
-    return current_version(db)
 
 
 def _served(project: Project, example_id: int, version: dict[str, Any] | None,
@@ -128,15 +110,26 @@ def _lease_next(conn, project: Project, annotator: str, settings: dict[str, Any]
                 now: float, expires_at: float) -> tuple[int, dict[str, Any], tuple] | None:
     """Inside the write transaction: choose and lease the item; (example_id, version, provenance)."""
     version = current_version(project.db)
-    if version is None:
-        version = _publish_coldstart(project, settings)
-        if version is None:
-            return None
     lease = q.active_lease(conn, annotator, now)
     if lease is not None:
         q.extend_lease(conn, lease["example_id"], annotator, expires_at, now)
         return lease["example_id"], version, (lease["model_version"], lease["strategy"], lease["score"])
     q.drop_expired_leases(conn, now)
+    if version is None:
+        # Before the worker's first ranking: a seeded shuffle of the pool (imported files are often
+        # sorted), nothing published from here; evaluation items interleaved as usual.
+        pick, strategy = None, UNRANKED_STRATEGY
+        if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:
+            pick, strategy = q.pick_eval(conn, None, annotator, now, overlap), EVAL_STRATEGY
+        if pick is None:
+            pick, strategy = q.pick_shuffled(conn, annotator, now, overlap), UNRANKED_STRATEGY
+        if pick is None:
+            pick, strategy = q.pick_eval(conn, None, annotator, now, overlap), EVAL_STRATEGY
+        if pick is None:
+            return None
+        provenance = (None, strategy, None)
+        q.put_lease(conn, pick["example_id"], annotator, now, expires_at, *provenance)
+        return pick["example_id"], None, provenance
     number = version["version"]
     pick, strategy = None, version["strategy"]
     if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:

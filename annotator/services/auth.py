@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 
 from annotator.errors import AuthError
-from annotator.passwords import hash_password, needs_rehash, verify_password
+from annotator.services.passwords import hash_password, needs_rehash, verify_password
 from annotator.store import Project
 from annotator.store.logins import CLIENT, NAME, reserve_attempt, settle_success
 from annotator.store.users import ROLES, get_user, upgrade_password_hash
@@ -50,7 +50,7 @@ MAX_NAME_LENGTH = 200      # longer names cannot be users; they are cut before b
 MAX_CLIENT_LENGTH = 100
 LOCAL_CLIENT = "local"     # the client key when the app sees no address (a browser on this machine)
 
-# scrypt hash (annotator.passwords.STRONG) of a password nobody knows: checked when
+# scrypt hash (annotator.services.passwords.STRONG) of a password nobody knows: checked when
 # the name has no hash, so that case costs the same time as a real check.
 _DUMMY_HASH = (
     "scrypt$131072$8$1$kMyj2gxFHrEddWTAscRBgA==$LvCGu6Vx5KsTtolBwHl5QmX53pa7UocKnmwd5ujewzU="

@@ -27,8 +27,8 @@ from annotator.store.project import Project
 from annotator.store.stats import counts
 
 SECTIONS: dict[str, str] = {
-    "agreement": "annotator.dashboard:agreement_stats",
-    "model": "annotator.dashboard:model_stats",
+    "agreement": "annotator.services.dashboard:agreement_stats",
+    "model": "annotator.services.dashboard:model_stats",
 }
 
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from annotator.integrity import folder_problem
+from annotator.services.integrity import folder_problem
 from annotator.store import jobs as job_store
 from annotator.store.project import Project
 from annotator.store.settings import get_labels, get_settings
 from annotator.store.versions import discard_unpublished, latest_version, list_versions, quarantine_version
-from annotator.worker.embeddings import embeddings_path, ensure_embeddings, remove_temporary
+from annotator.services.training.embeddings import embeddings_path, ensure_embeddings, remove_temporary
 from learner.classifier import TransformerClassifier
 from learner.errors import ModelLoadError
 

@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from annotator.ranking import build_scores, random_order
+from annotator.services.ranking import build_scores, random_order
 from annotator.store.connection import read_snapshot
 from annotator.store.project import Project
 from annotator.store.settings import get_labels, get_settings
 from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
-from annotator.store.versions import publish_version
-from annotator.worker.models import LoopModels
-from annotator.worker.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
+from annotator.services.versions import publish
+from annotator.services.training.models import LoopModels
+from annotator.services.training.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
 from learner.coldstart import cold_start_order
 from learner.head import EmbeddingHead
 
@@ -66,8 +66,8 @@ def refresh(
     """Embed new examples, fit the head on the labeled embeddings, re-rank and publish.
 
     Returns None for an empty pool. Holds ``models.lock`` so the ranking is
-    made and published with the newest encoder. Old versions' scores are not
-    pruned here (callers run ``prune_scores`` once the new ranking is out).
+    made and published with the newest encoder; publishing records the
+    stopping signal and prunes old scores (:func:`annotator.services.versions.publish`).
     """
     with models.lock:
         timings: dict[str, float] = {}
@@ -85,8 +85,8 @@ def refresh(
         base_metrics = {"max_label_id": snap.watermark, "n_train": len(labels)}
         if len(set(labels)) < 2:
             rows = _cold_start_rows(snap, X, done, settings)
-            version = publish_version(
-                project.db, kind="coldstart", strategy=settings["cold_start"], scores=rows,
+            version = publish(
+                project, kind="coldstart", strategy=settings["cold_start"], scores=rows,
                 encoder_version=models.encoder_version, n_labels=len(labels), metrics=base_metrics,
             )
             return HeadResult(version, "coldstart", None, base_metrics, timings)
@@ -106,8 +106,8 @@ def refresh(
                    "predictor": PREDICTOR}
         timings["rank"] = time.perf_counter() - tick
         tick = time.perf_counter()
-        version = publish_version(
-            project.db, kind="head", strategy=settings["strategy"], scores=rows,
+        version = publish(
+            project, kind="head", strategy=settings["strategy"], scores=rows,
             encoder_version=models.encoder_version, n_labels=len(labels), metrics=metrics,
             head=stored_head(head, models.encoder_version),
         )

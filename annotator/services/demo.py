@@ -27,8 +27,8 @@ from pathlib import Path
 import annotator
 from annotator.config import DB_FILENAME
 from annotator.errors import ProjectError
-from annotator.importer import import_file
-from annotator.passwords import hash_password, verify_password
+from annotator.services.imports import import_file
+from annotator.services.passwords import hash_password, verify_password
 from annotator.store.examples import count_examples
 from annotator.store.project import create_project, open_project
 from annotator.store.settings import get_labels, set_settings

@@ -2,7 +2,7 @@
 
 ``stats["model"]["exported"]`` must be the figures of exactly what
 ``labelloop export --model`` writes, so they are obtained by loading the built
-folder (:func:`annotator.model_export.build_model_folder`) as a classifier and
+folder (:func:`annotator.services.model_export.build_model_folder`) as a classifier and
 running it on the labeled evaluation items, never copied from the worker's
 in-memory head. Imports torch.
 """
@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from annotator.model_export import build_model_folder, exported_summary, record_exported
+from annotator.services.model_export import build_model_folder, exported_summary, record_exported
 from annotator.store.project import Project
 from annotator.store.settings import get_settings
 from annotator.store.trainset import eval_labels
 from annotator.store.versions import get_version
-from annotator.worker.models import device_of
+from annotator.services.training.models import device_of
 from learner.classifier import TransformerClassifier
 from learner.metrics import evaluate
 

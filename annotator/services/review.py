@@ -9,7 +9,7 @@
   split, so no prediction comes from a model that saw that very label.
   :func:`find_suspected_errors` is the core and takes plain arrays.
 * **Adjudication** — the lead's label with kind ``adjudication``. It wins in
-  exports (see :mod:`annotator.exporter`); earlier labels, earlier
+  exports (see :mod:`annotator.services.exports`); earlier labels, earlier
   adjudications included, stay in the history.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from annotator.errors import AuthError, LabelloopError
-from annotator.exporter import final_labels
+from annotator.services.exports import final_labels
 from annotator.store import dashboard as queries
 from annotator.store.labels import add_label
 from annotator.store.project import Project
@@ -150,7 +150,7 @@ def suspected_errors(
 def _labeled_embeddings(project: Project) -> tuple[list[int], np.ndarray]:
     """Example ids and cached embeddings from the current version's encoder (numpy only)."""
     from annotator.store.versions import current_version
-    from annotator.worker.embeddings import load_embeddings
+    from annotator.services.training.embeddings import load_embeddings
 
     current = current_version(project.db)
     encoder = current["encoder_version"] if current and current["encoder_version"] is not None else 0

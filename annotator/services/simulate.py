@@ -17,19 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from annotator import queue
+from annotator.services import queue
 from annotator.config import DB_FILENAME
 from annotator.errors import InputError
-from annotator.importer import import_file
+from annotator.services.imports import import_file
 from annotator.io.readers import read_records
 from annotator.store.examples import count_examples, text_hash
 from annotator.store.project import create_project, open_project
 from annotator.store.settings import get_labels, set_settings
-from annotator.stability import after_publish
-from annotator.worker.finetune import NotEnoughLabels, finetune
-from annotator.worker.lock import worker_lock
-from annotator.worker.models import load_models, recover
-from annotator.worker.refresh import refresh
+from annotator.services.training.finetune import NotEnoughLabels, finetune
+from annotator.services.training.lock import worker_lock
+from annotator.services.training.models import load_models, recover
+from annotator.services.training.refresh import refresh
 from learner.metrics import evaluate
 
 SIMULATED_ANNOTATOR = "simulator"
@@ -123,7 +122,6 @@ def simulate(
                 tick = time.perf_counter()
                 result = refresh(project, models)
                 refresh_s = time.perf_counter() - tick  # last label -> re-ranked queue published
-                after_publish(project, result.version if result is not None else None)
                 if result is not None:
                     head, version = result.head, result.version
                 finetune_s = None

@@ -4,7 +4,7 @@ A fine-tuned version's folder (``models/vN``) gets a SHA-256 per file in its
 metrics (``checksums``) at publish time. Before the worker loads an encoder
 and before Export builds on one, the folder is checked against them: a file
 that is missing, truncated or changed makes the version unusable, and the
-worker quarantines it (:mod:`annotator.worker.models`). Stdlib only.
+worker quarantines it (:mod:`annotator.services.training.models`). Stdlib only.
 """
 
 from __future__ import annotations

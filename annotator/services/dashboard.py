@@ -2,7 +2,7 @@
 
 Library only (the page draws what this returns). Every number comes from an
 aggregate query in :mod:`annotator.store.dashboard` or from
-:mod:`annotator.agreement`; :func:`load_dashboard` gathers them all, which
+:mod:`annotator.services.agreement`; :func:`load_dashboard` gathers them all, which
 is what the page caches and what ``scripts/measure_dashboard.py`` times.
 """
 
@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator import agreement, model_export, stability
+from annotator.services import agreement
+from annotator.services import model_export
+from annotator.services import stability
 from annotator.store import dashboard as queries
 from annotator.store import versions
 from annotator.store.project import Project

@@ -8,7 +8,7 @@ refit the fast head on the new embeddings of the labeled items -> rank and
 evaluate on labeled eval items with that head -> publish: inside the publishing
 transaction the folder is renamed to ``models/vN`` and the embeddings to
 ``enc_vN.npz``. A kill anywhere before the commit leaves only temporary or
-unpublished files that :func:`annotator.worker.models.remove_orphans` deletes.
+unpublished files that :func:`annotator.services.training.models.remove_orphans` deletes.
 Cancellable between training steps and between scoring chunks.
 """
 
@@ -25,15 +25,15 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from annotator.integrity import folder_checksums
-from annotator.stability import after_publish
+from annotator.services.integrity import folder_checksums
 from annotator.store.project import Project
-from annotator.store.versions import latest_version, publish_version
-from annotator.worker.embeddings import embeddings_path, write_pending
-from annotator.worker.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
-from annotator.worker.refresh import take_snapshot
-from annotator.worker.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
-from annotator.worker.triggers import finetune_blocker
+from annotator.services.versions import publish
+from annotator.store.versions import latest_version
+from annotator.services.training.embeddings import embeddings_path, write_pending
+from annotator.services.training.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
+from annotator.services.training.refresh import take_snapshot
+from annotator.services.training.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
+from annotator.services.training.triggers import finetune_blocker
 from learner.classifier import TransformerClassifier
 from learner.errors import TrainingCancelled
 from learner.head import EmbeddingHead
@@ -153,10 +153,9 @@ def finetune(
         return f"{project.models_dir.name}/{target.name}"
 
     with models.lock:
-        version = publish_version(
-            project.db, kind="finetune", strategy=settings["strategy"], scores=rows, own_encoder=True,
+        version = publish(
+            project, kind="finetune", strategy=settings["strategy"], scores=rows, own_encoder=True,
             n_labels=len(labels), metrics=metrics, prepare=prepare, head=stored_head(head, 0),
         )
         models.switch_encoder(clf, version)
-    after_publish(project, version)
     return FinetuneResult(version, clf, head, metrics, train_s, score_s)

@@ -3,7 +3,7 @@
 The bytes are written to a temporary file named after the upload, cleaned and
 shortened (:func:`safe_filename`: its extension picks the format and
 ``examples.source`` names the file the lead chose), then
-:func:`annotator.importer.import_file` validates and imports it in one
+:func:`annotator.services.imports.import_file` validates and imports it in one
 transaction, under the same limits (the project's ``max_text_chars`` among
 them). Messages name the file as the lead named it, shortened to one line;
 the temporary path on the server never appears in them.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.errors import InputError, LabelloopError, one_line
-from annotator.importer import ImportSummary, import_file, import_limits
+from annotator.services.imports import ImportSummary, import_file, import_limits
 from annotator.io.limits import megabytes
 from annotator.store.project import Project
 

@@ -1,6 +1,6 @@
 """Predictions over a whole corpus with the exported model: a file of texts, or the unlabeled pool.
 
-The predictor is the built artifact of a version (:mod:`annotator.model_export`),
+The predictor is the built artifact of a version (:mod:`annotator.services.model_export`),
 loaded as a classifier, so every prediction is the one
 ``transformers.pipeline`` gives on the unzipped export. Texts are read and
 written in chunks (:mod:`annotator.io.streams`): memory holds one chunk, not
@@ -24,7 +24,7 @@ import numpy as np
 from annotator.errors import InputError
 from annotator.io.streams import Chunk, StreamWriter, iter_text_chunks
 from annotator.io.writers import WRITE_FORMATS
-from annotator.model_export import build_model_folder
+from annotator.services.model_export import build_model_folder
 from annotator.store import jobs as job_store
 from annotator.store.project import Project
 from annotator.store.settings import get_settings
@@ -102,7 +102,7 @@ def predict(
     """
     name = output_format(out, fmt)
     folder, chosen = build_model_folder(project, version)
-    from annotator.worker.models import device_of  # imports torch
+    from annotator.services.training.models import device_of  # imports torch
     from learner.classifier import TransformerClassifier
 
     model = TransformerClassifier.load(folder, device=device_of(get_settings(project.db)))

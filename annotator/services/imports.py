@@ -17,7 +17,7 @@ anything is written, so a bad file leaves the database exactly as it was.
   (``is_eval``; the loop never trains on them), including ones already in the pool.
 * Limits (:class:`~annotator.io.limits.ReadLimits`, with ``max_text_chars``
   from the project's setting) bound the file, each row, each text and each
-  row's metadata; what a valid row holds is :mod:`annotator.import_checks`.
+  row's metadata; what a valid row holds is :mod:`annotator.services.import_checks`.
 * A Labelloop export is recognised by its header (:data:`EXPORT_HEADERS`), so
   the quotes its CSV writer added against spreadsheet formulas are removed
   again and an export imports back to the same texts.
@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from annotator.errors import InputError, StoreError, one_line, shown
-from annotator.exporter import EXPORT_HEADERS
-from annotator.import_checks import ImportItem, RowChecker
+from annotator.services.exports import EXPORT_HEADERS
+from annotator.services.import_checks import ImportItem, RowChecker
 from annotator.io.limits import ReadLimits
 from annotator.io.readers import RecordStream, open_records
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.agreement import cohen_kappa_table
+from annotator.services.agreement import cohen_kappa_table
 from annotator.store import dashboard as queries
 from annotator.store import versions
 from annotator.store.project import Project

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.errors import ProjectError
-from annotator.integrity import folder_checksums, folder_problem
+from annotator.services.integrity import folder_checksums, folder_problem
 from annotator.store.project import Project
 from annotator.store.settings import get_settings
 from annotator.store.versions import StoredHead, current_version, get_version, list_versions, version_head
