@@ -1,18 +1,25 @@
-"""The one source of configuration: project settings, their defaults and checks.
+"""The one source of configuration: project settings, their defaults and checks; the registries.
 
 Settings live in the project's ``settings`` table; anything not set there takes
-the default below. ``LABELLOOP_PROJECT`` names the project folder when
-``--project`` is not given.
+the default below. :class:`Settings` is the typed, validated, frozen value the
+code reads (``settings.batch_size``); :data:`SETTINGS` holds each one's
+default, type, range and help, which the CLI, the Project page and the README
+show. ``LABELLOOP_PROJECT`` names the project folder when ``--project`` is not
+given. The query strategies are ``learner.strategies.STRATEGIES``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from learner.strategies import STRATEGIES
 
 from annotator.errors import InputError, ProjectError
 
@@ -21,7 +28,7 @@ DB_FILENAME = "project.db"
 MODELS_DIRNAME = "models"
 EMBEDDINGS_DIRNAME = "embeddings"
 
-STRATEGY_NAMES = ("margin", "entropy", "least_confidence", "diverse", "random")
+STRATEGY_NAMES = tuple(STRATEGIES)
 COLD_START_NAMES = ("kmeans", "random")
 
 
@@ -146,6 +153,41 @@ def _shown(value: Any) -> str:
 
 def defaults() -> dict[str, Any]:
     return {key: spec.default for key, spec in SETTINGS.items()}
+
+
+def _from_stored(cls, stored: Mapping[str, Any]) -> tuple[Any, dict[str, str]]:
+    """(settings, problems) from stored values: each checked by :func:`coerce_setting`; a value
+    that fails gives way to its default, with a one-line message in ``problems``; unknown keys
+    (a setting a later version added) are ignored."""
+    values, problems = defaults(), {}
+    for key, value in stored.items():
+        if key not in values:
+            continue
+        try:
+            values[key] = coerce_setting(key, value)
+        except InputError as error:
+            problems[key] = (f"the stored value {_shown(value)} of setting {key!r} is invalid ({error}); "
+                             f"using the default {values[key]!r} until it is set again")
+    return cls(**values), problems
+
+
+def _changed(self, **changes: Any):
+    """A copy with ``changes``, each checked first (InputError on the first bad one)."""
+    return dataclasses.replace(self, **{key: coerce_setting(key, value) for key, value in changes.items()})
+
+
+def _as_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)
+
+
+Settings = dataclasses.make_dataclass(
+    "Settings",
+    [(key, spec.kind, dataclasses.field(default=spec.default)) for key, spec in SETTINGS.items()],
+    frozen=True,
+    namespace={"from_stored": classmethod(_from_stored), "changed": _changed, "as_dict": _as_dict,
+               "__doc__": "A project's settings, typed and checked; one field per entry of SETTINGS."},
+)
+Settings.__module__ = __name__
 
 
 def resolve_project_dir(project: str | os.PathLike | None) -> Path:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from annotator.store.project import Project
-from annotator.store.settings import get_labels
+from annotator.services.labelset import get_labels
 from annotator.store.simulated import SimulatedLabel, insert_simulated_labels, unlabeled_examples
 
 BREAK_EVERY = 60            # labels per session, on average

@@ -32,7 +32,6 @@ spinning cost more than they save (ten times more on a busy shared CPU).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import entr
 from threadpoolctl import threadpool_limits
 
 from .errors import InputError, UnknownStrategyError
@@ -111,6 +110,8 @@ def entropy_scores(proba) -> np.ndarray:
     proba = _check_proba(proba)
     total = proba.sum(axis=1, keepdims=True)
     proba = np.divide(proba, total, out=np.zeros_like(proba), where=total > 0)
+    from scipy.special import entr  # here, not at import: the names of this module are read by annotator.config
+
     return entr(proba).sum(axis=1)
 
 
@@ -213,12 +214,13 @@ def random(classifier, X, n, *, random_state=None) -> np.ndarray:
 
 
 STRATEGIES = {
-    "least_confidence": least_confidence,
     "margin": margin,
     "entropy": entropy,
+    "least_confidence": least_confidence,
     "diverse": diverse,
     "random": random,
 }
+"""The query strategies, by name: the one registry (``annotator.config.STRATEGY_NAMES`` is its keys)."""
 
 
 def get_strategy(name: str):

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from annotator.services import queue
 from annotator.services.passwords import hash_password
-from annotator.store import open_project
-from annotator.store.settings import get_labels
+from annotator.services.projects import open_project
+from annotator.services.labelset import get_labels
 from annotator.store.users import add_user, get_user
 
 

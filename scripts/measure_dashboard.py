@@ -29,7 +29,7 @@ from annotator.services import review
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
 from annotator.services.stats import project_stats
-from annotator.store import create_project, open_project
+from annotator.services.projects import create_project, open_project
 from annotator.store import dashboard as queries
 from annotator.store.users import add_user
 from annotator.store.versions import prune_scores, publish_version

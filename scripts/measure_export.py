@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     from annotator.services.dashboard import model_stats
     from annotator.services.imports import import_file
     from annotator.services.model_export import describe_predictor, zip_model
-    from annotator.store import create_project
-    from annotator.store.settings import get_settings, set_settings
+    from annotator.services.projects import create_project
+    from annotator.services.settings import get_settings, set_settings
     from annotator.store.trainset import training_examples_per_label
     from annotator.store.versions import current_version, latest_version
     from annotator.services.training.export_eval import measure_exported
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             labeled += 1
         refresh(project, models)
         tuned = latest_version(project.db, "finetune")
-        if new_training_labels(project.db, tuned) >= settings["finetune_every"] and finetune_blocker(
-                training_examples_per_label(project.db), settings["finetune_min_per_class"]) is None:
+        if new_training_labels(project.db, tuned) >= settings.finetune_every and finetune_blocker(
+                training_examples_per_label(project.db), settings.finetune_min_per_class) is None:
             tick = time.perf_counter()
             finetune(project, models)
             print(f"[{folder.name}] fine-tuned at {labeled} labels in {time.perf_counter() - tick:.0f} s",

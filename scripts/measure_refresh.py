@@ -32,8 +32,8 @@ from annotator.services import queue
 from annotator.services.imports import import_file
 from annotator.io.readers import read_records
 from annotator.store.examples import text_hash
-from annotator.store import create_project
-from annotator.store.settings import set_settings
+from annotator.services.projects import create_project
+from annotator.services.settings import set_settings
 from annotator.store.versions import prune_scores
 from annotator.services.training.embeddings import save_embeddings
 from annotator.services.training.models import load_models

@@ -102,7 +102,7 @@ def pool_texts(n: int) -> list[str]:
 def build_project(folder: Path, pool: int) -> None:
     from annotator.services.imports import import_file
     from annotator.services.passwords import hash_password
-    from annotator.store import create_project
+    from annotator.services.projects import create_project
     from annotator.store.users import add_user
 
     if (folder / "project.db").exists():
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                          "--server.address", "127.0.0.1", "--server.headless", "true",
                          "--browser.gatherUsageStats", "false"]) as url:
                 baseline = measure(url, args.items, args.warmup, sign_in=False, pause_ms=args.pause_ms)
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
     from annotator.store.examples import count_examples
 
     with open_project(args.project) as project:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from annotator.services.demo import ensure_demo_project
 from annotator.services.review import adjudicate, disagreement_queue
-from annotator.store import open_project
+from annotator.services.projects import open_project
 from annotator.store.examples import get_example
 from annotator.store.simulated import backdate_examples, unlabeled_examples
 from annotator.team_simulation import SimulatedAnnotator, simulate_team, write_labels

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from annotator.services.demo import DEMO_LABELS, ensure_demo_project
-from annotator.store import open_project
+from annotator.services.projects import open_project
 from annotator.store.examples import get_example, ids_by_hash, text_hash
 from annotator.store.labels import current_labels
 

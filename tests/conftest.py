@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from annotator.store import create_project
+from annotator.services.projects import create_project
 
 
 @pytest.fixture

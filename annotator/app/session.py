@@ -19,8 +19,8 @@ from annotator.app.keys import escape_markdown
 from annotator.services.auth import User, current_user, has_role
 from annotator.config import resolve_project_dir
 from annotator.services.queue import release
-from annotator.store import Project, open_project
-from annotator.store.settings import setting_problems
+from annotator.services.projects import Project, open_project
+from annotator.services.settings import setting_problems
 
 USER_KEY = "ll_user"
 STAMP_KEY = "ll_user_stamp"  # the credential stamp the user signed in under

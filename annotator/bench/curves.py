@@ -89,8 +89,8 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
     same dataset, model and limits (embedding a pool is the slow part on a CPU).
     """
     from annotator.services.imports import import_file
-    from annotator.store import create_project
-    from annotator.store.settings import set_settings
+    from annotator.services.projects import create_project
+    from annotator.services.settings import set_settings
     from annotator.store.trainset import pool
     from annotator.services.training.models import load_models
 
@@ -125,8 +125,8 @@ def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int
             finetune_min_per_class: int | None = None) -> dict[str, Any]:
     """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch."""
     from annotator.services.simulate import simulate
-    from annotator.store import open_project
-    from annotator.store.settings import set_settings
+    from annotator.services.projects import open_project
+    from annotator.services.settings import set_settings
 
     shutil.copytree(prepared["base"], run_dir)
     if tier != "fast":

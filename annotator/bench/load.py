@@ -61,7 +61,7 @@ def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
     """A project with ``pool`` synthetic texts and a published random ranking; returns timings."""
     from annotator.services.imports import import_file
     from annotator.services.ranking import build_scores, random_order
-    from annotator.store import create_project
+    from annotator.services.projects import create_project
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.users import add_user
     from annotator.store.versions import publish_version
@@ -92,7 +92,7 @@ def _republish(project_dir: str, every_s: float, seed: int, start_event: Any, st
     """Stand-in for the worker's fast refresh: every ``every_s`` seconds publish a new ranking of
     the whole pool (labeled items last) in one write transaction, as the worker does."""
     from annotator.services.ranking import build_scores, random_order
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
     from annotator.store.trainset import current_label_counts, max_label_id
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.versions import prune_scores, publish_version
@@ -125,7 +125,7 @@ def _annotate(project_dir: str, index: int, labels_each: int, think_s: float, st
               out_path: str) -> None:
     """One annotator process: next item -> save label, ``labels_each`` times; writes its records."""
     from annotator.services.queue import next_item, save_label
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
 
     name = annotator_name(index)
     records: list[dict[str, Any]] = []
@@ -186,7 +186,7 @@ def find_double_leases(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def check_database(project_dir: Path, records: list[dict[str, Any]], annotators: list[str]) -> dict[str, Any]:
     """Compare what the processes reported with what the database holds."""
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
     from annotator.store.connection import read_snapshot
     from annotator.store.exports import raw_label_rows
     from annotator.store.queue import active_lease

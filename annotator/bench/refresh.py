@@ -44,8 +44,8 @@ def _label_batch(project, n: int, rng: np.random.Generator) -> int:
 def measure_refresh(pool: int, workdir: Path, *, strategy: str = "margin", batch: int = 25,
                     warm_labels: int = 200, rounds: int = 3, seed: int = 0) -> dict[str, Any]:
     from annotator.services.imports import import_file
-    from annotator.store import create_project
-    from annotator.store.settings import set_settings
+    from annotator.services.projects import create_project
+    from annotator.services.settings import set_settings
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.trainset import training_labels
     from annotator.store.versions import publish_version

@@ -121,7 +121,7 @@ def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
     """Import a labeled synthetic CSV of ``rows`` rows into a new project, then export the labels."""
     from annotator.services.exports import export
     from annotator.services.imports import import_file
-    from annotator.store import create_project
+    from annotator.services.projects import create_project
 
     folder = Path(tempfile.mkdtemp(prefix=f"io{rows}-", dir=workdir))
     try:

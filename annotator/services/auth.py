@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from annotator.errors import AuthError
 from annotator.services.passwords import hash_password, needs_rehash, verify_password
-from annotator.store import Project
+from annotator.services.projects import Project
 from annotator.store.logins import CLIENT, NAME, reserve_attempt, settle_success
 from annotator.store.users import ROLES, get_user, upgrade_password_hash
 

@@ -21,7 +21,7 @@ from annotator.services import stability
 from annotator.store import dashboard as queries
 from annotator.store import versions
 from annotator.store.project import Project
-from annotator.store.settings import get_labels
+from annotator.services.labelset import get_labels
 
 IDLE_GAP_SECONDS = 600.0
 BUCKET_CHOICES = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400)

@@ -30,8 +30,9 @@ from annotator.errors import ProjectError
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password, verify_password
 from annotator.store.examples import count_examples
-from annotator.store.project import create_project, open_project
-from annotator.store.settings import get_labels, set_settings
+from annotator.services.projects import create_project, open_project
+from annotator.services.labelset import get_labels
+from annotator.services.settings import set_settings
 from annotator.store.users import add_user, get_user
 
 DEMO_LABELS = ["billing", "shipping", "technical", "account", "feedback"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from annotator.errors import InputError
 from annotator.store import dashboard as queries
 from annotator.store.project import Project
-from annotator.store.settings import get_setting
+from annotator.services.settings import get_setting
 
 
 def reserve_eval_set(project: Project, n: int, *, seed: int | None = None) -> list[int]:

@@ -36,7 +36,7 @@ from typing import Any
 from annotator.io.writers import write_rows
 from annotator.store.exports import RAW_LABEL_COLUMNS, current_label_rows, raw_label_rows
 from annotator.store.project import Project
-from annotator.store.settings import get_labels
+from annotator.services.labelset import get_labels
 
 FINAL_COLUMNS = (
     "example_id", "ext_id", "text", "label", "tie", "annotators", "n_labels", "agreement",

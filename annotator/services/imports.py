@@ -43,7 +43,8 @@ from annotator.store.bulk_labels import current_labels_by, insert_labels, supers
 from annotator.store.connection import write_transaction
 from annotator.store.examples import ids_by_hash, insert_examples, mark_eval
 from annotator.store.project import Project
-from annotator.store.settings import get_labels, get_setting
+from annotator.services.labelset import get_labels
+from annotator.services.settings import get_setting
 
 IMPORT_KIND = "import"
 _SOURCE_CHARS = 255

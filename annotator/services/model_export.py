@@ -28,7 +28,7 @@ from typing import Any
 from annotator.errors import ProjectError
 from annotator.services.integrity import folder_checksums, folder_problem
 from annotator.store.project import Project
-from annotator.store.settings import get_settings
+from annotator.services.settings import get_settings
 from annotator.store.versions import StoredHead, current_version, get_version, list_versions, version_head
 from learner.errors import LearnerError
 
@@ -122,7 +122,7 @@ def encoder_folder(project: Project, head: StoredHead) -> Path:
         return folder
     from learner.models import resolve_model  # no torch at import
 
-    source = resolve_model(get_settings(project.db)["model"])
+    source = resolve_model(get_settings(project.db).model)
     if Path(source).is_dir():
         return Path(source)
     try:
@@ -145,7 +145,7 @@ def _metadata(project: Project, version: dict[str, Any], head: StoredHead, name:
         "version": version["version"],
         "predictor": describe_predictor(version),
         "encoder_version": head.encoder_version,
-        "base_model": base_model_name(settings["model"]),
+        "base_model": base_model_name(settings.model),
         "n_labels": version["n_labels"],
         "published_at": version.get("published_at"),
         "evaluation": {k: metrics.get(k) for k in ("accuracy", "macro_f1", "n_eval") if k in metrics},
@@ -191,7 +191,7 @@ def build_model_folder(project: Project, version: int | None = None) -> tuple[Pa
     try:
         write_head_classifier(
             encoder_folder(project, head), head.coef, head.intercept, head.classes, target,
-            max_length=get_settings(project.db)["max_length"], name=name, metadata=meta,
+            max_length=get_settings(project.db).max_length, name=name, metadata=meta,
             readme=_model_card(meta, head.classes),
         )
     except LearnerError as error:

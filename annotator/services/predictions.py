@@ -27,7 +27,7 @@ from annotator.io.writers import WRITE_FORMATS
 from annotator.services.model_export import build_model_folder
 from annotator.store import jobs as job_store
 from annotator.store.project import Project
-from annotator.store.settings import get_settings
+from annotator.services.settings import get_settings
 from annotator.store.trainset import count_pool, pool_page
 
 CHUNK = 512

@@ -1,7 +1,44 @@
-"""Opening and creating projects, for the front-ends (which never reach the store directly)."""
+"""Creating and opening projects: a folder with ``project.db``, ``models/`` and ``embeddings/``."""
 
 from __future__ import annotations
 
-from annotator.store.project import Project, create_project, open_project
+import os
+from pathlib import Path
+
+from annotator.config import DB_FILENAME, resolve_project_dir
+from annotator.errors import ProjectError
+from annotator.services.labelset import add_labels, get_labels
+from annotator.store.project import Project, open_database
 
 __all__ = ["Project", "create_project", "open_project"]
+
+
+def create_project(path: str | os.PathLike, labels: list[str]) -> Project:
+    """Make a new project folder with the given ordered label set (nothing is left on failure)."""
+    folder = Path(path)
+    if (folder / DB_FILENAME).exists():
+        raise ProjectError(f"{folder} is already a Labelloop project")
+    if not labels:
+        raise ProjectError("a project needs at least one label (--labels a,b,c)")
+    folder.mkdir(parents=True, exist_ok=True)
+    project = open_database(folder)
+    try:
+        add_labels(project.db, labels)
+    except Exception:
+        project.close()
+        for suffix in ("", "-wal", "-shm", "-writer"):
+            (folder / f"{DB_FILENAME}{suffix}").unlink(missing_ok=True)
+        raise
+    return project
+
+
+def open_project(path: str | os.PathLike | None = None, *, check_same_thread: bool = True) -> Project:
+    """Open an existing project (``path`` or ``$LABELLOOP_PROJECT``), migrating its schema."""
+    folder = resolve_project_dir(path)
+    if not (folder / DB_FILENAME).is_file():
+        raise ProjectError(f"{folder} is not a Labelloop project (no {DB_FILENAME}); run labelloop init")
+    project = open_database(folder, check_same_thread=check_same_thread)
+    if not get_labels(project.db):
+        project.close()
+        raise ProjectError(f"{folder} has an empty label set")
+    return project

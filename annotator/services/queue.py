@@ -31,13 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from annotator.config import Settings
 from annotator.errors import InputError
 from annotator.store import jobs as job_store
 from annotator.store import queue as q
 from annotator.store.connection import read_snapshot, write_transaction
 from annotator.store.labels import add_label, undo_last
 from annotator.store.project import Project
-from annotator.store.settings import get_settings
+from annotator.services.settings import get_settings
 from annotator.store.versions import current_version, example_score, latest_version
 from annotator.services.training.triggers import new_training_labels
 
@@ -64,8 +65,8 @@ class ServedItem:
     overlap: bool
 
 
-def _overlap(settings: dict[str, Any]) -> q.Overlap:
-    return q.Overlap(settings["overlap_fraction"], settings["overlap_k"], settings["seed"])
+def _overlap(settings: Settings) -> q.Overlap:
+    return q.Overlap(settings.overlap_fraction, settings.overlap_k, settings.seed)
 
 
 def _served(project: Project, example_id: int, version: dict[str, Any] | None,
@@ -97,7 +98,7 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
     now = time.time() if now is None else now
     settings = get_settings(project.db)
     overlap = _overlap(settings)
-    expires_at = now + settings["lease_seconds"]
+    expires_at = now + settings.lease_seconds
     with write_transaction(project.db) as conn:
         leased = _lease_next(conn, project, annotator, settings, overlap, now, expires_at)
     if leased is None:
@@ -106,7 +107,7 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
     return _served(project, example_id, version, provenance, expires_at, overlap)
 
 
-def _lease_next(conn, project: Project, annotator: str, settings: dict[str, Any], overlap: q.Overlap,
+def _lease_next(conn, project: Project, annotator: str, settings: Settings, overlap: q.Overlap,
                 now: float, expires_at: float) -> tuple[int, dict[str, Any], tuple] | None:
     """Inside the write transaction: choose and lease the item; (example_id, version, provenance)."""
     version = current_version(project.db)
@@ -163,7 +164,7 @@ def save_label(
     a silent second label.
     """
     now = time.time()
-    limit = get_settings(project.db)["max_text_chars"]
+    limit = get_settings(project.db).max_text_chars
     with write_transaction(project.db) as conn:
         length = q.text_length(conn, example_id)
         if length is not None and length > limit:
@@ -214,7 +215,7 @@ def undo(project: Project, annotator: str, *, now: float | None = None) -> Serve
     """Supersede the annotator's last label and lease that item back to them; None if nothing to undo."""
     now = time.time() if now is None else now
     settings = get_settings(project.db)
-    expires_at = now + settings["lease_seconds"]
+    expires_at = now + settings.lease_seconds
     with write_transaction(project.db) as conn:
         row = undo_last(project.db, annotator)
         if row is None:
@@ -263,8 +264,8 @@ def queue_status(project: Project) -> dict[str, Any]:
         "last_error": last_job["error"] if last_job and last_job["status"] == "failed" else None,
         "labels_since_refresh": since_refresh,
         "labels_since_finetune": since_finetune,
-        "batch_size": settings["batch_size"],
-        "finetune_every": settings["finetune_every"],
+        "batch_size": settings.batch_size,
+        "finetune_every": settings.finetune_every,
         "worker_pid": _worker_pid(project),
     }
 

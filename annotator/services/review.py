@@ -125,7 +125,8 @@ def suspected_errors(
     Raises NoEmbeddingsError when the pool has not been embedded yet and
     NotEnoughLabelsError when there are too few labels to cross-validate.
     """
-    from annotator.store.settings import get_labels, get_setting
+    from annotator.services.labelset import get_labels
+    from annotator.services.settings import get_setting
 
     ids, matrix = _labeled_embeddings(project)
     finals = {row["example_id"]: row for row in final_labels(project)}

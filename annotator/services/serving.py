@@ -31,7 +31,7 @@ from pathlib import Path
 
 from annotator.config import PROJECT_ENV
 from annotator.errors import LabelloopError
-from annotator.store import open_project
+from annotator.services.projects import open_project
 
 APP_MAIN = Path(__file__).resolve().parents[1] / "app" / "main.py"
 DEFAULT_HOST = "127.0.0.1"

@@ -23,8 +23,9 @@ from annotator.errors import InputError
 from annotator.services.imports import import_file
 from annotator.io.readers import read_records
 from annotator.store.examples import count_examples, text_hash
-from annotator.store.project import create_project, open_project
-from annotator.store.settings import get_labels, set_settings
+from annotator.services.projects import create_project, open_project
+from annotator.services.labelset import get_labels
+from annotator.services.settings import set_settings
 from annotator.services.training.finetune import NotEnoughLabels, finetune
 from annotator.services.training.lock import worker_lock
 from annotator.services.training.models import load_models, recover
@@ -95,7 +96,7 @@ def simulate(
         if model:
             changes["model"] = model
         settings = set_settings(project.db, **changes)
-        every = settings["finetune_every"] if finetune_every is None else finetune_every
+        every = settings.finetune_every if finetune_every is None else finetune_every
         answers = {text_hash(text): label for text, label in gold_rows}
         with worker_lock(folder):
             recover(project)

@@ -12,8 +12,8 @@ import pytest
 from annotator.services.demo import DEMO_LABELS
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
-from annotator.store import create_project, open_project
-from annotator.store.settings import set_settings
+from annotator.services.projects import create_project, open_project
+from annotator.services.settings import set_settings
 from annotator.store.users import add_user
 
 pytestmark = pytest.mark.browser

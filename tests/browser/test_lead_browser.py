@@ -10,7 +10,7 @@ import pytest
 from annotator.services.demo import DEMO_LABELS
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
-from annotator.store import create_project, open_project
+from annotator.services.projects import create_project, open_project
 from annotator.store.examples import ids_by_hash, text_hash
 from annotator.store.labels import add_label, label_history
 from annotator.store.users import add_user

@@ -9,7 +9,7 @@ import pytest
 from annotator.app.session import SESSION_ENDED
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
-from annotator.store import create_project, open_project
+from annotator.services.projects import create_project, open_project
 from annotator.store.users import add_user, remove_user
 
 pytestmark = pytest.mark.browser

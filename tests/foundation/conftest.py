@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from annotator.services.stats import project_stats
-from annotator.store import Project
+from annotator.services.projects import Project
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], delimiter: str = ",") -> Path:

@@ -123,7 +123,7 @@ def test_user_commands(tmp_path, capsys, monkeypatch):
                        capsys, "a new password\n", monkeypatch)
     assert code == 0
     from annotator.services.passwords import verify_password
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
     from annotator.store.users import get_user
 
     with open_project(folder) as project:

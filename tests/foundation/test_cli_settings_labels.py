@@ -9,8 +9,9 @@ from pathlib import Path
 from annotator.cli import main
 from annotator.config import SETTINGS
 from annotator.services.imports import import_file
-from annotator.store import open_project
-from annotator.store.settings import get_labels, get_settings
+from annotator.services.projects import open_project
+from annotator.services.labelset import get_labels
+from annotator.services.settings import get_settings
 
 
 def test_settings_show_change_and_refuse(project, capsys):
@@ -25,7 +26,7 @@ def test_settings_show_change_and_refuse(project, capsys):
     capsys.readouterr()
     with open_project(folder) as reopened:
         values = get_settings(reopened.db)
-    assert (values["batch_size"], values["strategy"], values["warm_start"]) == (40, "entropy", False)
+    assert (values.batch_size, values.strategy, values.warm_start) == (40, "entropy", False)
 
     for bad in (["batch_size", "many"], ["strategy", "clever"], ["overlap_fraction", "2"], ["nope", "1"]):
         assert main(["settings", *bad, "--project", folder]) == 1
@@ -70,7 +71,7 @@ def test_settings_refuse_non_finite_non_integer_and_out_of_range_values(project,
     assert main(["settings", "seed", str(2**31 - 1), "--project", folder]) == 0
     capsys.readouterr()
     with open_project(folder) as reopened:
-        assert get_settings(reopened.db) == {**before, "seed": 2**31 - 1}
+        assert get_settings(reopened.db).as_dict() == {**before.as_dict(), "seed": 2**31 - 1}
 
 
 def test_every_numeric_setting_has_finite_bounds():
@@ -84,7 +85,7 @@ def test_every_numeric_setting_has_finite_bounds():
 
 def test_a_bad_stored_value_gives_way_to_its_default_and_is_reported(project, capsys, caplog):
     from annotator.services.queue import next_item
-    from annotator.store.settings import setting_problems
+    from annotator.services.settings import setting_problems
 
     from .conftest import write_csv
 
@@ -94,7 +95,7 @@ def test_a_bad_stored_value_gives_way_to_its_default_and_is_reported(project, ca
                            "('seed', '1e+23'), ('batch_size', '\"many\"'), ('lease_seconds', 'not json')")
     values = get_settings(project.db)
     defaults = {key: spec.default for key, spec in SETTINGS.items()}
-    assert values == defaults
+    assert values.as_dict() == defaults
     assert sorted(setting_problems(project.db)) == ["batch_size", "lease_seconds", "overlap_fraction", "seed"]
     assert next_item(project, "ann") is not None  # the queue serves with the defaults
     assert main(["settings", "--project", str(project.path), "--json"]) == 0
@@ -104,3 +105,23 @@ def test_a_bad_stored_value_gives_way_to_its_default_and_is_reported(project, ca
     assert len(warnings) == 4 and all(w.startswith("labelloop: warning: the stored value") for w in warnings)
     assert main(["settings", "overlap_fraction", "0.2", "--project", str(project.path)]) == 0
     assert "overlap_fraction" not in setting_problems(project.db)
+
+
+def test_settings_are_a_typed_frozen_value_checked_on_change():
+    import dataclasses
+
+    import pytest
+
+    from annotator.config import SETTINGS, Settings
+    from annotator.errors import InputError
+
+    settings = Settings()
+    assert [f.name for f in dataclasses.fields(settings)] == list(SETTINGS)
+    assert all(getattr(settings, key) == spec.default for key, spec in SETTINGS.items())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.batch_size = 3
+    assert settings.changed(batch_size="40").batch_size == 40
+    with pytest.raises(InputError, match="batch_size"):
+        settings.changed(batch_size=0)
+    loaded, problems = Settings.from_stored({"seed": float("nan"), "strategy": "entropy", "future_setting": 1})
+    assert (loaded.seed, loaded.strategy) == (0, "entropy") and list(problems) == ["seed"]

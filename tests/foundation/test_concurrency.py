@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 
 from annotator.services.imports import import_file
-from annotator.store import open_project
+from annotator.services.projects import open_project
 from annotator.store.labels import add_label
 
 from .conftest import write_csv
@@ -112,7 +112,7 @@ def test_writer_lock_is_freed_when_its_holder_is_killed(project, tmp_path):
 
 HOLD_THE_WRITER_LOCK = """
 import sys, time
-from annotator.store import open_project
+from annotator.services.projects import open_project
 from annotator.store.connection import write_transaction
 with open_project(sys.argv[1]) as project, write_transaction(project.db):
     print("holding", flush=True)
@@ -158,7 +158,7 @@ def test_a_stopped_writer_makes_others_time_out_not_hang(project, tmp_path):
 def test_project_files_are_private(tmp_path):
     import stat
 
-    from annotator.store import create_project
+    from annotator.services.projects import create_project
 
     with create_project(tmp_path / "private", ["a", "b"]) as project:
         project.db.execute("INSERT INTO settings(key, value) VALUES ('seed', '1')")  # -wal and -shm exist now

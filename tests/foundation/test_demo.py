@@ -9,8 +9,8 @@ from annotator.services.demo import DEMO_LABELS, LOGINS_FILE, OLD_FIXED_PASSWORD
 from annotator.errors import ProjectError
 from annotator.services.passwords import verify_password
 from annotator.services.stats import project_stats
-from annotator.store import open_project
-from annotator.store.settings import get_setting
+from annotator.services.projects import open_project
+from annotator.services.settings import get_setting
 from annotator.store.users import get_user
 
 from .conftest import snapshot, write_csv

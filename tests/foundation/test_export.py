@@ -14,7 +14,7 @@ from annotator.services.imports import import_file
 from annotator.io.cells import FORMULA_START, neutralise_cell
 from annotator.io.readers import read_records
 from annotator.io.writers import write_rows
-from annotator.store import create_project
+from annotator.services.projects import create_project
 from annotator.store.labels import add_label
 
 from .conftest import write_csv, write_jsonl

@@ -40,7 +40,7 @@ from annotator.services.imports import import_file
 from annotator.io.cells import FORMULA_START
 from annotator.io.limits import ReadLimits
 from annotator.io.readers import READ_FORMATS
-from annotator.store import create_project
+from annotator.services.projects import create_project
 
 from .conftest import snapshot
 

@@ -9,7 +9,7 @@ import pytest
 from annotator.errors import InputError
 from annotator.services.imports import import_file
 from annotator.store.labels import current_labels, label_history
-from annotator.store.settings import set_settings
+from annotator.services.settings import set_settings
 from annotator.services.stats import project_stats
 
 from .conftest import write_csv, write_rows

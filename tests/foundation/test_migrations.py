@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from annotator.services.imports import import_file
-from annotator.store import create_project, open_project
+from annotator.services.projects import create_project, open_project
 from annotator.store import migrations
 from annotator.store.connection import connect
 

@@ -25,7 +25,7 @@ def modelled(project, tmp_path, tiny_model_dir):
     """A project with 45 pool texts, 9 labeled evaluation texts, 15 labels and one published head version."""
     from annotator.services import queue
     from annotator.store.labels import add_label
-    from annotator.store.settings import set_settings
+    from annotator.services.settings import set_settings
     from annotator.services.training.models import load_models
     from annotator.services.training.refresh import refresh
 

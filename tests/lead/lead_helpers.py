@@ -59,7 +59,7 @@ def add_users(project) -> None:
 
 def sign_in(at, project_dir, name: str):
     """Put ``name`` in an AppTest's session as if signed in (with their current credential stamp)."""
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
     from annotator.store.users import get_user
 
     with open_project(project_dir) as opened:

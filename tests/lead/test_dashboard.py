@@ -200,7 +200,7 @@ def test_reserve_eval_set_is_seeded_and_skips_labeled_items(team_project, tmp_pa
 
 
 def test_reserve_eval_set_same_seed_same_items(tmp_path):
-    from annotator.store import create_project
+    from annotator.services.projects import create_project
 
     picks = []
     for name in ("a", "b"):

@@ -80,7 +80,7 @@ def test_upload_name_with_a_line_break_shows_on_one_line(project):
 
 
 def test_upload_follows_max_text_chars(project):
-    from annotator.store.settings import set_settings
+    from annotator.services.settings import set_settings
 
     data = ("text\nshort\n" + "y" * 100_001 + "\n").encode()
     _upload_refused(project, "long.csv", data, "long.csv: row 2: the text in column 'text' has 100,001 characters")

@@ -41,7 +41,7 @@ def add_pool(project, tmp_path: Path, rows: list[dict], *, eval_set: bool = Fals
 def label_from_queue(project_dir: str, annotator: str, n: int) -> list[int]:
     """Label n items from the queue as one annotator (``label`` = 'pos'); return the served ids."""
     from annotator.services import queue
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
 
     served = []
     with open_project(project_dir) as project:

@@ -9,7 +9,7 @@ from annotator.services import queue
 from annotator.errors import ProjectError
 from annotator.services.model_export import exportable_version, quarantined_versions, zip_model
 from annotator.store import jobs as job_store
-from annotator.store.settings import set_settings
+from annotator.services.settings import set_settings
 from annotator.store.versions import current_version, latest_version
 from annotator.services.training.embeddings import embeddings_path, load_embeddings
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from loop_helpers import add_pool, gold_rows
 
 from annotator.services import queue
-from annotator.store import open_project
-from annotator.store.settings import set_settings
+from annotator.services.projects import open_project
+from annotator.services.settings import set_settings
 from annotator.services.training.lock import worker_lock
 
 HELPERS = Path(__file__).with_name("loop_helpers.py")

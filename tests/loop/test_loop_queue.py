@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from annotator.services import queue
 from annotator.store.labels import current_labels, label_history
-from annotator.store.settings import set_settings
+from annotator.services.settings import set_settings
 from annotator.store.versions import current_version
 
 from loop_helpers import add_pool, gold_rows

@@ -10,7 +10,7 @@ from loop_helpers import add_pool, gold_rows, write_jsonl
 from annotator.services import queue
 from annotator.services.imports import import_file
 from annotator.store import jobs as job_store
-from annotator.store.settings import set_settings
+from annotator.services.settings import set_settings
 from annotator.store.trainset import training_examples_per_label
 from annotator.store.versions import list_versions
 from annotator.services.training.triggers import finetune_blocker

@@ -11,7 +11,7 @@ from annotator.services import queue
 from annotator.cli import main
 from annotator.store import jobs as job_store
 from annotator.store.labels import current_labels
-from annotator.store.settings import set_settings
+from annotator.services.settings import set_settings
 from annotator.store.versions import current_version, list_versions, version_scores
 from annotator.services.training.embeddings import ensure_embeddings, load_embeddings
 
@@ -179,7 +179,7 @@ def test_train_below_the_minimum_is_a_one_line_refusal(project, tmp_path, tiny_m
 
 
 def test_refresh_follows_a_grown_label_set(project, tmp_path, tiny_model_dir):
-    from annotator.store.settings import add_labels
+    from annotator.services.labelset import add_labels
     from annotator.services.training.models import load_models
     from annotator.services.training.refresh import refresh
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
-from annotator.store import create_project, open_project
+from annotator.services.projects import create_project, open_project
 from annotator.store.users import add_user
 
 APP_MAIN = Path(__file__).resolve().parents[2] / "annotator" / "app" / "main.py"

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from annotator.services import auth
 from annotator.app import keys, navigation
-from annotator.store import open_project
+from annotator.services.projects import open_project
 from annotator.store.users import get_user, update_user
 from annotator.store.versions import publish_version
 
@@ -249,7 +249,7 @@ def test_training_status_shows_version_job_and_progress(ui_project, db, sign_in_
 
 
 def test_guidelines_are_shown_in_a_collapsed_panel(ui_project, db, sign_in_app):
-    from annotator.store.settings import set_settings
+    from annotator.services.settings import set_settings
 
     set_settings(db, guidelines="## Billing\nAnything about **invoices**.")
     at = sign_in_app("ann")
@@ -258,7 +258,7 @@ def test_guidelines_are_shown_in_a_collapsed_panel(ui_project, db, sign_in_app):
 
 
 def test_a_text_too_long_to_show_has_no_label_buttons(tmp_path, monkeypatch, sign_in_app, project_factory):
-    from annotator.store.settings import set_settings
+    from annotator.services.settings import set_settings
 
     folder = project_factory(tmp_path / "long", ["a", "b"], ["word " * 400])
     monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))

@@ -10,7 +10,7 @@ import pytest
 from annotator.services import auth
 from annotator.errors import AuthError
 from annotator.services.passwords import STRONG, TEST_ONLY_COST, hash_password, needs_rehash, verify_password
-from annotator.store import open_project
+from annotator.services.projects import open_project
 from annotator.store.logins import throttle_records
 from annotator.store.users import add_user, get_user, remove_user, update_user
 

@@ -12,7 +12,7 @@ MARKDOWN_LABEL = "*urgent* [see](http://example.com)"
 def test_review_confirms_the_final_label_as_text(tmp_path, monkeypatch, project_factory, sign_in_app):
     folder = project_factory(tmp_path / "md", ["plain", MARKDOWN_LABEL])
     monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
-    from annotator.store import open_project
+    from annotator.services.projects import open_project
 
     with open_project(folder) as project:
         example_id = project.db.execute("SELECT MIN(id) FROM examples").fetchone()[0]

@@ -23,7 +23,8 @@ from annotator.app.labeling import (
     visible_text,
 )
 from annotator.errors import LabelloopError
-from annotator.store.settings import get_labels, get_setting
+from annotator.services.labelset import get_labels
+from annotator.services.settings import get_setting
 
 ITEM_KEY = session.ITEM_KEY
 FLASH_KEY = "ll_flash"

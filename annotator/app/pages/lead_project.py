@@ -17,7 +17,8 @@ from annotator.errors import InputError, LabelloopError
 from annotator.services.evalset import reserve_eval_set
 from annotator.io.readers import READ_FORMATS
 from annotator.store.dashboard import count_unlabeled_pool, pool_counts
-from annotator.store.settings import add_labels, get_labels, get_settings, set_settings
+from annotator.services.labelset import add_labels, get_labels
+from annotator.services.settings import get_settings, set_settings
 from annotator.services.uploads import import_upload
 
 FLASH_KEY = "ll_project_flash"
@@ -63,23 +64,23 @@ with st.form("ll_project_label", clear_on_submit=True):
 # ---------------------------------------------------------------- settings
 st.header("Guidelines and loop settings")
 with st.form("ll_project_settings"):
-    guidelines = st.text_area("Guidelines (markdown, shown to annotators)", settings["guidelines"], height=200,
+    guidelines = st.text_area("Guidelines (markdown, shown to annotators)", settings.guidelines, height=200,
                               key="ll_project_guidelines")
     left, right = st.columns(2)
-    batch_size = left.number_input("Batch size", value=int(settings["batch_size"]), step=1,
+    batch_size = left.number_input("Batch size", value=int(settings.batch_size), step=1,
                                    help=SETTINGS["batch_size"].help, key="ll_project_batch_size")
-    finetune_every = right.number_input("Fine-tune every", value=int(settings["finetune_every"]), step=10,
+    finetune_every = right.number_input("Fine-tune every", value=int(settings.finetune_every), step=10,
                                         help=SETTINGS["finetune_every"].help, key="ll_project_finetune_every")
-    strategy = left.selectbox("Query strategy", STRATEGY_NAMES, index=STRATEGY_NAMES.index(settings["strategy"]),
+    strategy = left.selectbox("Query strategy", STRATEGY_NAMES, index=STRATEGY_NAMES.index(settings.strategy),
                               help=SETTINGS["strategy"].help, key="ll_project_strategy")
-    lease_seconds = right.number_input("Lease time (seconds)", value=int(settings["lease_seconds"]), step=60,
+    lease_seconds = right.number_input("Lease time (seconds)", value=int(settings.lease_seconds), step=60,
                                        help=SETTINGS["lease_seconds"].help, key="ll_project_lease")
-    overlap_fraction = left.number_input("Overlap fraction", value=float(settings["overlap_fraction"]),
+    overlap_fraction = left.number_input("Overlap fraction", value=float(settings.overlap_fraction),
                                          step=0.05, format="%.2f", help=SETTINGS["overlap_fraction"].help,
                                          key="ll_project_overlap_fraction")
-    overlap_k = right.number_input("Annotators per overlap item (k)", value=int(settings["overlap_k"]), step=1,
+    overlap_k = right.number_input("Annotators per overlap item (k)", value=int(settings.overlap_k), step=1,
                                    help=SETTINGS["overlap_k"].help, key="ll_project_overlap_k")
-    read_pause_ms = left.number_input("Read pause (ms)", value=int(settings["read_pause_ms"]), step=50,
+    read_pause_ms = left.number_input("Read pause (ms)", value=int(settings.read_pause_ms), step=50,
                                       help=SETTINGS["read_pause_ms"].help, key="ll_project_read_pause")
     if st.form_submit_button("Save settings"):
         run_action(
@@ -129,7 +130,7 @@ with st.form("ll_project_eval"):
     left, right = st.columns(2)
     size = left.number_input("Items to reserve", min_value=1, value=max(1, min(200, available)), step=10,
                              key="ll_project_eval_size")
-    seed = right.number_input("Seed", value=int(settings["seed"]), step=1, key="ll_project_eval_seed")
+    seed = right.number_input("Seed", value=int(settings.seed), step=1, key="ll_project_eval_seed")
     if st.form_submit_button("Reserve"):
         run_action(lambda: reserve_eval_set(project, int(size), seed=int(seed)),
                    lambda ids: f"Reserved {len(ids)} evaluation items.")

@@ -15,7 +15,7 @@ from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.app.labeling import visible_text
 from annotator.errors import LabelloopError
-from annotator.store.settings import get_labels
+from annotator.services.labelset import get_labels
 
 SHOW_AT_MOST = 25
 FLASH_KEY = "ll_review_flash"

@@ -6,7 +6,7 @@ import argparse
 
 from annotator.cli.options import add_project_option
 from annotator.services.evalset import reserve_eval_set
-from annotator.store import open_project
+from annotator.services.projects import open_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from annotator.errors import InputError
 from annotator.services.exports import export
 from annotator.io.writers import WRITE_FORMATS
 from annotator.services.model_export import LOAD_HINT, archive_name, describe_predictor, exportable_version, zip_model
-from annotator.store import open_project
+from annotator.services.projects import open_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ import json
 from annotator.cli.options import add_project_option
 from annotator.services.imports import import_file
 from annotator.io.readers import READ_FORMATS
-from annotator.store import open_project
+from annotator.services.projects import open_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from annotator.errors import InputError
-from annotator.store import create_project
+from annotator.services.projects import create_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

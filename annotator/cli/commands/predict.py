@@ -9,7 +9,7 @@ from annotator.cli.options import add_project_option, progress_bar
 from annotator.errors import InputError
 from annotator.io.readers import READ_FORMATS
 from annotator.io.writers import WRITE_FORMATS
-from annotator.store import open_project
+from annotator.services.projects import open_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

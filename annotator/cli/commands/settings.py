@@ -9,8 +9,8 @@ import sys
 from annotator.cli.options import add_project_option
 from annotator.config import SETTINGS
 from annotator.errors import InputError
-from annotator.store import open_project
-from annotator.store.settings import read_settings, set_settings
+from annotator.services.projects import open_project
+from annotator.services.settings import read_settings, set_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,10 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         if args.key is not None and args.value is not None:
-            values = set_settings(project.db, **{args.key: args.value})
+            values = set_settings(project.db, **{args.key: args.value}).as_dict()
             print(f"{args.key} = {json.dumps(values[args.key])}")
             return 0
-        values, problems = read_settings(project.db)
+        settings, problems = read_settings(project.db)
+        values = settings.as_dict()
     for message in problems.values():
         print(f"labelloop: warning: {message}", file=sys.stderr)
     if args.key is not None:

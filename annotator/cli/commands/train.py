@@ -8,7 +8,7 @@ import sys
 
 from annotator.cli.options import add_project_option, progress_bar
 from annotator.config import resolve_project_dir
-from annotator.store.project import open_project
+from annotator.services.projects import open_project
 from annotator.services.training.lock import worker_lock
 
 

@@ -9,7 +9,7 @@ import sys
 from annotator.cli.options import add_project_option
 from annotator.errors import UserError
 from annotator.services.passwords import check_new_password, hash_password
-from annotator.store import open_project
+from annotator.services.projects import open_project
 from annotator.store.users import ROLES, add_user, get_user, list_users, remove_user, update_user
 
 

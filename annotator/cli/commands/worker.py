@@ -7,7 +7,7 @@ import logging
 
 from annotator.cli.options import add_project_option
 from annotator.config import resolve_project_dir
-from annotator.store.project import open_project
+from annotator.services.projects import open_project
 from annotator.services.training.lock import worker_lock
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from annotator.services.model_export import build_model_folder, exported_summary, record_exported
 from annotator.store.project import Project
-from annotator.store.settings import get_settings
+from annotator.services.settings import get_settings
 from annotator.store.trainset import eval_labels
 from annotator.store.versions import get_version
 from annotator.services.training.models import device_of

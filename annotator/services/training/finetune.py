@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from annotator.config import Settings
 from annotator.services.integrity import folder_checksums
 from annotator.store.project import Project
 from annotator.services.versions import publish
@@ -58,12 +59,12 @@ class FinetuneResult:
     score_s: float
 
 
-def _start_classifier(project: Project, settings: dict[str, Any], classes: list[str]) -> TransformerClassifier:
+def _start_classifier(project: Project, settings: Settings, classes: list[str]) -> TransformerClassifier:
     previous = latest_version(project.db, "finetune")
-    if settings["warm_start"] and previous is not None and model_dir(project, previous["version"]).is_dir():
+    if settings.warm_start and previous is not None and model_dir(project, previous["version"]).is_dir():
         clf = TransformerClassifier.load(model_dir(project, previous["version"]), device=device_of(settings))
         if [str(c) for c in clf.classes_] == list(classes):
-            clf.set_params(epochs=settings["epochs"], max_length=settings["max_length"])
+            clf.set_params(epochs=settings.epochs, max_length=settings.max_length)
             return clf
     return new_classifier(settings, classes)
 
@@ -84,7 +85,7 @@ def finetune(
     settings, classes = snap.settings, snap.classes
     texts = [text for _, text, _ in snap.train]
     labels = [label for _, _, label in snap.train]
-    blocker = finetune_blocker(Counter(labels), settings["finetune_min_per_class"])
+    blocker = finetune_blocker(Counter(labels), settings.finetune_min_per_class)
     if blocker is not None:
         raise NotEnoughLabels(blocker)
     clf = _start_classifier(project, settings, classes)
@@ -134,7 +135,7 @@ def finetune(
         head_proba = head.predict_proba(X)
         done = done_ids(snap.counts, settings)
         rows = rank_pool(ids=snap.ids, proba=head_proba, embeddings=X, classes=classes,
-                         strategy=settings["strategy"], done=done, estimator=head, seed=settings["seed"])
+                         strategy=settings.strategy, done=done, estimator=head, seed=settings.seed)
     own = eval_metrics(snap.evals, snap.ids, proba, classes)
     metrics = {**eval_metrics(snap.evals, snap.ids, head_proba, classes),
                "checksums": folder_checksums(pending),
@@ -154,7 +155,7 @@ def finetune(
 
     with models.lock:
         version = publish(
-            project, kind="finetune", strategy=settings["strategy"], scores=rows, own_encoder=True,
+            project, kind="finetune", strategy=settings.strategy, scores=rows, own_encoder=True,
             n_labels=len(labels), metrics=metrics, prepare=prepare, head=stored_head(head, 0),
         )
         models.switch_encoder(clf, version)

@@ -13,14 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from annotator.config import Settings
 from annotator.services.integrity import folder_problem
 from annotator.store import jobs as job_store
 from annotator.store.project import Project
-from annotator.store.settings import get_labels, get_settings
+from annotator.services.labelset import get_labels
+from annotator.services.settings import get_settings
 from annotator.store.versions import discard_unpublished, latest_version, list_versions, quarantine_version
 from annotator.services.training.embeddings import embeddings_path, ensure_embeddings, remove_temporary
 from learner.classifier import TransformerClassifier
@@ -31,20 +32,20 @@ QUARANTINE_DIRNAME = "quarantine"
 EMBED_CHUNK = 512
 
 
-def device_of(settings: dict[str, Any]) -> str | None:
+def device_of(settings: Settings) -> str | None:
     """The ``device`` setting for the learner: 'auto' -> None (CUDA when available)."""
-    return None if settings["device"] in ("", "auto") else settings["device"]
+    return None if settings.device in ("", "auto") else settings.device
 
 
-def new_classifier(settings: dict[str, Any], classes: list[str]) -> TransformerClassifier:
+def new_classifier(settings: Settings, classes: list[str]) -> TransformerClassifier:
     """An unfitted classifier over the base model, from the project settings."""
     return TransformerClassifier(
-        model=settings["model"],
+        model=settings.model,
         classes=classes,
-        max_length=settings["max_length"],
-        epochs=settings["epochs"],
+        max_length=settings.max_length,
+        epochs=settings.epochs,
         device=device_of(settings),
-        seed=settings["seed"],
+        seed=settings.seed,
     )
 
 
@@ -62,7 +63,7 @@ class LoopModels:
     """
 
     project_dir: Path
-    settings: dict[str, Any]
+    settings: Settings
     classes: list[str]
     encoder: TransformerClassifier
     encoder_version: int = 0

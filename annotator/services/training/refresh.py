@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from annotator.config import Settings
 from annotator.services.ranking import build_scores, random_order
 from annotator.store.connection import read_snapshot
 from annotator.store.project import Project
-from annotator.store.settings import get_labels, get_settings
+from annotator.services.labelset import get_labels
+from annotator.services.settings import get_settings
 from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
 from annotator.services.versions import publish
 from annotator.services.training.models import LoopModels
@@ -30,7 +32,7 @@ from learner.head import EmbeddingHead
 class Snapshot:
     """One consistent read of everything a ranking needs."""
 
-    settings: dict[str, Any]
+    settings: Settings
     classes: list[str]
     watermark: int
     ids: list[int]
@@ -86,7 +88,7 @@ def refresh(
         if len(set(labels)) < 2:
             rows = _cold_start_rows(snap, X, done, settings)
             version = publish(
-                project, kind="coldstart", strategy=settings["cold_start"], scores=rows,
+                project, kind="coldstart", strategy=settings.cold_start, scores=rows,
                 encoder_version=models.encoder_version, n_labels=len(labels), metrics=base_metrics,
             )
             return HeadResult(version, "coldstart", None, base_metrics, timings)
@@ -101,13 +103,13 @@ def refresh(
             timings["fit"] = time.perf_counter() - tick
             tick = time.perf_counter()
             rows = rank_pool(ids=snap.ids, proba=proba, embeddings=X, classes=classes,
-                             strategy=settings["strategy"], done=done, estimator=head, seed=settings["seed"])
+                             strategy=settings.strategy, done=done, estimator=head, seed=settings.seed)
         metrics = {**eval_metrics(snap.evals, snap.ids, proba, classes), **base_metrics,
                    "predictor": PREDICTOR}
         timings["rank"] = time.perf_counter() - tick
         tick = time.perf_counter()
         version = publish(
-            project, kind="head", strategy=settings["strategy"], scores=rows,
+            project, kind="head", strategy=settings.strategy, scores=rows,
             encoder_version=models.encoder_version, n_labels=len(labels), metrics=metrics,
             head=stored_head(head, models.encoder_version),
         )
@@ -115,18 +117,18 @@ def refresh(
         return HeadResult(version, "head", head, metrics, timings)
 
 
-def _cold_start_rows(snap: Snapshot, X: np.ndarray, done: set[int], settings: dict[str, Any]) -> list[tuple]:
+def _cold_start_rows(snap: Snapshot, X: np.ndarray, done: set[int], settings: Settings) -> list[tuple]:
     """Cold-start order over the open non-evaluation items; the rest follow."""
     open_positions = np.asarray(
         [i for i, e in enumerate(snap.ids) if e not in done and not snap.is_eval[i]], dtype=np.int64
     )
-    if settings["cold_start"] == "kmeans" and len(open_positions) > 1:
-        n = min(len(open_positions), max(settings["batch_size"], 1) * 4)
+    if settings.cold_start == "kmeans" and len(open_positions) > 1:
+        n = min(len(open_positions), max(settings.batch_size, 1) * 4)
         picks = cold_start_order(X[open_positions], len(open_positions), n, method="kmeans",
-                                 random_state=settings["seed"])
+                                 random_state=settings.seed)
         order = list(open_positions[np.asarray(picks, dtype=np.int64)])
-        rest = random_order(len(snap.ids), settings["seed"])
+        rest = random_order(len(snap.ids), settings.seed)
         order += [int(p) for p in rest]
     else:
-        order = random_order(len(snap.ids), settings["seed"])
+        order = random_order(len(snap.ids), settings.seed)
     return build_scores(snap.ids, done=done, order=order)

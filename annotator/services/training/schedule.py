@@ -30,8 +30,9 @@ from annotator.services.training.models import LoopModels, load_models, recover
 from annotator.services.training.triggers import finetune_blocker, new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store.examples import count_examples
-from annotator.store.project import Project, open_project
-from annotator.store.settings import get_settings
+from annotator.store.project import Project
+from annotator.services.projects import open_project
+from annotator.services.settings import get_settings
 from annotator.store.trainset import (
     eval_labeled_count,
     labels_since,
@@ -69,7 +70,7 @@ class LearningLoop:
         if self._refresh_failed and labels_since(db, 0) <= self._refresh_failed[0] \
                 and time.time() - self._refresh_failed[1] < RETRY_SECONDS:
             return False
-        if new >= self.models.settings["batch_size"]:
+        if new >= self.models.settings.batch_size:
             return True
         newest = newest_label_time(db) or 0.0
         return time.time() - newest >= IDLE_SECONDS
@@ -78,12 +79,12 @@ class LearningLoop:
         db = self.project.db
         new = new_training_labels(db, latest_version(db, "finetune"))
         if new == 0 or finetune_blocker(training_examples_per_label(db),
-                                        self.models.settings["finetune_min_per_class"]) is not None:
+                                        self.models.settings.finetune_min_per_class) is not None:
             return False
         if self._finetune_tried and new <= self._finetune_tried[0] \
                 and time.time() - self._finetune_tried[1] < RETRY_SECONDS:
             return False
-        if new >= self.models.settings["finetune_every"]:
+        if new >= self.models.settings.finetune_every:
             return True
         newest = newest_label_time(db) or 0.0
         return time.time() - newest >= IDLE_SECONDS
@@ -92,7 +93,7 @@ class LearningLoop:
         """Labels the last fine-tune did not see exist and the minimum is met (no waiting for more)."""
         db = self.project.db
         return bool(new_training_labels(db, latest_version(db, "finetune"))) and finetune_blocker(
-            training_examples_per_label(db), self.models.settings["finetune_min_per_class"]) is None
+            training_examples_per_label(db), self.models.settings.finetune_min_per_class) is None
 
     def start_finetune(self) -> None:
         new = new_training_labels(self.project.db, latest_version(self.project.db, "finetune"))

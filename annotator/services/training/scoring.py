@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from annotator.config import Settings
 from annotator.services.ranking import build_scores
 from annotator.store.queue import Overlap
 from annotator.store.versions import StoredHead
@@ -35,9 +36,9 @@ def stored_head(head: EmbeddingHead, encoder_version: int) -> StoredHead:
 PREDICTOR = {"kind": "head"}
 
 
-def done_ids(counts: dict[int, int], settings: dict[str, Any]) -> set[int]:
+def done_ids(counts: dict[int, int], settings: Settings) -> set[int]:
     """Examples with all the labels they need (1, or overlap_k for overlap items)."""
-    overlap = Overlap(settings["overlap_fraction"], settings["overlap_k"], settings["seed"])
+    overlap = Overlap(settings.overlap_fraction, settings.overlap_k, settings.seed)
     return {e for e, n in counts.items() if n >= overlap.needed(e)}
 
 
