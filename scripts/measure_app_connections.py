@@ -24,7 +24,7 @@ from annotator.services import queue
 from annotator.services.passwords import hash_password
 from annotator.services.projects import open_project
 from annotator.services.labelset import get_labels
-from annotator.store.users import add_user, get_user
+from annotator.store.users import insert_user, get_user
 
 
 def run_mode(folder: Path, mode: str, sessions: int, items: int) -> tuple[list[float], int, float]:
@@ -74,7 +74,7 @@ def main() -> int:
             with open_project(folder) as project:
                 for i in range(args.sessions):
                     if get_user(project.db, f"bench{i}") is None:
-                        add_user(project.db, f"bench{i}", "annotator", hash_password("x"))
+                        insert_user(project.db, f"bench{i}", "annotator", hash_password("x"))
             timings, failures, wall = run_mode(folder, mode, args.sessions, args.items)
         ordered = sorted(timings)
         print(f"{mode:16s} {len(timings)} label+next calls in {wall:.2f} s: "

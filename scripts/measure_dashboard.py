@@ -30,8 +30,8 @@ from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
 from annotator.services.stats import project_stats
 from annotator.services.projects import create_project, open_project
-from annotator.store import dashboard as queries
-from annotator.store.users import add_user
+from annotator.store import reporting as queries
+from annotator.store.users import insert_user
 from annotator.store.versions import prune_scores, publish_version
 from annotator.team_simulation import default_team, simulate_team, write_labels
 
@@ -57,7 +57,7 @@ def build(folder: Path, pool: int, eval_size: int, n_labels: int, annotators: in
         import_file(project, write_texts(Path(tmp) / "pool.csv", pool, 0, rng), id_column="id")
         import_file(project, write_texts(Path(tmp) / "eval.csv", eval_size, pool, rng), id_column="id",
                     eval_set=True)
-        add_user(project.db, "lead", "lead", hash_password("lead-password"))
+        insert_user(project.db, "lead", "lead", hash_password("lead-password"))
         rows = simulate_team(project, default_team(annotators), n_labels, overlap_fraction=0.3, k=2, seed=0)
         write_labels(project, rows)
         open_items = queries.disagreements(project.db)

@@ -103,13 +103,13 @@ def build_project(folder: Path, pool: int) -> None:
     from annotator.services.imports import import_file
     from annotator.services.passwords import hash_password
     from annotator.services.projects import create_project
-    from annotator.store.users import add_user
+    from annotator.store.users import insert_user
 
     if (folder / "project.db").exists():
         return
     started = time.perf_counter()
     with create_project(folder, LABELS) as project:
-        add_user(project.db, USER, "annotator", hash_password(PASSWORD))
+        insert_user(project.db, USER, "annotator", hash_password(PASSWORD))
         with tempfile.TemporaryDirectory() as scratch:
             data = Path(scratch) / "pool.jsonl"
             with data.open("w", encoding="utf-8") as handle:

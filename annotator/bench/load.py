@@ -63,7 +63,7 @@ def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
     from annotator.services.ranking import build_scores, random_order
     from annotator.services.projects import create_project
     from annotator.store.trainset import pool as pool_rows
-    from annotator.store.users import add_user
+    from annotator.store.users import insert_user
     from annotator.store.versions import publish_version
 
     started = now()
@@ -77,7 +77,7 @@ def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
                                   metrics={"max_label_id": 0})
         published = now()
         for index in range(_max_annotators):
-            add_user(project.db, annotator_name(index), "annotator", None)
+            insert_user(project.db, annotator_name(index), "annotator", None)
     data.unlink()
     return {
         "examples": summary.examples_added,
@@ -188,8 +188,8 @@ def check_database(project_dir: Path, records: list[dict[str, Any]], annotators:
     """Compare what the processes reported with what the database holds."""
     from annotator.services.projects import open_project
     from annotator.store.connection import read_snapshot
-    from annotator.store.exports import raw_label_rows
-    from annotator.store.queue import active_lease
+    from annotator.store.label_rows import raw_label_rows
+    from annotator.store.leases import active_lease
     from annotator.store.trainset import current_label_counts
 
     with open_project(project_dir) as project:

@@ -29,20 +29,10 @@ from typing import Any, TextIO
 
 from annotator.errors import InputError, shown
 from annotator.io.cells import unneutralise_cell
+from annotator.io.formats import EXTENSIONS as _EXTENSIONS
+from annotator.io.formats import READ_FORMATS
 from annotator.io.limits import DEFAULT_LIMITS, ReadLimits, check_file_size, too_many_columns, too_many_rows
 
-READ_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
-
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 
 _BOM = b"\xef\xbb\xbf"
 _NEWLINE = b"\n"

@@ -32,10 +32,10 @@ from typing import Any
 
 from annotator.errors import InputError
 from annotator.io.cells import neutralise_cell
+from annotator.io.formats import WRITE_FORMATS
 
 __all__ = ["WRITE_FORMATS", "csv_cell", "csv_writer", "jsonl_line", "neutralise_cell", "write_rows"]
 
-WRITE_FORMATS = ("csv", "jsonl", "parquet")
 
 _JSON_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 

@@ -1,7 +1,7 @@
 """The lead's dashboard as data frames: progress, annotators, agreement, model quality.
 
 Library only (the page draws what this returns). Every number comes from an
-aggregate query in :mod:`annotator.store.dashboard` or from
+aggregate query in :mod:`annotator.store.reporting` or from
 :mod:`annotator.services.agreement`; :func:`load_dashboard` gathers them all, which
 is what the page caches and what ``scripts/measure_dashboard.py`` times.
 """
@@ -18,7 +18,7 @@ import pandas as pd
 from annotator.services import agreement
 from annotator.services import model_export
 from annotator.services import stability
-from annotator.store import dashboard as queries
+from annotator.store import reporting as queries
 from annotator.store import versions
 from annotator.store.project import Project
 from annotator.services.labelset import get_labels
@@ -223,6 +223,11 @@ def stopping_signal(project: Project, max_pairs: int = STOPPING_PAIRS) -> pd.Dat
     """Changed pool predictions and Cohen's kappa between consecutive versions (the newest pairs)."""
     records = stability.stopping_history(project)[-max_pairs:]
     return pd.DataFrame(records, columns=["old", "new", "n_compared", "n_changed", "changed_fraction", "kappa"])
+
+
+def data_stamp(project: Project) -> tuple:
+    """Changes whenever anything the dashboard shows may have changed (the page's cache key)."""
+    return queries.data_stamp(project.db)
 
 
 def load_dashboard(project: Project) -> Dashboard:

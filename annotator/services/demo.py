@@ -29,11 +29,10 @@ from annotator.config import DB_FILENAME
 from annotator.errors import ProjectError
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password, verify_password
-from annotator.store.examples import count_examples
 from annotator.services.projects import create_project, open_project
 from annotator.services.labelset import get_labels
 from annotator.services.settings import set_settings
-from annotator.store.users import add_user, get_user
+from annotator.store.users import get_user, insert_user
 
 DEMO_LABELS = ["billing", "shipping", "technical", "account", "feedback"]
 POOL_FILE = "support_tickets.csv"
@@ -89,14 +88,14 @@ def ensure_demo_project(
         if not _build(folder, Path(sample_dir) if sample_dir is not None else sample_data_dir(), passwords):
             passwords = {}  # another process built it first: its passwords are in its logins file
     with open_project(folder) as project:
-        from annotator.store.stats import counts
+        from annotator.store.reporting import pool_counts
 
-        numbers = counts(project.db)
+        numbers = pool_counts(project.db)
         users = {name: get_user(project.db, name) for name in DEMO_ROLES}
         info = DemoInfo(
             path=folder,
             created=bool(passwords),
-            pool=count_examples(project.db),
+            pool=numbers["pool"],
             eval=numbers["eval"],
             labels=get_labels(project.db),
             users=[name for name, row in users.items() if row],
@@ -144,7 +143,7 @@ def _build(folder: Path, sample_dir: Path, passwords: dict[str, str]) -> bool:
             guidelines = (sample_dir / GUIDELINES_FILE).read_text(encoding="utf-8")
             set_settings(project.db, guidelines=guidelines)
             for name, password in passwords.items():
-                add_user(project.db, name, DEMO_ROLES[name], hash_password(password))
+                insert_user(project.db, name, DEMO_ROLES[name], hash_password(password))
         _write_logins(staging / "project" / LOGINS_FILE, passwords)
         try:
             if folder.exists():

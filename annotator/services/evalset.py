@@ -8,9 +8,15 @@ an unbiased sample (actively chosen training labels are not one).
 from __future__ import annotations
 
 from annotator.errors import InputError
-from annotator.store import dashboard as queries
+from annotator.store.examples import reserve_eval_sample
+from annotator.store.reporting import pool_counts
 from annotator.store.project import Project
 from annotator.services.settings import get_setting
+
+
+def pool_counts_of(project: Project) -> dict[str, int]:
+    """The pool and evaluation-set counts (see :func:`annotator.store.reporting.pool_counts`)."""
+    return pool_counts(project.db)
 
 
 def reserve_eval_set(project: Project, n: int, *, seed: int | None = None) -> list[int]:
@@ -22,7 +28,7 @@ def reserve_eval_set(project: Project, n: int, *, seed: int | None = None) -> li
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"the evaluation set size must be a whole number >= 1, got {n!r}")
-    available = queries.count_unlabeled_pool(project.db)
+    available = pool_counts(project.db)["unlabeled"]
     if n > available:
         raise InputError(f"cannot reserve {n} evaluation items: only {available} unlabeled pool items")
-    return queries.reserve_eval(project.db, n, get_setting(project.db, "seed") if seed is None else seed)
+    return reserve_eval_sample(project.db, n, get_setting(project.db, "seed") if seed is None else seed)

@@ -33,8 +33,9 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from annotator.io.formats import WRITE_FORMATS  # noqa: F401 - the formats exports write
 from annotator.io.writers import write_rows
-from annotator.store.exports import RAW_LABEL_COLUMNS, current_label_rows, raw_label_rows
+from annotator.store.label_rows import RAW_LABEL_COLUMNS, current_label_rows, raw_label_rows
 from annotator.store.project import Project
 from annotator.services.labelset import get_labels
 

@@ -37,6 +37,7 @@ from typing import Any
 from annotator.errors import InputError, StoreError, one_line, shown
 from annotator.services.exports import EXPORT_HEADERS
 from annotator.services.import_checks import ImportItem, RowChecker
+from annotator.io.formats import READ_EXTENSIONS, READ_FORMATS  # noqa: F401 - the formats imports accept
 from annotator.io.limits import ReadLimits
 from annotator.io.readers import RecordStream, open_records
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels

@@ -17,7 +17,7 @@
   shuffled order (``unranked``); nothing is published from here: rankings are
   the worker's (k-means diversity picks first, then the model's).
 * Overlap: a deterministic fraction of items (``overlap_fraction``) is served
-  blind to ``overlap_k`` distinct annotators (see :mod:`annotator.store.queue`).
+  blind to ``overlap_k`` distinct annotators (see :mod:`annotator.store.leases`).
 * :func:`save_label` records provenance from the lease (version, strategy,
   score), or from the current ranking if the lease expired or is missing.
 """
@@ -34,10 +34,11 @@ from typing import Any
 from annotator.config import Settings
 from annotator.errors import InputError
 from annotator.store import jobs as job_store
-from annotator.store import queue as q
+from annotator.store import leases as q
 from annotator.store.connection import read_snapshot, write_transaction
 from annotator.store.labels import add_label, undo_last
 from annotator.store.project import Project
+from annotator.store.reporting import pool_counts
 from annotator.services.settings import get_settings
 from annotator.store.versions import current_version, example_score, latest_version
 from annotator.services.training.triggers import new_training_labels
@@ -200,7 +201,7 @@ def skip(project: Project, annotator: str, example_id: int, *, now: float | None
 
 def keep_alive(project: Project, annotator: str, example_id: int, *, now: float | None = None) -> bool:
     """The text is still on the annotator's screen: keep its lease blocking it for others
-    (see ``PRESENCE_SECONDS`` in :mod:`annotator.store.queue`); False when the lease is gone."""
+    (see ``PRESENCE_SECONDS`` in :mod:`annotator.store.leases`); False when the lease is gone."""
     with write_transaction(project.db) as conn:
         return q.mark_seen(conn, example_id, annotator, time.time() if now is None else now)
 
@@ -271,9 +272,8 @@ def queue_status(project: Project) -> dict[str, Any]:
 
 
 def project_progress(project: Project) -> dict[str, int]:
-    """Pool size, labeled items, evaluation items and how many of them are labeled."""
-    with read_snapshot(project.db) as conn:
-        return q.project_counts(conn)
+    """The pool and evaluation-set counts (:func:`annotator.store.reporting.pool_counts`)."""
+    return pool_counts(project.db)
 
 
 def annotator_progress(project: Project, annotator: str, *, now: float | None = None) -> dict[str, Any]:
@@ -282,5 +282,4 @@ def annotator_progress(project: Project, annotator: str, *, now: float | None = 
     midnight = now - (now % 86_400)
     with read_snapshot(project.db) as conn:
         today, total = q.annotator_counts(conn, annotator, midnight)
-        counts = q.project_counts(conn)
-    return {"today": today, "total": total, "project": counts}
+    return {"today": today, "total": total, "project": pool_counts(project.db)}

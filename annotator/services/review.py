@@ -22,7 +22,7 @@ import pandas as pd
 
 from annotator.errors import AuthError, LabelloopError
 from annotator.services.exports import final_labels
-from annotator.store import dashboard as queries
+from annotator.store import reporting as queries
 from annotator.store.labels import add_label
 from annotator.store.project import Project
 from annotator.store.users import get_user

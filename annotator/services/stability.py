@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from annotator.services.agreement import cohen_kappa_table
-from annotator.store import dashboard as queries
+from annotator.store import reporting as queries
 from annotator.store import versions
 from annotator.store.project import Project
 

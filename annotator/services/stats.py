@@ -1,12 +1,14 @@
 """Project statistics as one JSON-ready dict (``labelloop stats --json``, the lead's pages).
 
-Core keys (always present):
+Core keys (always present), in the one vocabulary of counts (also the Dashboard's and the
+Label page's):
 
-* ``pool``: examples in the project (the evaluation set included);
-* ``labeled`` / ``unlabeled``: examples with / without at least one current label;
-* ``eval`` / ``eval_labeled``: examples reserved for evaluation, and how many carry a label;
-* ``per_label``: current labels per label, every label of the set in its order (0 included);
-* ``per_annotator``: current labels per annotator;
+* ``examples``: every text of the project;
+* ``pool``: the texts to label (every text not in the evaluation set);
+* ``labeled`` / ``unlabeled``: pool texts with / without at least one current label;
+* ``eval`` / ``eval_labeled``: the evaluation set, and how many of its texts carry a label;
+* ``per_label``: current labels of pool texts per label, every label of the set in its order (0 included);
+* ``per_annotator``: current labels per annotator (pool and evaluation set);
 * ``labels_current`` / ``labels_total``: current label rows / all rows including superseded ones;
 * ``adjudicated``: examples with a current lead adjudication.
 
@@ -24,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from annotator.store.project import Project
-from annotator.store.stats import counts
+from annotator.store.reporting import label_totals, pool_counts
 
 SECTIONS: dict[str, str] = {
     "agreement": "annotator.services.dashboard:agreement_stats",
@@ -34,7 +36,7 @@ SECTIONS: dict[str, str] = {
 
 def project_stats(project: Project, *, sections: Iterable[str] | None = None) -> dict[str, Any]:
     """The core counts plus the extra ``sections`` (default: all of :data:`SECTIONS`)."""
-    stats = counts(project.db)
+    stats = {**pool_counts(project.db), **label_totals(project.db)}
     for key in SECTIONS if sections is None else sections:
         stats[key] = _section(key)(project)
     return stats

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlite_utils
+
+from annotator.store.connection import write_transaction
 
 
 def text_hash(text: str) -> str:
@@ -89,3 +92,24 @@ def mark_eval(conn: sqlite3.Connection, example_ids: Iterable[int]) -> int:
         "UPDATE examples SET is_eval = 1 WHERE id = ? AND is_eval = 0", ((i,) for i in example_ids)
     )
     return cursor.rowcount
+
+
+def reserve_eval_sample(db: sqlite_utils.Database, n: int, seed: int) -> list[int]:
+    """Mark a seeded random sample of ``n`` unlabeled pool items as evaluation items.
+
+    One write transaction: the candidates are read and marked under the write
+    lock, so an item labeled meanwhile can never be picked. Returns the ids
+    marked (fewer than ``n`` only if fewer candidates exist; callers check first).
+    """
+    with write_transaction(db) as conn:
+        candidates = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM examples AS e WHERE e.is_eval = 0 AND NOT EXISTS "
+                "(SELECT 1 FROM labels AS l WHERE l.example_id = e.id AND l.superseded = 0) "
+                "ORDER BY id"
+            )
+        ]
+        chosen = sorted(random.Random(seed).sample(candidates, min(n, len(candidates))))
+        conn.executemany("UPDATE examples SET is_eval = 1 WHERE id = ?", [(i,) for i in chosen])
+    return chosen

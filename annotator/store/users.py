@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlite_utils
 
-from annotator.errors import UserError
 from annotator.store.connection import write_transaction
 
 ROLES = ("annotator", "lead")
@@ -27,23 +26,21 @@ def new_stamp() -> str:
     return secrets.token_hex(16)
 
 
-def _check(name: str, role: str | None) -> None:
-    if not isinstance(name, str) or not name.strip() or name != name.strip() or len(name) > 64:
-        raise UserError(f"invalid user name {name!r}: 1-64 characters, no surrounding spaces")
-    if role is not None and role not in ROLES:
-        raise UserError(f"invalid role {role!r}: choose annotator or lead")
-
-
-def add_user(db: sqlite_utils.Database, name: str, role: str, password_hash: str | None) -> None:
-    _check(name, role)
+def insert_user(db: sqlite_utils.Database, name: str, role: str, password_hash: str | None) -> bool:
+    """Add an active user; False (nothing written) when the name is taken."""
     with write_transaction(db) as conn:
         if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-            raise UserError(f"user {name!r} already exists")
+            return False
         conn.execute(
             "INSERT INTO users(name, role, password_hash, active, created_at, credential_stamp) "
             "VALUES (?, ?, ?, 1, ?, ?)",
             (name, role, password_hash, time.time(), new_stamp()),
         )
+    return True
+
+
+def count_active_leads(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM users WHERE role = 'lead' AND active = 1").fetchone()[0]
 
 
 def get_user(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
@@ -66,15 +63,12 @@ def update_user(
 ) -> str | None:
     """Change ``name``'s role, password or status; any change renews the credential stamp.
 
-    Returns the new stamp (None when nothing was asked to change).
+    Returns the new stamp (None when nothing was asked to change or no such user).
     """
-    _check(name, role)
     changes = {"role": role, "password_hash": password_hash, "active": None if active is None else int(active)}
     changes = {column: value for column, value in changes.items() if value is not None}
     with write_transaction(db) as conn:
-        if not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-            raise UserError(f"no user {name!r}")
-        if not changes:
+        if not changes or not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
             return None
         stamp = new_stamp()
         assignments = ", ".join(f"{column} = ?" for column in changes)
@@ -95,8 +89,3 @@ def upgrade_password_hash(db: sqlite_utils.Database, name: str, old_hash: str, n
             "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?", (new_hash, name, old_hash)
         )
         return cursor.rowcount == 1
-
-
-def remove_user(db: sqlite_utils.Database, name: str) -> None:
-    """Deactivate ``name``: their labels keep naming them, so the row stays."""
-    update_user(db, name, active=False)

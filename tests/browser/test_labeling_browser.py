@@ -14,7 +14,7 @@ from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
 from annotator.services.projects import create_project, open_project
 from annotator.services.settings import set_settings
-from annotator.store.users import add_user
+from annotator.store.users import insert_user
 
 pytestmark = pytest.mark.browser
 
@@ -47,8 +47,8 @@ def tiny_project(tmp_path: Path, tiny_model_dir: Path) -> Path:
     with create_project(folder, DEMO_LABELS) as project:
         set_settings(project.db, model=str(tiny_model_dir), batch_size=3, finetune_every=1000,
                      read_pause_ms=READ_PAUSE_MS, guidelines="# Guidelines\nPick the **main** topic.")
-        add_user(project.db, "ann", "annotator", hash_password(PASSWORD))
-        add_user(project.db, "lead", "lead", hash_password(PASSWORD))
+        insert_user(project.db, "ann", "annotator", hash_password(PASSWORD))
+        insert_user(project.db, "lead", "lead", hash_password(PASSWORD))
         pool = tmp_path / "pool.csv"
         with SAMPLE.open(encoding="utf-8") as source, pool.open("w", newline="", encoding="utf-8") as out:
             rows = list(csv.DictReader(source))[:40]
@@ -207,8 +207,8 @@ RAW = "<b>not bold</b> <img src=x onerror=\"window.__pwned=1\"> <script>window._
 def test_text_is_shown_as_typed_and_menus_follow_the_role(chromium, serve_project, tmp_path):
     folder = tmp_path / "literal_project"
     with create_project(folder, ["a", "b"]) as project:
-        add_user(project.db, "ann", "annotator", hash_password(PASSWORD))
-        add_user(project.db, "lead", "lead", hash_password(PASSWORD))
+        insert_user(project.db, "ann", "annotator", hash_password(PASSWORD))
+        insert_user(project.db, "lead", "lead", hash_password(PASSWORD))
         pool = tmp_path / "literal.jsonl"
         # one text for each user: the first stays leased to the annotator
         pool.write_text("".join(json.dumps({"text": RAW + end}) + "\n" for end in ("", " 2")), encoding="utf-8")

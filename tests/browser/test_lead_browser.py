@@ -13,7 +13,7 @@ from annotator.services.passwords import hash_password
 from annotator.services.projects import create_project, open_project
 from annotator.store.examples import ids_by_hash, text_hash
 from annotator.store.labels import add_label, label_history
-from annotator.store.users import add_user
+from annotator.store.users import insert_user
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def team_project(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     folder = tmp_path / "lead_browser_project"
     with create_project(folder, DEMO_LABELS) as project:
         for name, role in (("lead", "lead"), ("ann1", "annotator"), ("ann2", "annotator")):
-            add_user(project.db, name, role, hash_password(PASSWORD))
+            insert_user(project.db, name, role, hash_password(PASSWORD))
         pool = tmp_path / "pool.csv"
         with SAMPLE.open(encoding="utf-8") as source, pool.open("w", newline="", encoding="utf-8") as out:
             rows = list(csv.DictReader(source))[:20]

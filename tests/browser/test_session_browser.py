@@ -10,7 +10,8 @@ from annotator.app.session import SESSION_ENDED
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.services.projects import create_project, open_project
-from annotator.store.users import add_user, remove_user
+from annotator.store.users import insert_user
+from annotator.services.users import remove_user
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def _count(folder, sql: str) -> int:
 def test_a_removed_user_is_signed_out_by_the_next_key(chromium, serve_project, tmp_path):
     folder = tmp_path / "session_project"
     with create_project(folder, ["a", "b"]) as project:
-        add_user(project.db, "ann", "annotator", hash_password(PASSWORD, cost=TEST_ONLY_COST))
+        insert_user(project.db, "ann", "annotator", hash_password(PASSWORD, cost=TEST_ONLY_COST))
         pool = tmp_path / "pool.csv"
         pool.write_text("text\n" + "".join(f"ticket number {i}\n" for i in range(5)), encoding="utf-8")
         import_file(project, pool)

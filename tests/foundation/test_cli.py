@@ -133,6 +133,45 @@ def test_user_commands(tmp_path, capsys, monkeypatch):
     assert code == 1 and "no user 'nobody'" in err
 
 
+def test_the_cli_cannot_deactivate_or_demote_the_last_lead(tmp_path, capsys, monkeypatch):
+    folder = str(tmp_path / "P")
+    run(["init", folder, "--labels", "pos,neg"], capsys)
+    for name, role in (("alice", "lead"), ("bob", "annotator")):
+        assert run(["user", "add", name, "--role", role, "--password-stdin", "--project", folder],
+                   capsys, "correct horse\n", monkeypatch)[0] == 0
+    code, _, err = run(["user", "remove", "alice", "--project", folder], capsys)
+    assert code == 1 and err.count("\n") == 1 and "'alice' is the last active lead" in err
+    assert "alice\tlead\tactive" in run(["user", "list", "--project", folder], capsys)[1]
+    assert run(["user", "add", "carol", "--role", "lead", "--password-stdin", "--project", folder],
+               capsys, "correct horse\n", monkeypatch)[0] == 0
+    assert run(["user", "remove", "alice", "--project", folder], capsys)[0] == 0  # carol stays
+    code, _, err = run(["user", "remove", "carol", "--project", folder], capsys)
+    assert code == 1 and "last active lead" in err
+
+
+def test_lead_rules_hold_for_every_front_end(project):
+    """The rules live in the users service: the page passes the acting lead, the CLI passes none."""
+    from annotator.errors import UserError
+    from annotator.services.passwords import TEST_ONLY_COST
+    from annotator.services.users import add_user, change_user, get_user
+
+    add_user(project.db, "ann", "annotator", "password-1", cost=TEST_ONLY_COST)
+    add_user(project.db, "lead1", "lead", "password-1", cost=TEST_ONLY_COST)
+    add_user(project.db, "lead2", "lead", "password-1", cost=TEST_ONLY_COST)
+    with pytest.raises(UserError, match="cannot demote yourself"):
+        change_user(project.db, "lead1", role="annotator", acting="lead1")
+    with pytest.raises(UserError, match="cannot deactivate yourself"):
+        change_user(project.db, "lead1", active=False, acting="lead1")
+    change_user(project.db, "lead2", role="annotator", acting="lead1")  # another lead may
+    with pytest.raises(UserError, match="last active lead"):
+        change_user(project.db, "lead1", role="annotator")
+    assert get_user(project.db, "lead1")["role"] == "lead"
+    with pytest.raises(UserError, match="differ"):
+        change_user(project.db, "ann", password="password-2", repeat="password-3")
+    with pytest.raises(UserError, match="no user"):
+        change_user(project.db, "nobody", active=True)
+
+
 def test_password_is_not_an_option():
     with pytest.raises(SystemExit):
         build_parser().parse_args(["user", "add", "x", "--role", "lead", "--password", "secret"])

@@ -36,11 +36,11 @@ def sample_dir(tmp_path):
 
 def test_demo_created_once_then_reused(tmp_path, sample_dir):
     info, credentials = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)
-    assert info.created and info.pool == 5 and info.eval == 2 and info.labels == DEMO_LABELS
+    assert info.created and info.pool == 3 and info.eval == 2 and info.labels == DEMO_LABELS
     assert sorted(credentials) == ["annotator", "lead"]
     with open_project(tmp_path / "demo") as project:
         stats = project_stats(project)
-        assert stats["labeled"] == 2 and stats["eval_labeled"] == 2  # the pool comes unlabeled
+        assert stats["labeled"] == 0 and stats["eval_labeled"] == 2  # the pool comes unlabeled
         assert stats["per_annotator"] == {"gold": 2}
         assert get_setting(project.db, "guidelines").startswith("# Guidelines")
         for name, role in (("lead", "lead"), ("annotator", "annotator")):
@@ -48,7 +48,7 @@ def test_demo_created_once_then_reused(tmp_path, sample_dir):
             assert user["role"] == role and verify_password(credentials[name], user["password_hash"])
         before = snapshot(project)
     again, shown_again = ensure_demo_project(tmp_path / "demo", sample_dir=sample_dir)
-    assert not again.created and again.pool == 5
+    assert not again.created and again.pool == 3
     assert shown_again == {} and again.logins_file == tmp_path / "demo" / LOGINS_FILE  # said where, not what
     with open_project(tmp_path / "demo") as project:
         assert snapshot(project) == before

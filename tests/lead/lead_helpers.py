@@ -11,7 +11,7 @@ from annotator.services.imports import import_file
 from annotator.store.examples import ids_by_hash, text_hash
 from annotator.services.passwords import hash_password
 from annotator.store.labels import add_label
-from annotator.store.users import add_user
+from annotator.store.users import insert_user
 
 LEAD = "lead"
 ANNOTATORS = ("ann1", "ann2", "ann3")
@@ -52,9 +52,9 @@ def password_hash() -> str:
 
 
 def add_users(project) -> None:
-    add_user(project.db, LEAD, "lead", password_hash())
+    insert_user(project.db, LEAD, "lead", password_hash())
     for name in ANNOTATORS:
-        add_user(project.db, name, "annotator", password_hash())
+        insert_user(project.db, name, "annotator", password_hash())
 
 
 def sign_in(at, project_dir, name: str):

@@ -13,7 +13,7 @@ from annotator.services import dashboard
 from annotator.errors import InputError
 from annotator.services.evalset import reserve_eval_set
 from annotator.services.review import adjudicate
-from annotator.store import dashboard as queries
+from annotator.store import reporting as queries
 from annotator.store.examples import get_example
 from annotator.store.labels import add_label
 from annotator.store import versions
@@ -24,7 +24,7 @@ from lead_helpers import VOTES, add_texts
 
 def test_pool_counts_and_progress(team_project):
     counts = queries.pool_counts(team_project.db)
-    assert counts == {"examples": 20, "pool": 20, "eval": 0, "labeled_pool": 7, "labeled_eval": 0}
+    assert counts == {"examples": 20, "pool": 20, "labeled": 7, "unlabeled": 13, "eval": 0, "eval_labeled": 0}
     progress, per_label = dashboard.progress(team_project)
     assert progress["added"].sum() == 20 and progress["labeled"].sum() == 7
     assert progress["labeled_total"].iloc[-1] == 7 and progress["pool_total"].iloc[-1] == 20
@@ -175,7 +175,7 @@ def test_learning_curve_confusion_and_model_stats(team_project):
 
 def test_load_dashboard_gathers_everything(team_project):
     data = dashboard.load_dashboard(team_project)
-    assert data.counts["labeled_pool"] == 7
+    assert data.counts["labeled"] == 7
     assert len(data.annotators) == 3
     assert data.agreement.n_annotators == 3
     assert data.learning_curve.empty and data.stopping.empty and data.confusion_version is None
@@ -196,7 +196,7 @@ def test_reserve_eval_set_is_seeded_and_skips_labeled_items(team_project, tmp_pa
     assert not set(chosen) & labeled
     assert all(get_example(team_project.db, i)["is_eval"] for i in chosen)
     assert queries.pool_counts(team_project.db)["eval"] == 5
-    assert queries.count_unlabeled_pool(team_project.db) == 20 - 7 - 5
+    assert queries.pool_counts(team_project.db)["unlabeled"] == 20 - 7 - 5
 
 
 def test_reserve_eval_set_same_seed_same_items(tmp_path):
@@ -227,7 +227,7 @@ def test_progress_counts_the_pool_only(team_project):
     assert per_label["n"].sum() == 14
     assert {r["label"]: r["n_labels"] for r in queries.label_counts(team_project.db)}["pos"] == 5
     counts = queries.pool_counts(team_project.db)
-    assert (counts["labeled_pool"], counts["labeled_eval"], counts["eval"]) == (7, 1, 2)
+    assert (counts["labeled"], counts["eval_labeled"], counts["eval"]) == (7, 1, 2)
 
 
 def test_data_stamp_changes_with_every_kind_of_change(team_project):

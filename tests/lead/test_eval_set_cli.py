@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from annotator.cli import main
-from annotator.store.dashboard import pool_counts
+from annotator.store.reporting import pool_counts
 
 
 def test_reserve_command(team_project, capsys):

@@ -88,12 +88,12 @@ def test_cli_export_model_writes_the_pages_zip(modelled, tmp_path, monkeypatch, 
 
     from annotator.app import navigation
     from annotator.services.passwords import hash_password
-    from annotator.store.users import add_user
+    from annotator.store.users import insert_user
 
     out = tmp_path / "cli.zip"
     assert main(["export", "--project", str(modelled.path), "--model", "--out", str(out)]) == 0
     assert f"version {modelled.version}" in capsys.readouterr().out
-    add_user(modelled.db, "boss", "lead", hash_password("long-password"))
+    insert_user(modelled.db, "boss", "lead", hash_password("long-password"))
     monkeypatch.setenv("LABELLOOP_PROJECT", str(modelled.path))
     at = AppTest.from_file(str(navigation.PAGES_DIR / "lead_export.py"), default_timeout=60)
     sign_in(at, modelled.path, "boss")

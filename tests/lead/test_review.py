@@ -113,7 +113,7 @@ def test_adjudication_wins_in_export_and_stays_in_history(team_project, tmp_path
 
 
 def test_only_an_active_lead_can_adjudicate(team_project):
-    from annotator.store.users import remove_user
+    from annotator.store.users import update_user
 
     with pytest.raises(AuthError):
         adjudicate(team_project, "ann1", team_project.ids[1], "pos")
@@ -121,7 +121,7 @@ def test_only_an_active_lead_can_adjudicate(team_project):
         adjudicate(team_project, "nobody", team_project.ids[1], "pos")
     with pytest.raises(LabelSetError):
         adjudicate(team_project, "lead", team_project.ids[1], "maybe")
-    remove_user(team_project.db, "lead")
+    update_user(team_project.db, "lead", active=False)  # the store: the service keeps a last lead
     with pytest.raises(AuthError):
         adjudicate(team_project, "lead", team_project.ids[1], "pos")
     assert [r["kind"] for r in label_history(team_project.db, team_project.ids[1])] == ["annotation"] * 2
@@ -129,7 +129,7 @@ def test_only_an_active_lead_can_adjudicate(team_project):
 
 def test_adjudicated_items_are_not_flagged_again(project, tmp_path):
     from annotator.services.passwords import hash_password
-    from annotator.store.users import add_user
+    from annotator.store.users import insert_user
 
     X, y = _clusters(12, seed=1)
     y[20] = "pos"
@@ -138,6 +138,6 @@ def test_adjudicated_items_are_not_flagged_again(project, tmp_path):
         add_label(project.db, example_id, label, "ann1")
     save_embeddings(project.path, 0, ids, X)
     assert list(suspected_errors(project)["example_id"]) == [ids[20]]
-    add_user(project.db, "boss", "lead", hash_password("long-password"))
+    insert_user(project.db, "boss", "lead", hash_password("long-password"))
     adjudicate(project, "boss", ids[20], "pos")  # the lead keeps the label
     assert suspected_errors(project).empty

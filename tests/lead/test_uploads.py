@@ -7,7 +7,7 @@ import tempfile
 import pytest
 
 from annotator.errors import InputError, LabelSetError
-from annotator.store.dashboard import pool_counts
+from annotator.store.reporting import pool_counts
 from annotator.store.examples import get_example
 from annotator.services.uploads import import_upload, safe_filename
 

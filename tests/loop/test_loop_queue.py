@@ -207,7 +207,7 @@ def test_a_lease_whose_page_went_away_stops_blocking_its_text(pool_project):
     """A closed tab or a crashed app renews nothing: its text goes to others after PRESENCE_SECONDS."""
     import time
 
-    from annotator.store.queue import PRESENCE_SECONDS
+    from annotator.store.leases import PRESENCE_SECONDS
 
     t0 = time.time() - PRESENCE_SECONDS - 5  # "later" below is about now
     held = queue.next_item(pool_project, "a", now=t0)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.services.projects import create_project, open_project
-from annotator.store.users import add_user
+from annotator.store.users import insert_user
 
 APP_MAIN = Path(__file__).resolve().parents[2] / "annotator" / "app" / "main.py"
 PASSWORDS = {"lead": "lead-pass", "ann": "ann-pass"}
@@ -28,8 +28,8 @@ TEXTS = [
 def make_ui_project(folder: Path, labels: list[str], texts: list[str] = TEXTS) -> Path:
     with create_project(folder, labels) as project:
         # a cheap hash for speed; the first sign-in replaces it with a strong one
-        add_user(project.db, "lead", "lead", hash_password(PASSWORDS["lead"], cost=TEST_ONLY_COST))
-        add_user(project.db, "ann", "annotator", hash_password(PASSWORDS["ann"], cost=TEST_ONLY_COST))
+        insert_user(project.db, "lead", "lead", hash_password(PASSWORDS["lead"], cost=TEST_ONLY_COST))
+        insert_user(project.db, "ann", "annotator", hash_password(PASSWORDS["ann"], cost=TEST_ONLY_COST))
         pool = folder / "pool.csv"
         with pool.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

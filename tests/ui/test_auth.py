@@ -12,7 +12,8 @@ from annotator.errors import AuthError
 from annotator.services.passwords import STRONG, TEST_ONLY_COST, hash_password, needs_rehash, verify_password
 from annotator.services.projects import open_project
 from annotator.store.logins import throttle_records
-from annotator.store.users import add_user, get_user, remove_user, update_user
+from annotator.store.users import insert_user, get_user, update_user
+from annotator.services.users import remove_user
 
 
 def _hash(password: str) -> str:
@@ -21,11 +22,11 @@ def _hash(password: str) -> str:
 
 @pytest.fixture
 def users(project):
-    add_user(project.db, "lead", "lead", _hash("lead-pass"))
-    add_user(project.db, "ann", "annotator", _hash("ann-pass"))
-    add_user(project.db, "gone", "annotator", _hash("gone-pass"))
+    insert_user(project.db, "lead", "lead", _hash("lead-pass"))
+    insert_user(project.db, "ann", "annotator", _hash("ann-pass"))
+    insert_user(project.db, "gone", "annotator", _hash("gone-pass"))
     update_user(project.db, "gone", active=False)
-    add_user(project.db, "nohash", "annotator", None)
+    insert_user(project.db, "nohash", "annotator", None)
     return project
 
 
@@ -122,7 +123,7 @@ def test_one_client_trying_many_names_is_locked_for_every_name(users):
     now = 4_000_000.0
     names = [f"user{i}" for i in range(auth.CLIENT_FREE_FAILURES + 1)]
     for name in names:  # real users: an unknown name costs a full-strength check
-        add_user(users.db, name, "annotator", _hash("their-pass"))
+        insert_user(users.db, name, "annotator", _hash("their-pass"))
     for i, name in enumerate(names):  # one guess per name: no pair ever reaches its limit
         _fail(users, name, password="x", now=now + i * 0.001)
     with pytest.raises(auth.SignInThrottled, match="from this address"):

@@ -211,7 +211,7 @@ def training_status() -> None:
         queue.keep_alive(project, who.name, item.example_id)
     status = queue.queue_status(project)
     counts = queue.project_progress(project)
-    pool = counts["examples"]
+    pool = counts["pool"]
     st.markdown(f"**Project**: {counts['labeled']:,} of {pool:,} labeled")
     st.progress(counts["labeled"] / pool if pool else 0.0)
     if status["version"] is None:

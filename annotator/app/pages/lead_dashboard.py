@@ -16,7 +16,6 @@ import streamlit as st
 
 from annotator.services import dashboard
 from annotator.app import session
-from annotator.store.dashboard import data_stamp
 
 user = session.require_page_role("lead")
 st.set_page_config(page_title="Dashboard · Labelloop", layout="wide")
@@ -40,7 +39,7 @@ def table(frame: pd.DataFrame, title: str = "Table") -> None:
         st.dataframe(frame, hide_index=True, width="stretch")
 
 
-data = load(project, str(project.path), data_stamp(project.db))
+data = load(project, str(project.path), dashboard.data_stamp(project))
 counts = data.counts
 summary = data.agreement.summary
 curve = data.learning_curve
@@ -48,9 +47,9 @@ curve = data.learning_curve
 st.title("Dashboard")
 cols = st.columns(6)
 cols[0].metric("Pool", f"{counts['pool']:,}")
-cols[1].metric("Labeled", f"{counts['labeled_pool']:,}",
+cols[1].metric("Labeled", f"{counts['labeled']:,}",
                help="pool items with at least one current label (evaluation items not counted)")
-cols[2].metric("Evaluation set", f"{counts['labeled_eval']:,} / {counts['eval']:,}", help="labeled / reserved")
+cols[2].metric("Evaluation set", f"{counts['eval_labeled']:,} / {counts['eval']:,}", help="labeled / reserved")
 cols[3].metric("Adjudicated", f"{data.adjudicated:,}")
 cols[4].metric("Krippendorff α", number(summary["krippendorff_alpha"]),
                help=f"nominal, over {summary['n_items']} items labeled by two or more annotators")

@@ -16,7 +16,7 @@ from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError, ProjectError
 from annotator.services.exports import export
-from annotator.io.writers import WRITE_FORMATS
+from annotator.services.exports import WRITE_FORMATS
 from annotator.services.model_export import (
     LOAD_HINT,
     archive_name,

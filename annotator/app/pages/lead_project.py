@@ -1,6 +1,6 @@
 """Project page: label set, guidelines and loop settings, importing a file, the evaluation set.
 
-UI only: settings are validated by annotator.store.settings.set_settings (the
+UI only: settings are validated by annotator.services.settings.set_settings (the
 one source of configuration), uploads go through annotator.services.uploads (the same
 import_file and validation as ``labelloop import``), the evaluation set through
 annotator.services.evalset. Every action re-checks the lead role.
@@ -14,15 +14,13 @@ from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.config import SETTINGS, STRATEGY_NAMES
 from annotator.errors import InputError, LabelloopError
-from annotator.services.evalset import reserve_eval_set
-from annotator.io.readers import READ_FORMATS
-from annotator.store.dashboard import count_unlabeled_pool, pool_counts
+from annotator.services.evalset import pool_counts_of, reserve_eval_set
+from annotator.services.imports import READ_EXTENSIONS, READ_FORMATS
 from annotator.services.labelset import add_labels, get_labels
 from annotator.services.settings import get_settings, set_settings
 from annotator.services.uploads import import_upload
 
 FLASH_KEY = "ll_project_flash"
-UPLOAD_TYPES = ["csv", "tsv", "tab", "jsonl", "ndjson", "json", "parquet", "pq"]
 
 user = session.require_page_role("lead")
 project = session.project()
@@ -45,10 +43,10 @@ flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     getattr(st, flash[0])(flash[1])
 settings = get_settings(project.db)
-counts = pool_counts(project.db)
+counts = pool_counts_of(project)
 st.caption(
-    f"{project.path} · {counts['pool']} pool items ({counts['labeled_pool']} labeled) · "
-    f"{counts['eval']} evaluation items ({counts['labeled_eval']} labeled)"
+    f"{project.path} · {counts['pool']} pool items ({counts['labeled']} labeled) · "
+    f"{counts['eval']} evaluation items ({counts['eval_labeled']} labeled)"
 )
 
 # ---------------------------------------------------------------- labels
@@ -97,7 +95,7 @@ with st.form("ll_project_settings"):
 st.header("Import a file")
 st.caption(f"Formats: {', '.join(READ_FORMATS)}. The whole file is checked first; a bad file changes nothing.")
 with st.form("ll_project_import", clear_on_submit=True):
-    upload = st.file_uploader("File", type=UPLOAD_TYPES, key="ll_project_upload")
+    upload = st.file_uploader("File", type=list(READ_EXTENSIONS), key="ll_project_upload")
     left, right = st.columns(2)
     text_column = left.text_input("Text column", "text", key="ll_project_text_column")
     id_column = right.text_input("Id column (optional)", "", key="ll_project_id_column")
@@ -120,7 +118,7 @@ with st.form("ll_project_import", clear_on_submit=True):
 
 # ---------------------------------------------------------------- evaluation set
 st.header("Evaluation set")
-available = count_unlabeled_pool(project.db)
+available = counts["unlabeled"]
 st.caption(
     "Reserve a seeded random sample of unlabeled pool items. They are labeled like any other item but "
     "never trained on, so the learning curve on the Dashboard is measured on an unbiased sample. "

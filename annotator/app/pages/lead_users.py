@@ -1,10 +1,10 @@
 """Users page: add a user, reset a password, change a role, deactivate or reactivate.
 
-UI only: annotator.store.users and annotator.services.passwords do the work. Every
-action re-checks that the signed-in user is still a lead. A lead cannot
-demote or deactivate themselves here (so a project always keeps a lead who
-can undo it). Any change ends the user's open sessions at their next action
-(a new credential stamp); a lead changing their own password keeps this one.
+UI only: annotator.services.users does the work and holds the rules (the last
+active lead stays; a lead cannot demote or deactivate themselves). Every action
+re-checks that the signed-in user is still a lead. Any change ends the user's
+open sessions at their next action (a new credential stamp); a lead changing
+their own password keeps this one.
 """
 
 from __future__ import annotations
@@ -14,18 +14,13 @@ import streamlit as st
 
 from annotator.app import session
 from annotator.app.keys import escape_markdown
-from annotator.errors import LabelloopError, UserError
-from annotator.services.passwords import check_new_password, hash_password
-from annotator.store.users import ROLES, add_user, list_users, update_user
+from annotator.errors import LabelloopError
+from annotator.services.users import ROLES, add_user, change_user, list_users
 
 FLASH_KEY = "ll_users_flash"
 
 user = session.require_page_role("lead")
 project = session.project()
-
-
-def checked_password(password: str, repeat: str) -> str:
-    return check_new_password(password, repeat)
 
 
 def run_action(action, success: str) -> None:
@@ -39,11 +34,6 @@ def run_action(action, success: str) -> None:
         st.session_state[FLASH_KEY] = ("error", str(error))
     else:
         st.session_state[FLASH_KEY] = ("success", success)
-
-
-def not_myself(lead, name: str, what: str) -> None:
-    if name == lead.name:
-        raise UserError(f"you cannot {what} yourself; ask another lead")
 
 
 st.title("Users")
@@ -68,7 +58,7 @@ with add_tab:
         repeat = st.text_input("Repeat password", type="password", key="ll_users_add_repeat")
         if st.form_submit_button("Add user"):
             run_action(
-                lambda lead: add_user(project.db, name, role, hash_password(checked_password(password, repeat))),
+                lambda lead: add_user(project.db, name, role, password, repeat=repeat),
                 f"Added {role} {name}.",
             )
             st.rerun()
@@ -80,8 +70,8 @@ with password_tab:
         repeat = st.text_input("Repeat password", type="password", key="ll_users_password_repeat")
         if st.form_submit_button("Set password"):
             def set_password(lead, name=name, password=password, repeat=repeat):
-                new_hash = hash_password(checked_password(password, repeat))
-                session.keep_own_session(name, update_user(project.db, name, password_hash=new_hash))
+                stamp = change_user(project.db, name, password=password, repeat=repeat, acting=lead.name)
+                session.keep_own_session(name, stamp)
 
             run_action(set_password, f"New password set for {name}.")
             st.rerun()
@@ -92,9 +82,7 @@ with role_tab:
         role = st.selectbox("New role", ROLES, key="ll_users_role_role")
         if st.form_submit_button("Change role"):
             def change(lead, name=name, role=role):
-                if role != "lead":
-                    not_myself(lead, name, "demote")
-                session.keep_own_session(name, update_user(project.db, name, role=role))
+                session.keep_own_session(name, change_user(project.db, name, role=role, acting=lead.name))
 
             run_action(change, f"{name} is now {role}.")
             st.rerun()
@@ -106,9 +94,7 @@ with active_tab:
         st.caption("A deactivated user can no longer sign in; their labels keep their name.")
         if st.form_submit_button("Apply"):
             def set_active(lead, name=name, active=active):
-                if active == "deactivate":
-                    not_myself(lead, name, "deactivate")
-                update_user(project.db, name, active=(active == "reactivate"))
+                change_user(project.db, name, active=(active == "reactivate"), acting=lead.name)
 
             run_action(set_active, f"{name}: {active}d.")
             st.rerun()

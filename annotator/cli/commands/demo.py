@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     info, passwords = ensure_demo_project(args.dir)
     print(f"{'created' if info.created else 'reusing'} demo project {info.path}")
-    print(f"  {info.pool} examples ({info.eval} reserved for evaluation), labels: {', '.join(info.labels)}")
+    print(f"  {info.pool} texts to label and {info.eval} in the evaluation set, labels: {', '.join(info.labels)}")
     if passwords:
         print(f"  sign in as (new random passwords, shown only now; also in {info.path / LOGINS_FILE}, "
               "readable by you only):")

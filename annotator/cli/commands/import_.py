@@ -7,7 +7,7 @@ import json
 
 from annotator.cli.options import add_project_option
 from annotator.services.imports import import_file
-from annotator.io.readers import READ_FORMATS
+from annotator.services.imports import READ_FORMATS
 from annotator.services.projects import open_project
 
 

@@ -7,8 +7,8 @@ import sys
 
 from annotator.cli.options import add_project_option, progress_bar
 from annotator.errors import InputError
-from annotator.io.readers import READ_FORMATS
-from annotator.io.writers import WRITE_FORMATS
+from annotator.services.exports import WRITE_FORMATS
+from annotator.services.imports import READ_FORMATS
 from annotator.services.projects import open_project
 
 

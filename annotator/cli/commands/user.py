@@ -7,10 +7,8 @@ import getpass
 import sys
 
 from annotator.cli.options import add_project_option
-from annotator.errors import UserError
-from annotator.services.passwords import check_new_password, hash_password
 from annotator.services.projects import open_project
-from annotator.store.users import ROLES, add_user, get_user, list_users, remove_user, update_user
+from annotator.services.users import ROLES, add_user, change_user, list_users, remove_user
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,20 +53,18 @@ def _password_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def read_password(args: argparse.Namespace) -> str:
-    """The new password from stdin (one line) or a hidden prompt asked twice."""
+def read_password(args: argparse.Namespace) -> tuple[str, str | None]:
+    """The new password from stdin (one line), or from a hidden prompt asked twice (with the repeat)."""
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("password: ")
-        return check_new_password(password, getpass.getpass("repeat password: "))
-    return check_new_password(password)
+        return sys.stdin.readline().rstrip("\r\n"), None
+    password = getpass.getpass("password: ")
+    return password, getpass.getpass("repeat password: ")
 
 
 def run_add(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
-        password_hash = hash_password(read_password(args))
-        add_user(project.db, args.name, args.role, password_hash)
+        password, repeat = read_password(args)
+        add_user(project.db, args.name, args.role, password, repeat=repeat)
     print(f"added {args.role} {args.name}")
     return 0
 
@@ -93,8 +89,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_passwd(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
-        if get_user(project.db, args.name) is None:
-            raise UserError(f"no user {args.name!r}")
-        update_user(project.db, args.name, password_hash=hash_password(read_password(args)))
+        password, repeat = read_password(args)
+        change_user(project.db, args.name, password=password, repeat=repeat)
     print(f"changed the password of {args.name}; their open sessions end at their next action")
     return 0

@@ -8,7 +8,7 @@ import numpy as np
 
 from annotator.config import Settings
 from annotator.services.ranking import build_scores
-from annotator.store.queue import Overlap
+from annotator.store.leases import Overlap
 from annotator.store.versions import StoredHead
 from learner.head import EmbeddingHead
 from learner.metrics import evaluate

@@ -236,20 +236,3 @@ def annotator_counts(conn: sqlite3.Connection, annotator: str, since: float) -> 
         (since, annotator),
     ).fetchone()
     return int(row[0]), int(row[1])
-
-
-def project_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Pool size, evaluation items, labeled items and labeled evaluation items (index-only counts)."""
-    examples = conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0]
-    eval_examples = conn.execute(
-        "SELECT COUNT(*) FROM examples INDEXED BY examples_eval WHERE is_eval = 1"
-    ).fetchone()[0]
-    labeled = conn.execute(
-        "SELECT COUNT(DISTINCT example_id) FROM labels WHERE superseded = 0"
-    ).fetchone()[0]
-    eval_labeled = conn.execute(
-        "SELECT COUNT(*) FROM examples e INDEXED BY examples_eval WHERE e.is_eval = 1 AND EXISTS "
-        "(SELECT 1 FROM labels l WHERE l.example_id = e.id AND l.superseded = 0)"
-    ).fetchone()[0]
-    return {"examples": examples, "eval_examples": eval_examples, "labeled": labeled,
-            "eval_labeled": eval_labeled}

@@ -1,4 +1,4 @@
-"""Read queries for the lead's dashboard and review queue, plus reserving an evaluation set.
+"""Read queries for reports (stats, the lead's dashboard, the review queue): aggregates in SQL.
 
 Aggregated in SQL so the dashboard stays fast with 100k labels: the queries
 return a handful of rows per bucket, label, annotator or version, reading the
@@ -15,12 +15,11 @@ annotators' labels only (kinds ``annotation`` and ``import``); a lead's
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import sqlite_utils
 
-from annotator.store.connection import read_snapshot, write_transaction
+from annotator.store.connection import read_snapshot
 
 VOTE_KINDS = "('annotation', 'import')"
 # Progress counts the pool only (the evaluation set is shown on its own); the
@@ -35,7 +34,12 @@ def _rows(db: sqlite_utils.Database, sql: str, params: tuple | dict = ()) -> lis
 
 
 def pool_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Examples in the pool and the evaluation set, and how many of each have a current label."""
+    """The one vocabulary of counts, in one snapshot.
+
+    ``examples``: every text; ``pool``: the texts to label (not in the evaluation
+    set); ``labeled`` / ``unlabeled``: pool texts with / without a current label;
+    ``eval`` / ``eval_labeled``: the evaluation set, and its texts with a label.
+    """
     with read_snapshot(db):
         row = db.execute(
             "SELECT COUNT(*), COALESCE(SUM(is_eval), 0) FROM examples"
@@ -45,13 +49,36 @@ def pool_counts(db: sqlite_utils.Database) -> dict[str, int]:
             "FROM (SELECT DISTINCT example_id FROM labels WHERE superseded = 0) AS l "
             "JOIN examples AS e ON e.id = l.example_id"
         ).fetchone()
+    pool = row[0] - row[1]
     return {
         "examples": row[0],
-        "pool": row[0] - row[1],
+        "pool": pool,
+        "labeled": labeled[0],
+        "unlabeled": pool - labeled[0],
         "eval": row[1],
-        "labeled_pool": labeled[0],
-        "labeled_eval": labeled[1],
+        "eval_labeled": labeled[1],
     }
+
+
+def label_totals(db: sqlite_utils.Database) -> dict[str, Any]:
+    """Label rows: current and in all history, adjudicated texts, current labels of pool texts per
+    label (every label of the set, 0 included) and per annotator (pool and evaluation set)."""
+    with read_snapshot(db) as conn:
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        per_label = {name: 0 for (name,) in conn.execute("SELECT name FROM labelset ORDER BY position")}
+        per_label.update(conn.execute(
+            f"SELECT label, COUNT(*) FROM labels WHERE superseded = 0 AND {POOL_ONLY} GROUP BY label"
+        ).fetchall())
+        return {
+            "labels_current": one("SELECT COUNT(*) FROM labels WHERE superseded = 0"),
+            "labels_total": one("SELECT COUNT(*) FROM labels"),
+            "adjudicated": one(
+                "SELECT COUNT(DISTINCT example_id) FROM labels WHERE superseded = 0 AND kind = 'adjudication'"),
+            "per_label": per_label,
+            "per_annotator": dict(conn.execute(
+                "SELECT annotator, COUNT(*) FROM labels WHERE superseded = 0 GROUP BY annotator ORDER BY annotator"
+            ).fetchall()),
+        }
 
 
 def progress_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list[dict[str, Any]]:
@@ -245,34 +272,6 @@ def prediction_crosstab(db: sqlite_utils.Database, old: int, new: int) -> list[d
         """,
         {"old": int(old), "new": int(new)},
     )
-
-
-def count_unlabeled_pool(db: sqlite_utils.Database) -> int:
-    return db.execute(
-        "SELECT COUNT(*) FROM examples AS e WHERE e.is_eval = 0 AND NOT EXISTS "
-        "(SELECT 1 FROM labels AS l WHERE l.example_id = e.id AND l.superseded = 0)"
-    ).fetchone()[0]
-
-
-def reserve_eval(db: sqlite_utils.Database, n: int, seed: int) -> list[int]:
-    """Mark a seeded random sample of ``n`` unlabeled pool items as evaluation items.
-
-    One write transaction: the candidates are read and marked under the write
-    lock, so an item labeled meanwhile can never be picked. Returns the ids
-    marked (fewer than ``n`` only if fewer candidates exist; callers check first).
-    """
-    with write_transaction(db) as conn:
-        candidates = [
-            row[0]
-            for row in conn.execute(
-                "SELECT id FROM examples AS e WHERE e.is_eval = 0 AND NOT EXISTS "
-                "(SELECT 1 FROM labels AS l WHERE l.example_id = e.id AND l.superseded = 0) "
-                "ORDER BY id"
-            )
-        ]
-        chosen = sorted(random.Random(seed).sample(candidates, min(n, len(candidates))))
-        conn.executemany("UPDATE examples SET is_eval = 1 WHERE id = ?", [(i,) for i in chosen])
-    return chosen
 
 
 def data_stamp(db: sqlite_utils.Database) -> tuple:
