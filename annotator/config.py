@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from learner.strategies import STRATEGIES
-
 from annotator.errors import InputError, ProjectError
+from learner.strategies import STRATEGIES
 
 PROJECT_ENV = "LABELLOOP_PROJECT"
 DB_FILENAME = "project.db"

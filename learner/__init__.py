@@ -2,7 +2,7 @@
 training and metrics.  Knows nothing of SQLite or Streamlit.
 
 ``import learner`` is light: names are imported on first use, and only the
-torch-backed ones (``TransformerClassifier``, ``build_tiny_bert``, the device
+torch-backed ones (``TransformerClassifier``, the device
 helpers) import torch.  ``learner.strategies``, ``learner.metrics``,
 ``learner.coldstart`` and ``learner.head`` never import torch, so the UI can
 use them freely.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import (
+from .errors import (  # noqa: F401 - the package's named errors, re-exported
     InputError,
     LearnerError,
     ModelLoadError,
@@ -29,7 +29,6 @@ _LAZY = {
     "uncertainty_scores": "strategies",
     "cold_start_order": "coldstart",
     "evaluate": "metrics",
-    "build_tiny_bert": "tiny",
     "default_model_path": "models",
     "resolve_model": "models",
     "resolve_device": "devices",

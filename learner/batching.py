@@ -15,8 +15,8 @@ in theory yield fewer than ``max_length`` tokens after clipping).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 

@@ -191,7 +191,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             classes = sorted(set(labels))
             if len(classes) < 2:
                 raise InputError(
-                    f"need at least two classes to train, saw only {classes!r}; pass classes=[...] with the full label set"
+                    f"need at least two classes to train, saw only {classes!r}; "
+                    "pass classes=[...] with the full label set"
                 )
             return classes
         classes = [str(c) for c in self.classes]
@@ -323,7 +324,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         return target
 
     @classmethod
-    def load(cls, directory, device=None) -> "TransformerClassifier":
+    def load(cls, directory, device=None) -> TransformerClassifier:
         """A fitted classifier from a folder written by ``save`` (or any fine-tuned
         sequence-classification checkpoint; label names come from its config)."""
         source = Path(directory).expanduser()

@@ -30,7 +30,6 @@ from threadpoolctl import threadpool_limits
 
 from .errors import InputError, UnknownLabelError
 
-
 # Bias given to a class the head has never seen: its probability is exp(-1e4) = 0.
 UNSEEN_LOGIT = -1e4
 

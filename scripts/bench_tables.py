@@ -3,7 +3,7 @@
     python scripts/bench_tables.py docs/bench/curves_fast.json [more.json ...]
 
 Several files are merged first (runs of one dataset pooled), as
-``annotator.bench.curves.merge_curves`` does.
+``benchmarks.curves.merge_curves`` does.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from annotator.bench.curves import markdown_tables, merge_curves  # noqa: E402
+from benchmarks.curves import markdown_tables, merge_curves  # noqa: E402
 
 
 def main(paths: list[str]) -> int:

@@ -95,11 +95,11 @@ def build_model(name: str, num_labels: int, workdir: Path):
         model = BertForSequenceClassification(BertConfig(num_labels=num_labels))
         return model, "BertConfig() defaults (BERT-base size), random weights built locally (no download)"
     if name == "tiny":
-        from learner.tiny import build_tiny_bert
+        from benchmarks.tiny_bert import build_tiny_bert
 
         folder = build_tiny_bert(workdir / "tiny")
         model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=num_labels)
-        return model, "learner.tiny.build_tiny_bert: 2 layers, 32 wide, random weights"
+        return model, "benchmarks.tiny_bert.build_tiny_bert: 2 layers, 32 wide, random weights"
     raise SystemExit(f"gpu_bench: unknown model {name!r}: choose default, bert-base or tiny")
 
 
@@ -179,14 +179,14 @@ def measure_model(name: str, args: argparse.Namespace, device, workdir: Path, pe
     step(*train_inputs[0])  # warm-up step (not counted)
     _sync(device)
     started = time.perf_counter()
-    for epoch in range(args.epochs):
+    for _ in range(args.epochs):
         for i in range(steps_per_epoch):
             step(*train_inputs[i % len(train_inputs)])
     _sync(device)
     train_s = time.perf_counter() - started
     train_tokens = args.epochs * steps_per_epoch * args.train_batch * args.seq_len
     train_flops = 3 * fwd_per_token * train_tokens / train_s
-    del model, optimizer
+    model = optimizer = None  # free the GPU memory before the next model
     if device.type == "cuda":
         torch.cuda.empty_cache()
     return {

@@ -38,10 +38,10 @@ def load_texts(n: int, data: Path | None):
         pairs = [(r["text"], str(r["label"])) for r in rows]
         source = str(path)
     else:
-        from learner.tiny import tiny_corpus
+        from benchmarks.tiny_bert import tiny_corpus
 
         pairs = tiny_corpus(2000)
-        source = "generated (learner.tiny.tiny_corpus)"
+        source = "generated (benchmarks.tiny_bert.tiny_corpus)"
     cycled = list(itertools.islice(itertools.cycle(pairs), n))
     return [t for t, _ in cycled], [y for _, y in cycled], source, pairs
 
@@ -110,7 +110,7 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model
         if model == "tiny":
-            from learner.tiny import build_tiny_bert
+            from benchmarks.tiny_bert import build_tiny_bert
 
             model = str(build_tiny_bert(Path(tmp) / "tiny"))
         for precision in ("fp32", "bf16"):

@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 from annotator.services import queue
+from annotator.services.labelset import get_labels
 from annotator.services.passwords import hash_password
 from annotator.services.projects import open_project
-from annotator.services.labelset import get_labels
-from annotator.store.users import insert_user, get_user
+from annotator.store.users import get_user, insert_user
 
 
 def run_mode(folder: Path, mode: str, sessions: int, items: int) -> tuple[list[float], int, float]:

@@ -24,16 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.services import dashboard
-from annotator.services import review
+from annotator.services import dashboard, review
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
-from annotator.services.stats import project_stats
 from annotator.services.projects import create_project, open_project
+from annotator.services.stats import project_stats
 from annotator.store import reporting as queries
 from annotator.store.users import insert_user
 from annotator.store.versions import prune_scores, publish_version
-from annotator.team_simulation import default_team, simulate_team, write_labels
+from benchmarks.team import default_team, simulate_team, write_labels
 
 LABELS = ["billing", "shipping", "technical", "account", "feedback"]
 WORDS = ("refund invoice parcel courier login password crash update error charge delivery late "
@@ -84,7 +83,7 @@ def build(folder: Path, pool: int, eval_size: int, n_labels: int, annotators: in
 
 
 def queries_pool(project):
-    from annotator.store.simulated import unlabeled_examples
+    from annotator.store.reporting import unlabeled_examples
 
     return [(e, is_eval) for e, is_eval in unlabeled_examples(project.db) if not is_eval]
 

@@ -59,13 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     from annotator.services.model_export import describe_predictor, zip_model
     from annotator.services.projects import create_project
     from annotator.services.settings import get_settings, set_settings
-    from annotator.store.trainset import training_examples_per_label
-    from annotator.store.versions import current_version, latest_version
     from annotator.services.training.export_eval import measure_exported
     from annotator.services.training.finetune import finetune
     from annotator.services.training.models import load_models, model_dir
     from annotator.services.training.refresh import refresh
     from annotator.services.training.triggers import finetune_blocker, new_training_labels
+    from annotator.store.trainset import training_examples_per_label
+    from annotator.store.versions import current_version, latest_version
     from learner.classifier import TransformerClassifier
 
     folder = Path(args.data)

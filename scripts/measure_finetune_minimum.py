@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write the results here")
     args = parser.parse_args(argv)
 
+    from annotator.services.training.scoring import HEAD_C
     from learner.classifier import TransformerClassifier
     from learner.head import EmbeddingHead
-    from annotator.services.training.scoring import HEAD_C
 
     ks = [int(k) for k in args.k.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
     for name, data in results["datasets"].items():
-        print(f"\n{name} (test {data['n_test']})\n| k per class | head, base encoder | head, fine-tuned | gain | worst seed |")
+        print(f"\n{name} (test {data['n_test']})")
+        print("| k per class | head, base encoder | head, fine-tuned | gain | worst seed |")
         print("|---|---|---|---|---|")
         for s in data["summary"]:
             print(f"| {s['k']} | {100 * s['head_base']:.1f} | {100 * s['head_finetuned']:.1f} | "

@@ -28,8 +28,8 @@ import numpy as np
 
 from annotator.services import queue
 from annotator.services.imports import import_file
-from annotator.services.ranking import build_scores
 from annotator.services.projects import create_project, open_project
+from annotator.services.ranking import build_scores
 from annotator.store.trainset import current_label_counts
 from annotator.store.versions import prune_scores, publish_version
 

@@ -28,16 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
+from annotator.io.readers import read_records
 from annotator.services import queue
 from annotator.services.imports import import_file
-from annotator.io.readers import read_records
-from annotator.store.examples import text_hash
 from annotator.services.projects import create_project
 from annotator.services.settings import set_settings
-from annotator.store.versions import prune_scores
 from annotator.services.training.embeddings import save_embeddings
 from annotator.services.training.models import load_models
 from annotator.services.training.refresh import refresh
+from annotator.store.examples import text_hash
+from annotator.store.versions import prune_scores
 
 LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 
@@ -78,7 +78,7 @@ def main() -> int:
     refresh(project, models)  # cold start version
 
     def label(n: int) -> None:
-        for i in range(n):
+        for _ in range(n):
             item = queue.next_item(project, "ann")
             position = ids.index(item.example_id)
             answer = gold[position % len(gold)] if gold else LABELS[item.example_id % len(LABELS)]

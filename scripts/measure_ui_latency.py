@@ -92,7 +92,7 @@ def pool_texts(n: int) -> list[str]:
                     if len(texts) >= n:
                         return texts
     if len(texts) < n:
-        from annotator.bench.synthetic import synthetic_texts
+        from benchmarks.synthetic import synthetic_texts
 
         for text in synthetic_texts(n - len(texts), seed=7):
             texts.append(text)

@@ -26,11 +26,11 @@ import urllib.request
 from pathlib import Path
 
 from annotator.services.demo import ensure_demo_project
-from annotator.services.review import adjudicate, disagreement_queue
 from annotator.services.projects import open_project
-from annotator.store.examples import get_example
-from annotator.store.simulated import backdate_examples, unlabeled_examples
-from annotator.team_simulation import SimulatedAnnotator, simulate_team, write_labels
+from annotator.services.review import adjudicate, disagreement_queue
+from annotator.store.examples import backdate_examples, get_example
+from annotator.store.reporting import unlabeled_examples
+from benchmarks.team import SimulatedAnnotator, simulate_team, write_labels
 
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -19,6 +19,6 @@ def project(tmp_path: Path):
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny BERT (WordPiece tokenizer + 2-layer config) built locally once per session."""
-    from learner.tiny import build_tiny_bert
+    from benchmarks.tiny_bert import build_tiny_bert
 
     return build_tiny_bert(tmp_path_factory.mktemp("tiny") / "tiny-bert")

@@ -16,10 +16,10 @@ from pathlib import Path
 import streamlit as st
 
 from annotator.app.keys import escape_markdown
-from annotator.services.auth import User, current_user, has_role
 from annotator.config import resolve_project_dir
-from annotator.services.queue import release
+from annotator.services.auth import User, current_user, has_role
 from annotator.services.projects import Project, open_project
+from annotator.services.queue import release
 from annotator.services.settings import setting_problems
 
 USER_KEY = "ll_user"

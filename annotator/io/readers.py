@@ -33,7 +33,6 @@ from annotator.io.formats import EXTENSIONS as _EXTENSIONS
 from annotator.io.formats import READ_FORMATS
 from annotator.io.limits import DEFAULT_LIMITS, ReadLimits, check_file_size, too_many_columns, too_many_rows
 
-
 _BOM = b"\xef\xbb\xbf"
 _NEWLINE = b"\n"
 
@@ -214,7 +213,8 @@ def undecodable(path: Path, name: str, fmt: str) -> InputError:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         bad = data[error.start : error.start + 1]
-        return InputError(f"{name}: {_place_of_byte(fmt, data, error.start)}: undecodable bytes (not UTF-8: byte {bad!r})")
+        place = _place_of_byte(fmt, data, error.start)
+        return InputError(f"{name}: {place}: undecodable bytes (not UTF-8: byte {bad!r})")
     return InputError(f"{name}: undecodable bytes (not UTF-8)")
 
 

@@ -86,7 +86,7 @@ class StreamWriter:
         self.rows = 0
         self._handle = self._csv = self._parquet = None
 
-    def __enter__(self) -> "StreamWriter":
+    def __enter__(self) -> StreamWriter:
         try:
             handle, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         except OSError as error:

@@ -15,13 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator.services import agreement
-from annotator.services import model_export
-from annotator.services import stability
+from annotator.services import agreement, model_export, stability
+from annotator.services.labelset import get_labels
 from annotator.store import reporting as queries
 from annotator.store import versions
 from annotator.store.project import Project
-from annotator.services.labelset import get_labels
 
 IDLE_GAP_SECONDS = 600.0
 BUCKET_CHOICES = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400)

@@ -28,9 +28,9 @@ import annotator
 from annotator.config import DB_FILENAME
 from annotator.errors import ProjectError
 from annotator.services.imports import import_file
+from annotator.services.labelset import get_labels
 from annotator.services.passwords import hash_password, verify_password
 from annotator.services.projects import create_project, open_project
-from annotator.services.labelset import get_labels
 from annotator.services.settings import set_settings
 from annotator.store.users import get_user, insert_user
 

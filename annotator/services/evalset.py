@@ -8,10 +8,10 @@ an unbiased sample (actively chosen training labels are not one).
 from __future__ import annotations
 
 from annotator.errors import InputError
-from annotator.store.examples import reserve_eval_sample
-from annotator.store.reporting import pool_counts
-from annotator.store.project import Project
 from annotator.services.settings import get_setting
+from annotator.store.examples import reserve_eval_sample
+from annotator.store.project import Project
+from annotator.store.reporting import pool_counts
 
 
 def pool_counts_of(project: Project) -> dict[str, int]:

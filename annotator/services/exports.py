@@ -28,16 +28,16 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from annotator.io.formats import WRITE_FORMATS  # noqa: F401 - the formats exports write
 from annotator.io.writers import write_rows
+from annotator.services.labelset import get_labels
 from annotator.store.label_rows import RAW_LABEL_COLUMNS, current_label_rows, raw_label_rows
 from annotator.store.project import Project
-from annotator.services.labelset import get_labels
 
 FINAL_COLUMNS = (
     "example_id", "ext_id", "text", "label", "tie", "annotators", "n_labels", "agreement",
@@ -141,5 +141,5 @@ def iso_utc(seconds: float | None) -> str | None:
     """Unix seconds as ISO 8601 UTC with milliseconds, e.g. ``2026-01-31T12:00:00.000Z``."""
     if seconds is None:
         return None
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -80,7 +80,8 @@ class RowChecker:
             return
         for role, name in self.wanted:
             if name not in stream.columns:
-                listed = ", ".join(column if len(column) <= 40 else f"{column[:40]}..." for column in stream.columns[:20])
+                listed = ", ".join(column if len(column) <= 40 else f"{column[:40]}..."
+                                   for column in stream.columns[:20])
                 more = f" and {len(stream.columns) - 20} more" if len(stream.columns) > 20 else ""
                 raise InputError(
                     f"{stream.name}: header: no {role} column {shown(name)} (columns: {listed or 'none'}{more})"
@@ -150,11 +151,12 @@ class RowChecker:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise stream.error(place, f"non-text value in column {column} ({_kind(value)})")
+        too_long = f"the id in column {column} is longer than {self.limits.max_id_chars:,} characters"
         if isinstance(value, int) and abs(value).bit_length() > 4 * self.limits.max_id_chars:
-            raise stream.error(place, f"the id in column {column} is longer than {self.limits.max_id_chars:,} characters")
+            raise stream.error(place, too_long)
         value = str(value).strip()
         if len(value) > self.limits.max_id_chars:
-            raise stream.error(place, f"the id in column {column} is longer than {self.limits.max_id_chars:,} characters")
+            raise stream.error(place, too_long)
         self._storable(stream, place, self.id_column, value)
         return value
 

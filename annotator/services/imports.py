@@ -35,17 +35,17 @@ from pathlib import Path
 from typing import Any
 
 from annotator.errors import InputError, StoreError, one_line, shown
-from annotator.services.exports import EXPORT_HEADERS
-from annotator.services.import_checks import ImportItem, RowChecker
 from annotator.io.formats import READ_EXTENSIONS, READ_FORMATS  # noqa: F401 - the formats imports accept
 from annotator.io.limits import ReadLimits
 from annotator.io.readers import RecordStream, open_records
+from annotator.services.exports import EXPORT_HEADERS
+from annotator.services.import_checks import ImportItem, RowChecker
+from annotator.services.labelset import get_labels
+from annotator.services.settings import get_setting
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels
 from annotator.store.connection import write_transaction
 from annotator.store.examples import ids_by_hash, insert_examples, mark_eval
 from annotator.store.project import Project
-from annotator.services.labelset import get_labels
-from annotator.services.settings import get_setting
 
 IMPORT_KIND = "import"
 _SOURCE_CHARS = 255
@@ -171,7 +171,8 @@ def _first_cause(error: BaseException) -> str:
     return str(first) or type(first).__name__
 
 
-def _write(conn, items: dict[str, ImportItem], source: str, annotator: str, eval_set: bool, summary: ImportSummary) -> None:
+def _write(conn, items: dict[str, ImportItem], source: str, annotator: str, eval_set: bool,
+           summary: ImportSummary) -> None:
     now = time.time()
     existing = ids_by_hash(conn, items)
     summary.already_in_pool = len(existing)

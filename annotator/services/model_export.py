@@ -27,8 +27,8 @@ from typing import Any
 
 from annotator.errors import ProjectError
 from annotator.services.integrity import folder_checksums, folder_problem
-from annotator.store.project import Project
 from annotator.services.settings import get_settings
+from annotator.store.project import Project
 from annotator.store.versions import StoredHead, current_version, get_version, list_versions, version_head
 from learner.errors import LearnerError
 

@@ -39,7 +39,7 @@ class Cost:
         """The memory OpenSSL needs for these parameters (its check: 128*r*(n+2) + 128*r*p), plus room."""
         return 128 * self.r * (self.n + 2) + 128 * self.r * self.p + (1 << 20)
 
-    def at_least(self, other: "Cost") -> bool:
+    def at_least(self, other: Cost) -> bool:
         return self.n >= other.n and self.r >= other.r and self.p >= other.p
 
 

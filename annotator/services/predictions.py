@@ -25,9 +25,9 @@ from annotator.errors import InputError
 from annotator.io.streams import Chunk, StreamWriter, iter_text_chunks
 from annotator.io.writers import WRITE_FORMATS
 from annotator.services.model_export import build_model_folder
+from annotator.services.settings import get_settings
 from annotator.store import jobs as job_store
 from annotator.store.project import Project
-from annotator.services.settings import get_settings
 from annotator.store.trainset import count_pool, pool_page
 
 CHUNK = 512

@@ -33,15 +33,15 @@ from typing import Any
 
 from annotator.config import Settings
 from annotator.errors import InputError
+from annotator.services.settings import get_settings
+from annotator.services.training.triggers import new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store import leases as q
 from annotator.store.connection import read_snapshot, write_transaction
 from annotator.store.labels import add_label, undo_last
 from annotator.store.project import Project
 from annotator.store.reporting import pool_counts
-from annotator.services.settings import get_settings
 from annotator.store.versions import current_version, example_score, latest_version
-from annotator.services.training.triggers import new_training_labels
 
 EVAL_EVERY = 5
 EVAL_STRATEGY = "eval"

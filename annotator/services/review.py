@@ -64,8 +64,9 @@ def find_suspected_errors(
     there are folds still gets out-of-fold predictions (it is simply absent
     from some training folds and cannot be predicted there).
     """
-    from learner.head import EmbeddingHead
     from sklearn.model_selection import KFold, StratifiedKFold
+
+    from learner.head import EmbeddingHead
 
     X = np.asarray(embeddings, dtype=np.float32)
     y = np.asarray(list(labels), dtype=object)
@@ -150,8 +151,8 @@ def suspected_errors(
 
 def _labeled_embeddings(project: Project) -> tuple[list[int], np.ndarray]:
     """Example ids and cached embeddings from the current version's encoder (numpy only)."""
-    from annotator.store.versions import current_version
     from annotator.services.training.embeddings import load_embeddings
+    from annotator.store.versions import current_version
 
     current = current_version(project.db)
     encoder = current["encoder_version"] if current and current["encoder_version"] is not None else 0

@@ -17,19 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from annotator.services import queue
 from annotator.config import DB_FILENAME
 from annotator.errors import InputError
-from annotator.services.imports import import_file
 from annotator.io.readers import read_records
-from annotator.store.examples import count_examples, text_hash
-from annotator.services.projects import create_project, open_project
+from annotator.services import queue
+from annotator.services.imports import import_file
 from annotator.services.labelset import get_labels
+from annotator.services.projects import create_project, open_project
 from annotator.services.settings import set_settings
 from annotator.services.training.finetune import NotEnoughLabels, finetune
 from annotator.services.training.lock import worker_lock
 from annotator.services.training.models import load_models, recover
 from annotator.services.training.refresh import refresh
+from annotator.store.examples import count_examples, text_hash
 from learner.metrics import evaluate
 
 SIMULATED_ANNOTATOR = "simulator"
@@ -102,7 +102,7 @@ def simulate(
             recover(project)
             models = load_models(project)
             refresh(project, models)
-            evaluator = _TestEvaluator([t for t, _ in test_rows], [l for _, l in test_rows], models.classes)
+            evaluator = _TestEvaluator([t for t, _ in test_rows], [label for _, label in test_rows], models.classes)
             curve: list[dict[str, Any]] = []
             labeled, since_finetune, head, version = 0, 0, None, None
             while labeled < budget:

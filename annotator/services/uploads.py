@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from annotator.errors import InputError, LabelloopError, one_line
-from annotator.services.imports import ImportSummary, import_file, import_limits
 from annotator.io.limits import megabytes
+from annotator.services.imports import ImportSummary, import_file, import_limits
 from annotator.store.project import Project
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from annotator.errors import UserError
-from annotator.services.passwords import Cost, STRONG, check_new_password, hash_password
+from annotator.services.passwords import STRONG, Cost, check_new_password, hash_password
 from annotator.store import users as user_store
 from annotator.store.connection import write_transaction
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+import sqlite_utils
+
+from annotator.store.connection import write_transaction
+
 _CHUNK = 500
 
 
@@ -56,3 +60,19 @@ def insert_labels(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, 
         rows,
     )
     return cursor.rowcount
+
+
+# (example_id, label, annotator, created_at, seconds)
+TimedLabel = tuple[int, str, str, float, float | None]
+
+
+def insert_timed_annotations(db: sqlite_utils.Database, rows: Iterable[TimedLabel]) -> int:
+    """Insert annotation rows with chosen times in one transaction; the count. For simulated teams
+    (benchmarks, screenshots): a label history spanning days written in a second. The unique index
+    refuses a second current label of one (example, annotator) and the whole batch is rolled back."""
+    with write_transaction(db) as conn:
+        return conn.executemany(
+            "INSERT INTO labels(example_id, label, annotator, kind, created_at, seconds) "
+            "VALUES (?, ?, ?, 'annotation', ?, ?)",
+            rows,
+        ).rowcount

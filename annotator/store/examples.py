@@ -113,3 +113,10 @@ def reserve_eval_sample(db: sqlite_utils.Database, n: int, seed: int) -> list[in
         chosen = sorted(random.Random(seed).sample(candidates, min(n, len(candidates))))
         conn.executemany("UPDATE examples SET is_eval = 1 WHERE id = ?", [(i,) for i in chosen])
     return chosen
+
+
+def backdate_examples(db: sqlite_utils.Database, seconds: float) -> None:
+    """Move every example's ``created_at`` back by ``seconds``: a simulated team's history (benchmarks,
+    screenshots) starts earlier than the import that made the pool."""
+    with write_transaction(db) as conn:
+        conn.execute("UPDATE examples SET created_at = created_at - ?", (float(seconds),))

@@ -34,7 +34,7 @@ class Project:
     def close(self) -> None:
         close(self.db)
 
-    def __enter__(self) -> "Project":
+    def __enter__(self) -> Project:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -289,3 +289,14 @@ def data_stamp(db: sqlite_utils.Database) -> tuple:
             "(SELECT COUNT(*) FROM examples WHERE is_eval = 1), (SELECT COUNT(*) FROM labelset)"
         ).fetchone()
     )
+
+
+def unlabeled_examples(db: sqlite_utils.Database) -> list[tuple[int, bool]]:
+    """(example id, is_eval) of every example without a current label, by id."""
+    return [
+        (row[0], bool(row[1]))
+        for row in db.execute(
+            "SELECT id, is_eval FROM examples AS e WHERE NOT EXISTS "
+            "(SELECT 1 FROM labels AS l WHERE l.example_id = e.id AND l.superseded = 0) ORDER BY id"
+        )
+    ]

@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``train.jsonl`` (240 rows) and ``test.jsonl`` (60 rows) of the tiny four-topic corpus."""
-    from learner.tiny import tiny_corpus
+    from benchmarks.tiny_bert import tiny_corpus
 
     folder = tmp_path_factory.mktemp("data") / "toy"
     folder.mkdir()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from annotator.bench.curves import labels_to_reach, summarize
 from annotator.cli import main
+from benchmarks.curves import labels_to_reach, summarize
 
 RUN_KEYS = {"strategy", "seed", "curve", "auc", "total_s", "tier", "config"}
 POINT_KEYS = {"labels", "accuracy", "macro_f1", "model_version", "refresh_s", "finetune_s"}
@@ -72,7 +72,7 @@ def test_cli_bench_curves_rejects_unknown_strategy(tiny_dataset, tmp_path, capsy
 
 
 def test_merge_curves_pools_runs_of_a_dataset_and_summarizes_again():
-    from annotator.bench.curves import merge_curves
+    from benchmarks.curves import merge_curves
 
     first = {"config": {"tiers": ["fast"]}, "datasets": {"d": {"n_pool": 5, "n_test": 2, "runs": [
         _run("random", "fast", [0.4, 0.6])], "summary": {}}}}
@@ -86,7 +86,7 @@ def test_merge_curves_pools_runs_of_a_dataset_and_summarizes_again():
 
 
 def test_prepare_dataset_reuses_a_cached_project(tiny_dataset, tiny_model_dir, tmp_path):
-    from annotator.bench.curves import prepare_dataset
+    from benchmarks.curves import prepare_dataset
 
     cache = tmp_path / "cache"
     first = prepare_dataset(tiny_dataset, tmp_path / "w1", model=str(tiny_model_dir), pool_limit=50,
@@ -99,7 +99,7 @@ def test_prepare_dataset_reuses_a_cached_project(tiny_dataset, tiny_model_dir, t
 
 
 def test_markdown_tables_have_a_row_per_configuration():
-    from annotator.bench.curves import markdown_tables
+    from benchmarks.curves import markdown_tables
 
     runs = [_run("random", "fast", [0.4, 0.5, 0.6]), _run("margin", "fast", [0.5, 0.7, 0.8]),
             _run("margin", "fast", [0.5, 0.5, 0.8], seed=1)]

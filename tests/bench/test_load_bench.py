@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from annotator.bench.load import find_double_leases
 from annotator.cli import main
+from benchmarks.load import find_double_leases
 
 LOAD_KEYS = {
     "annotators", "labels_each", "pool", "labels_saved", "labels_expected", "wall_s", "labels_per_s",

@@ -7,7 +7,6 @@ does) and are skipped locally with the reason.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess

@@ -39,7 +39,7 @@ def team_project(tmp_path: Path) -> tuple[Path, dict[str, int]]:
         ids = [found[text_hash(row["text"])] for row in rows]
         for k in range(8):
             add_label(project.db, ids[k], rows[k]["label"], "ann1", seconds=5.0)
-            second = rows[k]["label"] if k != 3 else next(l for l in DEMO_LABELS if l != rows[k]["label"])
+            second = rows[k]["label"] if k != 3 else next(name for name in DEMO_LABELS if name != rows[k]["label"])
             add_label(project.db, ids[k], second, "ann2", seconds=7.0)
         disputed = {"id": ids[3], "gold": rows[3]["label"]}
     return folder, disputed

@@ -10,8 +10,8 @@ from annotator.app.session import SESSION_ENDED
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.services.projects import create_project, open_project
-from annotator.store.users import insert_user
 from annotator.services.users import remove_user
+from annotator.store.users import insert_user
 
 pytestmark = pytest.mark.browser
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from annotator.services.stats import project_stats
 from annotator.services.projects import Project
+from annotator.services.stats import project_stats
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], delimiter: str = ",") -> Path:

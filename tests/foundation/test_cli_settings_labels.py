@@ -9,8 +9,8 @@ from pathlib import Path
 from annotator.cli import main
 from annotator.config import SETTINGS
 from annotator.services.imports import import_file
-from annotator.services.projects import open_project
 from annotator.services.labelset import get_labels
+from annotator.services.projects import open_project
 from annotator.services.settings import get_settings
 
 

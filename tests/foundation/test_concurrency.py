@@ -21,7 +21,7 @@ def _label_many(folder: str, worker: int, example_ids: list[int], queue) -> None
             for i, example_id in enumerate(example_ids):
                 add_label(project.db, example_id, ("pos", "neg", "neutral")[i % 3], f"annotator{worker}")
         queue.put((worker, None))
-    except Exception as error:  # reported to the parent, which fails the test with it
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which fails the test with it
         queue.put((worker, f"{type(error).__name__}: {error}"))
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from annotator.cli import main
-from annotator.services.demo import DEMO_LABELS, LOGINS_FILE, OLD_FIXED_PASSWORDS, ensure_demo_project, sample_data_dir
 from annotator.errors import ProjectError
+from annotator.services.demo import DEMO_LABELS, LOGINS_FILE, OLD_FIXED_PASSWORDS, ensure_demo_project, sample_data_dir
 from annotator.services.passwords import verify_password
-from annotator.services.stats import project_stats
 from annotator.services.projects import open_project
 from annotator.services.settings import get_setting
+from annotator.services.stats import project_stats
 from annotator.store.users import get_user
 
 from .conftest import snapshot, write_csv

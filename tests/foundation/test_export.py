@@ -9,11 +9,11 @@ import os
 import pytest
 
 from annotator.errors import InputError
-from annotator.services.exports import EXPORT_HEADERS, FINAL_COLUMNS, export, final_labels, raw_labels
-from annotator.services.imports import import_file
 from annotator.io.cells import FORMULA_START, neutralise_cell
 from annotator.io.readers import read_records
 from annotator.io.writers import write_rows
+from annotator.services.exports import EXPORT_HEADERS, FINAL_COLUMNS, export, final_labels, raw_labels
+from annotator.services.imports import import_file
 from annotator.services.projects import create_project
 from annotator.store.labels import add_label
 

@@ -35,11 +35,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from annotator.errors import LabelloopError
-from annotator.services.exports import export, final_labels
-from annotator.services.imports import import_file
 from annotator.io.cells import FORMULA_START
 from annotator.io.limits import ReadLimits
 from annotator.io.readers import READ_FORMATS
+from annotator.services.exports import export, final_labels
+from annotator.services.imports import import_file
 from annotator.services.projects import create_project
 
 from .conftest import snapshot

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from annotator.errors import InputError
-from annotator.services.imports import import_file
 from annotator.io.limits import ReadLimits
+from annotator.services.imports import import_file
 
 from .conftest import snapshot, write_csv
 

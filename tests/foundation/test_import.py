@@ -8,9 +8,9 @@ import pytest
 
 from annotator.errors import InputError
 from annotator.services.imports import import_file
-from annotator.store.labels import current_labels, label_history
 from annotator.services.settings import set_settings
 from annotator.services.stats import project_stats
+from annotator.store.labels import current_labels, label_history
 
 from .conftest import write_csv, write_rows
 

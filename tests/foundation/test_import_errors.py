@@ -187,7 +187,7 @@ def test_text_holding_nul_is_refused(seeded, tmp_path, fmt, place):
 def test_deeply_nested_json(seeded, tmp_path, fmt, place, depth):
     """Deeper than the interpreter's stack (RecursionError before) or than metadata keeps: one line."""
     deep = "[" * depth + "]" * depth
-    lines = ['{"text": "fine"}', '{"text": "deep", "v": %s}' % deep]
+    lines = ['{"text": "fine"}', '{"text": "deep", "v": ' + deep + '}']
     path = tmp_path / f"deep.{fmt}"
     path.write_text("\n".join(lines) if fmt == "jsonl" else "[" + ",\n".join(lines) + "]", encoding="utf-8")
     _refused(seeded, path, f"{place}: nested deeper than 20 levels")

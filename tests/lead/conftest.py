@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from lead_helpers import VOTES, add_texts, add_users, gold
 
 from annotator.store.labels import add_label
-from lead_helpers import VOTES, add_texts, add_users, gold
 
 
 @pytest.fixture
@@ -24,10 +24,10 @@ def team_project(project, tmp_path):
 def modelled(project, tmp_path, tiny_model_dir):
     """A project with 45 pool texts, 9 labeled evaluation texts, 15 labels and one published head version."""
     from annotator.services import queue
-    from annotator.store.labels import add_label
     from annotator.services.settings import set_settings
     from annotator.services.training.models import load_models
     from annotator.services.training.refresh import refresh
+    from annotator.store.labels import add_label
 
     set_settings(project.db, model=str(tiny_model_dir), finetune_min_per_class=2, max_length=32)
     pool, evals = gold(45), gold(9, offset=100)

@@ -8,9 +8,8 @@ import zipfile
 from pathlib import Path
 
 from annotator.services.imports import import_file
-from annotator.store.examples import ids_by_hash, text_hash
 from annotator.services.passwords import hash_password
-from annotator.store.labels import add_label
+from annotator.store.examples import ids_by_hash, text_hash
 from annotator.store.users import insert_user
 
 LEAD = "lead"

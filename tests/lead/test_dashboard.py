@@ -6,20 +6,18 @@ import math
 
 import numpy as np
 import pytest
+from lead_helpers import VOTES, add_texts
 from sklearn.metrics import cohen_kappa_score
 
-from annotator.services import agreement
-from annotator.services import dashboard
 from annotator.errors import InputError
+from annotator.services import agreement, dashboard
 from annotator.services.evalset import reserve_eval_set
 from annotator.services.review import adjudicate
 from annotator.store import reporting as queries
+from annotator.store import versions
 from annotator.store.examples import get_example
 from annotator.store.labels import add_label
-from annotator.store import versions
 from annotator.store.versions import publish_version
-
-from lead_helpers import VOTES, add_texts
 
 
 def test_pool_counts_and_progress(team_project):

@@ -12,8 +12,9 @@ from annotator.store.users import get_user
 
 
 def test_lead_pages_and_review_run_without_torch(team_project, tmp_path):
-    from annotator.services.training.embeddings import save_embeddings
     import numpy as np
+
+    from annotator.services.training.embeddings import save_embeddings
 
     ids = team_project.ids
     save_embeddings(team_project.path, 0, ids, np.random.default_rng(0).normal(size=(len(ids), 8)))

@@ -8,15 +8,15 @@ import os
 from pathlib import Path
 
 import pytest
+from lead_helpers import VOTES, sign_in
 from streamlit.testing.v1 import AppTest
 
 from annotator.app import navigation
 from annotator.services.auth import User
-from annotator.store.labels import label_history
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_settings
+from annotator.store.labels import label_history
 from annotator.store.users import get_user
-from lead_helpers import VOTES, sign_in
 
 PAGES_DIR = Path(navigation.PAGES_DIR)
 LEAD_PAGE_FILES = [spec.file for spec in navigation.LEAD_PAGES]
@@ -132,10 +132,10 @@ def test_review_without_embeddings_says_so(app_env):
 
 def test_review_finds_and_fixes_a_suspected_error(project, tmp_path, monkeypatch):
     import numpy as np
-
-    from annotator.store.labels import add_label
-    from annotator.services.training.embeddings import save_embeddings
     from lead_helpers import add_texts, add_users
+
+    from annotator.services.training.embeddings import save_embeddings
+    from annotator.store.labels import add_label
 
     rng = np.random.default_rng(0)
     names = ["pos", "neg", "neutral"]

@@ -7,12 +7,12 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from lead_helpers import gold, pipeline_of, unzip
 
 from annotator.cli import main
 from annotator.services.model_export import zip_model
 from annotator.services.predictions import latest_pool_predictions, request_pool_predictions
 from annotator.store import jobs as job_store
-from lead_helpers import gold, pipeline_of, unzip
 
 
 def read_csv(path):
@@ -75,9 +75,9 @@ def test_predict_refusals_leave_no_file(modelled, tmp_path, capsys):
 
 
 def test_the_export_page_queues_pool_predictions_for_the_worker(modelled):
-    from annotator.services.training.schedule import LearningLoop as Worker
-
     import threading
+
+    from annotator.services.training.schedule import LearningLoop as Worker
 
     job = request_pool_predictions(modelled, fmt="csv", top_k=None, requested_by="lead")
     assert latest_pool_predictions(modelled)["status"] == "queued"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lead_helpers import add_texts
 
 from annotator.errors import AuthError, LabelSetError
 from annotator.services.exports import export, final_labels
@@ -14,10 +15,8 @@ from annotator.services.review import (
     find_suspected_errors,
     suspected_errors,
 )
-from annotator.store.labels import add_label, label_history
 from annotator.services.training.embeddings import save_embeddings
-
-from lead_helpers import add_texts
+from annotator.store.labels import add_label, label_history
 
 CLASSES = ["pos", "neg", "neutral"]
 

@@ -28,8 +28,9 @@ def test_stats_json_on_a_fresh_project(project, capsys):
 
 
 def test_undefined_agreement_is_null_not_nan(project, tmp_path, capsys):
-    from annotator.store.labels import add_label
     from lead_helpers import add_texts
+
+    from annotator.store.labels import add_label
 
     (example,) = add_texts(project, ["only text"], tmp_path)
     add_label(project.db, example, "pos", "a")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from annotator.services import dashboard
-from annotator.team_simulation import SimulatedAnnotator, default_team, simulate_team, write_labels
 from lead_helpers import add_texts
+
+from annotator.services import dashboard
+from benchmarks.team import SimulatedAnnotator, default_team, simulate_team, write_labels
 
 
 def test_simulated_team_rows(project, tmp_path):

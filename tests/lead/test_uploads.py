@@ -7,13 +7,13 @@ import tempfile
 import pytest
 
 from annotator.errors import InputError, LabelSetError
-from annotator.store.reporting import pool_counts
-from annotator.store.examples import get_example
 from annotator.services.uploads import import_upload, safe_filename
+from annotator.store.examples import get_example
+from annotator.store.reporting import pool_counts
 
 
 def test_upload_imports_with_labels_and_keeps_its_name(project):
-    data = "id,text,label\na1,first ticket,pos\na2,second ticket,neg\na3,third ticket,\n".encode()
+    data = b"id,text,label\na1,first ticket,pos\na2,second ticket,neg\na3,third ticket,\n"
     summary = import_upload(project, "My Tickets (v2).csv", data, id_column="id", label_column="label",
                             annotator="vendor")
     assert (summary.examples_added, summary.labels_added, summary.rows_without_label) == (3, 2, 1)

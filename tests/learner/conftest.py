@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from learner.tiny import tiny_corpus
+from benchmarks.tiny_bert import tiny_corpus
 
 TOY_CLASSES = ["weather", "tech", "sports", "food", "other"]  # "other" never occurs in the toy data
 FAST = dict(epochs=4, learning_rate=1e-2, warmup_ratio=0.0, train_batch_size=16, seed=0)
@@ -32,7 +32,7 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny BERT folder (WordPiece tokenizer + 2-layer, 32-wide BertModel)."""
-    from learner.tiny import build_tiny_bert
+    from benchmarks.tiny_bert import build_tiny_bert
 
     return build_tiny_bert(tmp_path_factory.mktemp("learner-tiny") / "tiny-bert")
 
@@ -48,7 +48,6 @@ def toy():
 def fitted(tiny_bert, toy):
     """A tiny classifier fitted on the toy data with the five TOY_CLASSES. Do not mutate it."""
     from learner.classifier import TransformerClassifier
-
     from learner.devices import torch_threads
 
     texts, labels = toy

@@ -78,8 +78,7 @@ def test_a_roberta_encoder(tiny_bert, toy, tmp_path):
     """RoBERTa-style models classify through their own dense layer: the same construction holds."""
     import shutil
 
-    from transformers import RobertaConfig, RobertaModel
-    from transformers import pipeline
+    from transformers import RobertaConfig, RobertaModel, pipeline
 
     from learner.classifier import TransformerClassifier
 

@@ -10,7 +10,7 @@ import numpy as np
 def test_builds_fast_and_loads_as_a_classifier(tmp_path, tiny_bert):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from learner.tiny import build_tiny_bert
+    from benchmarks.tiny_bert import build_tiny_bert
 
     start = time.perf_counter()
     out = build_tiny_bert(tmp_path / "tiny")
@@ -27,7 +27,7 @@ def test_builds_fast_and_loads_as_a_classifier(tmp_path, tiny_bert):
 def test_same_seed_same_folder(tmp_path):
     from safetensors.numpy import load_file
 
-    from learner.tiny import build_tiny_bert
+    from benchmarks.tiny_bert import build_tiny_bert
 
     a = build_tiny_bert(tmp_path / "a", seed=3)
     b = build_tiny_bert(tmp_path / "b", seed=3)

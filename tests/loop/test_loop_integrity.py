@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from loop_helpers import add_pool, gold_rows
 
-from annotator.services import queue
 from annotator.errors import ProjectError
+from annotator.services import queue
 from annotator.services.model_export import exportable_version, quarantined_versions, zip_model
-from annotator.store import jobs as job_store
 from annotator.services.settings import set_settings
-from annotator.store.versions import current_version, latest_version
 from annotator.services.training.embeddings import embeddings_path, load_embeddings
+from annotator.store import jobs as job_store
+from annotator.store.versions import current_version, latest_version
 
 
 @pytest.fixture
@@ -88,8 +88,8 @@ def test_a_truncated_embeddings_cache_is_rebuilt(tuned):
 
 def test_a_damaged_version_without_checksums_is_quarantined_when_it_fails_to_load(tuned, tmp_path):
     """Versions published before checksums were kept: a load failure quarantines them too."""
-    from annotator.store.versions import get_version
     from annotator.services.training.models import load_models
+    from annotator.store.versions import get_version
 
     metrics = get_version(tuned.db, tuned.bad)["metrics"]
     metrics.pop("checksums")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from annotator.services import queue
-from annotator.store.labels import current_labels, label_history
-from annotator.services.settings import set_settings
-from annotator.store.versions import current_version
-
 from loop_helpers import add_pool, gold_rows
+
+from annotator.services import queue
+from annotator.services.settings import set_settings
+from annotator.store.labels import current_labels, label_history
+from annotator.store.versions import current_version
 
 
 def test_before_any_ranking_items_come_shuffled_and_leased(pool_project):

@@ -9,16 +9,16 @@ from loop_helpers import add_pool, gold_rows, write_jsonl
 
 from annotator.services import queue
 from annotator.services.imports import import_file
-from annotator.store import jobs as job_store
 from annotator.services.settings import set_settings
+from annotator.services.training.triggers import finetune_blocker
+from annotator.store import jobs as job_store
 from annotator.store.trainset import training_examples_per_label
 from annotator.store.versions import list_versions
-from annotator.services.training.triggers import finetune_blocker
 
 
 def _worker(project):
-    from annotator.services.training.schedule import LearningLoop as Worker
     from annotator.services.training.models import load_models
+    from annotator.services.training.schedule import LearningLoop as Worker
 
     return Worker(project, load_models(project), threading.Event(), poll_seconds=0.01)
 

@@ -7,13 +7,12 @@ import json
 import numpy as np
 from loop_helpers import add_pool, gold_rows, write_jsonl
 
-from annotator.services import queue
 from annotator.cli import main
-from annotator.store import jobs as job_store
-from annotator.store.labels import current_labels
+from annotator.services import queue
 from annotator.services.settings import set_settings
-from annotator.store.versions import current_version, list_versions, version_scores
 from annotator.services.training.embeddings import ensure_embeddings, load_embeddings
+from annotator.store import jobs as job_store
+from annotator.store.versions import current_version, list_versions, version_scores
 
 
 def _open_order(project, version: int) -> list[int]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotator.services import auth
 from annotator.app import keys, navigation
+from annotator.services import auth
 from annotator.services.projects import open_project
 from annotator.store.users import get_user, update_user
 from annotator.store.versions import publish_version

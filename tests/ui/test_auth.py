@@ -7,13 +7,13 @@ import threading
 
 import pytest
 
-from annotator.services import auth
 from annotator.errors import AuthError
+from annotator.services import auth
 from annotator.services.passwords import STRONG, TEST_ONLY_COST, hash_password, needs_rehash, verify_password
 from annotator.services.projects import open_project
-from annotator.store.logins import throttle_records
-from annotator.store.users import insert_user, get_user, update_user
 from annotator.services.users import remove_user
+from annotator.store.logins import throttle_records
+from annotator.store.users import get_user, insert_user, update_user
 
 
 def _hash(password: str) -> str:

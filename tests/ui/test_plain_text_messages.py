@@ -5,7 +5,6 @@ from __future__ import annotations
 from annotator.app import keys, navigation
 from annotator.store.labels import add_label
 
-
 MARKDOWN_LABEL = "*urgent* [see](http://example.com)"
 
 

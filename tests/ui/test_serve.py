@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from annotator.services import serving as serve
 from annotator.cli import main as cli_main
+from annotator.services import serving as serve
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 # A process that ignores SIGTERM and starts a grandchild in its own process group.

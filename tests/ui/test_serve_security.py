@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from annotator.services import serving as serve
 from annotator.cli import main as cli_main
+from annotator.services import serving as serve
 
 
 def _free_port() -> int:

@@ -12,7 +12,6 @@ import time
 
 import streamlit as st
 
-from annotator.services import queue
 from annotator.app import keys, page_scripts, session
 from annotator.app.labeling import (
     format_ago,
@@ -23,6 +22,7 @@ from annotator.app.labeling import (
     visible_text,
 )
 from annotator.errors import LabelloopError
+from annotator.services import queue
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_setting
 

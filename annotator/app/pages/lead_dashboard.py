@@ -14,8 +14,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from annotator.services import dashboard
 from annotator.app import session
+from annotator.services import dashboard
 
 user = session.require_page_role("lead")
 st.set_page_config(page_title="Dashboard · Labelloop", layout="wide")

@@ -15,14 +15,13 @@ import streamlit as st
 from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError, ProjectError
-from annotator.services.exports import export
-from annotator.services.exports import WRITE_FORMATS
+from annotator.services.exports import WRITE_FORMATS, export
 from annotator.services.model_export import (
     LOAD_HINT,
     archive_name,
     describe_predictor,
-    exportable_version,
     export_notice,
+    exportable_version,
     exported_summary,
     model_classes,
     quarantined_versions,
@@ -83,8 +82,8 @@ notice = export_notice(project)
 if notice:
     st.warning(escape_markdown(notice))
 for damaged in quarantined_versions(project):
-    st.error(f"Version {damaged['version']} was quarantined: {escape_markdown(damaged['quarantined'])}. It is never loaded or "
-             "exported again; its files are in models/quarantine/.")
+    st.error(f"Version {damaged['version']} was quarantined: {escape_markdown(damaged['quarantined'])}. "
+             "It is never loaded or exported again; its files are in models/quarantine/.")
 try:
     version = exportable_version(project)
 except ProjectError as error:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotator.services import review
 from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.app.labeling import visible_text
 from annotator.errors import LabelloopError
+from annotator.services import review
 from annotator.services.labelset import get_labels
 
 SHOW_AT_MOST = 25

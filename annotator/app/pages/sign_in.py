@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from annotator.app import page_scripts, session
-from annotator.services.auth import sign_in
 from annotator.errors import AuthError
+from annotator.services.auth import sign_in
 
 ATTEMPTS_KEY = "ll_sign_in_attempts"
 

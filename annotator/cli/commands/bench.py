@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 from typing import Any
 
 from annotator.config import STRATEGY_NAMES
+from annotator.errors import InputError
 
 
 def _outputs(parser: argparse.ArgumentParser) -> None:
@@ -100,11 +102,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.set_defaults(func=run_load)
 
 
+def _part(name: str):
+    """A module of the ``benchmarks`` package (shipped beside ``annotator``, with the ``bench`` extra's
+    matplotlib for plots); a one-line error when it is not installed."""
+    try:
+        return importlib.import_module(f"benchmarks.{name}")
+    except ImportError as error:
+        raise InputError(
+            f"labelloop bench needs the benchmarks package and its extra ({error}); "
+            "install a checkout with pip install -e '.[bench]'"
+        ) from None
+
+
 def _finish(result: dict[str, Any], args: argparse.Namespace, plot, summary: str) -> int:
     if args.plot:
         plot(result, args.plot)
     if args.json:
-        from annotator.bench.common import write_json
+        write_json = _part("common").write_json
 
         write_json(result, args.json)
     print(summary)
@@ -112,8 +126,9 @@ def _finish(result: dict[str, Any], args: argparse.Namespace, plot, summary: str
 
 
 def run_curves(args: argparse.Namespace) -> int:
-    from annotator.bench.curves import run_curves as run, summary_table
-    from annotator.bench.plots import plot_curves
+    run = _part("curves").run_curves
+    summary_table = _part("curves").summary_table
+    plot_curves = _part("plots").plot_curves
 
     result = run(
         args.data, strategies=args.strategies.split(","), seeds=[int(s) for s in args.seeds.split(",")],
@@ -126,8 +141,8 @@ def run_curves(args: argparse.Namespace) -> int:
 
 
 def run_speed(args: argparse.Namespace) -> int:
-    from annotator.bench.plots import plot_speed
-    from annotator.bench.speed import run_speed as run
+    plot_speed = _part("plots").plot_speed
+    run = _part("speed").run_speed
 
     result = run(quick=args.quick, model=args.model, texts_file=args.texts, batch_size=args.batch_size,
                  parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir,
@@ -142,8 +157,8 @@ def run_speed(args: argparse.Namespace) -> int:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    from annotator.bench.load import run_load as run
-    from annotator.bench.plots import plot_load
+    run = _part("load").run_load
+    plot_load = _part("plots").plot_load
 
     result = run(args.annotators, args.labels_each, args.pool, quick=args.quick, think_ms=args.think_ms,
                  republish_s=args.republish_every, workdir=args.workdir)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from annotator.cli.options import add_project_option
 from annotator.errors import InputError
-from annotator.services.exports import export
-from annotator.services.exports import WRITE_FORMATS
+from annotator.services.exports import WRITE_FORMATS, export
 from annotator.services.model_export import LOAD_HINT, archive_name, describe_predictor, exportable_version, zip_model
 from annotator.services.projects import open_project
 

@@ -6,8 +6,7 @@ import argparse
 import json
 
 from annotator.cli.options import add_project_option
-from annotator.services.imports import import_file
-from annotator.services.imports import READ_FORMATS
+from annotator.services.imports import READ_FORMATS, import_file
 from annotator.services.projects import open_project
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from annotator.cli.options import add_project_option
-from annotator.services.projects import open_project
 from annotator.services.labelset import add_labels, get_labels
+from annotator.services.projects import open_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

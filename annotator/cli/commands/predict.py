@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", dest="fmt", metavar="FORMAT", help="output format (default: from --out)")
     parser.add_argument("--input-format", metavar="FORMAT", help="format of FILE (default: from its extension)")
     parser.add_argument("--text-column", default="text", metavar="COL", help="column of FILE holding the texts")
-    parser.add_argument("--id-column", metavar="COL", help="column of FILE copied to the id column (default: row number)")
+    parser.add_argument("--id-column", metavar="COL",
+                        help="column of FILE copied to the id column (default: row number)")
     parser.add_argument("--top", type=int, metavar="K", help="only the K most probable labels and their scores")
     parser.add_argument("--version", type=int, metavar="N", help="the model of version N (default: the current one)")
     parser.set_defaults(func=run)

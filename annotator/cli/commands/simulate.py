@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fine-tuned every F labels) and the current model is evaluated on the test file.",
     )
     add_project_option(parser)
-    parser.add_argument("--gold", required=True, metavar="FILE", help="file with text and label columns (answers; pool if the project is empty)")
+    parser.add_argument("--gold", required=True, metavar="FILE",
+                        help="file with text and label columns (answers; pool if the project is empty)")
     parser.add_argument("--test", required=True, metavar="FILE", help="held-out file with text and label columns")
     parser.add_argument("--budget", type=int, required=True, metavar="N", help="labels to give in total")
     parser.add_argument("--batch", type=int, required=True, metavar="B", help="labels between refreshes")

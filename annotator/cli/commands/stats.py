@@ -7,8 +7,8 @@ import json
 
 from annotator.cli.options import add_project_option
 from annotator.services.model_export import measurement_due
-from annotator.services.stats import project_stats
 from annotator.services.projects import open_project
+from annotator.services.stats import project_stats
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

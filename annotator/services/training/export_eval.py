@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from annotator.services.model_export import build_model_folder, exported_summary, record_exported
-from annotator.store.project import Project
 from annotator.services.settings import get_settings
+from annotator.services.training.models import device_of
+from annotator.store.project import Project
 from annotator.store.trainset import eval_labels
 from annotator.store.versions import get_version
-from annotator.services.training.models import device_of
 from learner.classifier import TransformerClassifier
 from learner.metrics import evaluate
 

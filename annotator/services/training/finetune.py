@@ -27,14 +27,14 @@ from threadpoolctl import threadpool_limits
 
 from annotator.config import Settings
 from annotator.services.integrity import folder_checksums
-from annotator.store.project import Project
-from annotator.services.versions import publish
-from annotator.store.versions import latest_version
 from annotator.services.training.embeddings import embeddings_path, write_pending
 from annotator.services.training.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
 from annotator.services.training.refresh import take_snapshot
 from annotator.services.training.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
 from annotator.services.training.triggers import finetune_blocker
+from annotator.services.versions import publish
+from annotator.store.project import Project
+from annotator.store.versions import latest_version
 from learner.classifier import TransformerClassifier
 from learner.errors import TrainingCancelled
 from learner.head import EmbeddingHead

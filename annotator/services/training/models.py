@@ -18,12 +18,12 @@ import numpy as np
 
 from annotator.config import Settings
 from annotator.services.integrity import folder_problem
-from annotator.store import jobs as job_store
-from annotator.store.project import Project
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_settings
-from annotator.store.versions import discard_unpublished, latest_version, list_versions, quarantine_version
 from annotator.services.training.embeddings import embeddings_path, ensure_embeddings, remove_temporary
+from annotator.store import jobs as job_store
+from annotator.store.project import Project
+from annotator.store.versions import discard_unpublished, latest_version, list_versions, quarantine_version
 from learner.classifier import TransformerClassifier
 from learner.errors import ModelLoadError
 

@@ -6,8 +6,8 @@ order over the embeddings) while fewer than two classes are labeled.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,15 +15,15 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from annotator.config import Settings
-from annotator.services.ranking import build_scores, random_order
-from annotator.store.connection import read_snapshot
-from annotator.store.project import Project
 from annotator.services.labelset import get_labels
+from annotator.services.ranking import build_scores, random_order
 from annotator.services.settings import get_settings
-from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
-from annotator.services.versions import publish
 from annotator.services.training.models import LoopModels
 from annotator.services.training.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
+from annotator.services.versions import publish
+from annotator.store.connection import read_snapshot
+from annotator.store.project import Project
+from annotator.store.trainset import current_label_counts, eval_labels, max_label_id, pool, training_labels
 from learner.coldstart import cold_start_order
 from learner.head import EmbeddingHead
 

@@ -24,6 +24,8 @@ import time
 
 from annotator.services.model_export import measurement_due
 from annotator.services.predictions import JOB_KIND as PREDICT_JOB
+from annotator.services.projects import open_project
+from annotator.services.settings import get_settings
 from annotator.services.training.export_eval import measure_exported
 from annotator.services.training.jobs import run_finetune, run_predictions, run_refresh
 from annotator.services.training.models import LoopModels, load_models, recover
@@ -31,8 +33,6 @@ from annotator.services.training.triggers import finetune_blocker, new_training_
 from annotator.store import jobs as job_store
 from annotator.store.examples import count_examples
 from annotator.store.project import Project
-from annotator.services.projects import open_project
-from annotator.services.settings import get_settings
 from annotator.store.trainset import (
     eval_labeled_count,
     labels_since,

@@ -6,13 +6,13 @@ import threading
 from pathlib import Path
 
 from annotator.errors import ProjectError
+from annotator.services.projects import open_project
+from annotator.services.settings import get_settings
 from annotator.services.training.finetune import FinetuneResult, NotEnoughLabels, Progress
 from annotator.services.training.jobs import run_finetune
 from annotator.services.training.lock import worker_lock
 from annotator.services.training.models import load_models, recover
 from annotator.services.training.triggers import finetune_blocker
-from annotator.services.projects import open_project
-from annotator.services.settings import get_settings
 from annotator.store.trainset import training_examples_per_label
 
 

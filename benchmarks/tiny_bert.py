@@ -14,7 +14,7 @@ import random
 import string
 from pathlib import Path
 
-from .models import quiet_transformers
+from learner.models import quiet_transformers
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 TINY_CONFIG = dict(

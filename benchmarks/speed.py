@@ -30,10 +30,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from annotator.bench.common import machine_info, now, read_jsonl, write_json
-from annotator.bench.synthetic import synthetic_labels, synthetic_texts, write_synthetic_file
 from annotator.config import SETTINGS
 from annotator.errors import InputError
+from benchmarks.common import machine_info, now, read_jsonl, write_json
+from benchmarks.synthetic import synthetic_labels, synthetic_texts, write_synthetic_file
 
 SPEED_LABELS = ["alpha", "beta", "gamma", "delta"]
 
@@ -184,7 +184,7 @@ def run_speed(
     try:
         if "scoring" in parts:
             if quick and model is None:
-                from learner.tiny import build_tiny_bert
+                from benchmarks.tiny_bert import build_tiny_bert
 
                 model = str(build_tiny_bert(base / "tiny"))
             model = model or "default"
@@ -205,7 +205,7 @@ def run_speed(
             })
             _checkpoint(result, progress_path)
         if "refresh" in parts:
-            from annotator.bench.refresh import measure_refresh
+            from benchmarks.refresh import measure_refresh
 
             result["refresh"] = [
                 measure_refresh(pool, base, seed=i, warm_labels=plan.get("refresh_warm_labels", 200),

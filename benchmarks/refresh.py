@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from annotator.bench.common import now
-from annotator.bench.synthetic import random_embeddings, write_synthetic_file
+from benchmarks.common import now
+from benchmarks.synthetic import random_embeddings, write_synthetic_file
 
 REFRESH_LABELS = ["alpha", "beta", "gamma", "delta"]
 ANNOTATOR = "bench"
@@ -46,13 +46,13 @@ def measure_refresh(pool: int, workdir: Path, *, strategy: str = "margin", batch
     from annotator.services.imports import import_file
     from annotator.services.projects import create_project
     from annotator.services.settings import set_settings
-    from annotator.store.trainset import pool as pool_rows
-    from annotator.store.trainset import training_labels
-    from annotator.store.versions import publish_version
     from annotator.services.training.embeddings import ensure_embeddings, save_embeddings
     from annotator.services.training.models import load_models
     from annotator.services.training.refresh import refresh, take_snapshot
     from annotator.services.training.scoring import done_ids, rank_pool
+    from annotator.store.trainset import pool as pool_rows
+    from annotator.store.trainset import training_labels
+    from annotator.store.versions import publish_version
     from learner.head import EmbeddingHead
 
     folder = Path(tempfile.mkdtemp(prefix=f"refresh{pool}-", dir=workdir))

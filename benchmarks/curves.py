@@ -28,9 +28,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from annotator.bench.common import machine_info, now, read_jsonl, write_json
 from annotator.config import STRATEGY_NAMES
 from annotator.errors import InputError
+from benchmarks.common import machine_info, now, read_jsonl, write_json
 
 TIERS = ("fast", "warm", "scratch")
 QUICK = {"budget": 40, "batch": 10, "finetune_every": 20, "pool_limit": 300, "test_limit": 100,
@@ -91,8 +91,8 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
     from annotator.services.imports import import_file
     from annotator.services.projects import create_project
     from annotator.services.settings import set_settings
-    from annotator.store.trainset import pool
     from annotator.services.training.models import load_models
+    from annotator.store.trainset import pool
 
     folder = (cache_dir / _cache_key(data, model, pool_limit, test_limit)) if cache_dir else work / data.name
     gold, test = folder / "gold.jsonl", folder / "test.jsonl"
@@ -124,9 +124,9 @@ def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int
             batch: int, finetune_every: int | None, on_point=None,
             finetune_min_per_class: int | None = None) -> dict[str, Any]:
     """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch."""
-    from annotator.services.simulate import simulate
     from annotator.services.projects import open_project
     from annotator.services.settings import set_settings
+    from annotator.services.simulate import simulate
 
     shutil.copytree(prepared["base"], run_dir)
     if tier != "fast":
@@ -162,7 +162,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for run in runs:
         groups.setdefault(run["config"], []).append(run)
     random_final: dict[str, float] = {}
-    for config, members in groups.items():
+    for members in groups.values():
         if members[0]["strategy"] == "random":
             random_final[members[0]["tier"]] = _mean_curve(members)[-1]["accuracy"]
     rows = []
@@ -206,7 +206,7 @@ def _tiers(tiers: list[str] | None, fast_only: bool, warm_start: bool | None) ->
 def run_curves(
     data: list[str | os.PathLike],
     *,
-    strategies: list[str] = list(STRATEGY_NAMES),
+    strategies: tuple[str, ...] | list[str] = STRATEGY_NAMES,
     seeds: list[int] = (0,),
     budget: int = 500,
     batch: int = 25,
@@ -236,7 +236,7 @@ def run_curves(
         pool_limit = pool_limit or QUICK["pool_limit"]
         test_limit = test_limit or QUICK["test_limit"]
         if model is None:
-            from learner.tiny import build_tiny_bert
+            from benchmarks.tiny_bert import build_tiny_bert
 
             model = str(build_tiny_bert(base / "tiny-model"))
     result: dict[str, Any] = {

@@ -39,9 +39,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from annotator.bench.common import machine_info, now, percentiles_ms
-from annotator.bench.synthetic import write_synthetic_file
 from annotator.errors import InputError
+from benchmarks.common import machine_info, now, percentiles_ms
+from benchmarks.synthetic import write_synthetic_file
 
 LOAD_LABELS = ["alpha", "beta", "gamma", "delta"]
 MAX_FAILURES = 50  # an annotator process gives up after this many failed calls
@@ -60,8 +60,8 @@ def annotator_name(index: int) -> str:
 def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
     """A project with ``pool`` synthetic texts and a published random ranking; returns timings."""
     from annotator.services.imports import import_file
-    from annotator.services.ranking import build_scores, random_order
     from annotator.services.projects import create_project
+    from annotator.services.ranking import build_scores, random_order
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.users import insert_user
     from annotator.store.versions import publish_version
@@ -91,8 +91,8 @@ def _republish(project_dir: str, every_s: float, seed: int, start_event: Any, st
                out_path: str) -> None:
     """Stand-in for the worker's fast refresh: every ``every_s`` seconds publish a new ranking of
     the whole pool (labeled items last) in one write transaction, as the worker does."""
-    from annotator.services.ranking import build_scores, random_order
     from annotator.services.projects import open_project
+    from annotator.services.ranking import build_scores, random_order
     from annotator.store.trainset import current_label_counts, max_label_id
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.versions import prune_scores, publish_version
@@ -124,8 +124,8 @@ _max_annotators = 64  # users created up front; a run may use fewer
 def _annotate(project_dir: str, index: int, labels_each: int, think_s: float, start_event: Any,
               out_path: str) -> None:
     """One annotator process: next item -> save label, ``labels_each`` times; writes its records."""
-    from annotator.services.queue import next_item, save_label
     from annotator.services.projects import open_project
+    from annotator.services.queue import next_item, save_label
 
     name = annotator_name(index)
     records: list[dict[str, Any]] = []
@@ -137,7 +137,7 @@ def _annotate(project_dir: str, index: int, labels_each: int, think_s: float, st
             t0 = now()
             try:
                 item = next_item(project, name)
-            except Exception as exc:  # a failed call is a finding: record it, carry on like a user would
+            except Exception as exc:  # noqa: BLE001 - a failed call is a finding: record it, carry on like a user would
                 failures.append({"call": "next", "error": f"{type(exc).__name__}: {exc}", "s": now() - t0})
                 continue
             t1 = now()
@@ -150,7 +150,7 @@ def _annotate(project_dir: str, index: int, labels_each: int, think_s: float, st
             t2 = now()
             try:
                 label_id = save_label(project, name, example_id, label)
-            except Exception as exc:  # the user sees an error and presses save again
+            except Exception as exc:  # noqa: BLE001 - the user sees an error and presses save again
                 failures.append({"call": "save", "error": f"{type(exc).__name__}: {exc}", "s": now() - t2,
                                  "example_id": example_id})
                 continue

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.store.project import Project
 from annotator.services.labelset import get_labels
-from annotator.store.simulated import SimulatedLabel, insert_simulated_labels, unlabeled_examples
+from annotator.store.bulk_labels import TimedLabel as SimulatedLabel
+from annotator.store.bulk_labels import insert_timed_annotations as insert_simulated_labels
+from annotator.store.project import Project
+from annotator.store.reporting import unlabeled_examples
 
 BREAK_EVERY = 60            # labels per session, on average
 BREAK_SECONDS = (1800.0, 14 * 3600.0)
