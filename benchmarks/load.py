@@ -74,7 +74,7 @@ def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
         ids, _, _ = pool_rows(project.db)
         scores = build_scores(ids, done=set(), order=random_order(len(ids), seed))
         version = publish_version(project.db, kind="coldstart", strategy="random", scores=scores,
-                                  metrics={"max_label_id": 0})
+                                  watermark=0)
         published = now()
         for index in range(_max_annotators):
             insert_user(project.db, annotator_name(index), "annotator", None)
@@ -109,7 +109,7 @@ def _republish(project_dir: str, every_s: float, seed: int, start_event: Any, st
                 newest = max_label_id(project.db)
                 rows = build_scores(ids, done=set(current_label_counts(project.db)), order=order)
                 publish_version(project.db, kind="head", strategy="random", scores=rows,
-                                metrics={"max_label_id": newest})
+                                watermark=newest)
                 prune_scores(project.db)
             except sqlite3.OperationalError as exc:  # the worker records a failed job and tries again
                 failures.append(f"{exc} after {now() - started:.1f} s")

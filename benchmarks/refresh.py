@@ -96,7 +96,7 @@ def measure_refresh(pool: int, workdir: Path, *, strategy: str = "margin", batch
             steps["scoring_s"] = now() - t
             t = now()
             publish_version(project.db, kind="head", strategy=strategy, scores=rows, encoder_version=0,
-                            n_labels=len(labels), metrics={"max_label_id": snap.watermark})
+                            n_labels=len(labels), watermark=snap.watermark)
             steps["publish_s"] = now() - t
             n_labels = len(training_labels(project.db))
         median = statistics.median(timings)

@@ -67,7 +67,7 @@ def publish_random_ranking(project, seed: int) -> float:
     rows = build_scores(ids, done=set(counts), informativeness=rng.random(len(ids)),
                         predicted=[LABELS[i % 3] for i in range(len(ids))], confidence=rng.random(len(ids)))
     publish_version(project.db, kind="head", strategy="margin", scores=rows, encoder_version=0,
-                    metrics={"max_label_id": 0})
+                    watermark=0)
     seconds = time.perf_counter() - tick
     prune_scores(project.db)
     return seconds

@@ -283,6 +283,19 @@ def m009_lease_presence(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m010_version_watermark(db: sqlite_utils.Database) -> None:
+    """The newest label row a version had seen, as a column (it was a key of the metrics JSON):
+    "new labels since this version" is a comparison of label ids with it."""
+    _run(
+        db,
+        """
+        ALTER TABLE model_versions ADD COLUMN watermark INTEGER NOT NULL DEFAULT 0;
+        UPDATE model_versions SET watermark = COALESCE(CAST(json_extract(metrics, '$.max_label_id') AS INTEGER), 0)
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 

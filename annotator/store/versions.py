@@ -39,7 +39,7 @@ STAGE_PAUSE_S = 0.1
 
 VERSION_COLUMNS = (
     "version", "kind", "encoder_version", "path", "strategy", "n_labels", "metrics",
-    "created_at", "n_scored", "scores_pruned_at", "published_at", "quarantined",
+    "created_at", "n_scored", "scores_pruned_at", "published_at", "quarantined", "watermark",
 )
 _SELECT = f"SELECT {', '.join(VERSION_COLUMNS)} FROM model_versions WHERE published_at IS NOT NULL"
 
@@ -111,6 +111,7 @@ def publish_version(
     encoder_version: int | None = None,
     own_encoder: bool = False,
     n_labels: int = 0,
+    watermark: int = 0,
     metrics: dict[str, Any] | None = None,
     prepare: Callable[[int], str | None] | None = None,
     head: StoredHead | None = None,
@@ -151,9 +152,10 @@ def publish_version(
     with write_transaction(db) as conn:
         version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions").fetchone()[0]
         conn.execute(
-            "INSERT INTO model_versions(version, kind, encoder_version, strategy, n_labels, "
-            "metrics, created_at, n_scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (version, kind, encoder_version, strategy, n_labels, json.dumps(metrics or {}), created, len(rows)),
+            "INSERT INTO model_versions(version, kind, encoder_version, strategy, n_labels, watermark, "
+            "metrics, created_at, n_scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (version, kind, encoder_version, strategy, n_labels, int(watermark), json.dumps(metrics or {}), created,
+             len(rows)),
         )
         if stage_chunk is None:
             insert_scores(conn, version, rows)

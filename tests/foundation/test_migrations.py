@@ -55,3 +55,21 @@ def test_older_database_is_brought_up_to_date(tmp_path):
         assert [name for name, _ in applied] == ALL
         assert applied[: len(old_applied)] == old_applied
         assert project.db.execute("SELECT text FROM examples").fetchall() == [("kept",)]
+
+
+def test_the_watermark_moves_from_the_metrics_into_its_column(tmp_path):
+    """m010: versions published before it keep the label id they had seen (stored in their metrics)."""
+    folder = tmp_path / "old"
+    folder.mkdir()
+    db = connect(folder / "project.db")
+    migrations.migrations.apply(db, stop_before="m010_version_watermark")
+    db.execute("INSERT INTO labelset(name, position, created_at) VALUES ('a', 0, 0)")
+    db.execute("INSERT INTO model_versions(version, kind, metrics, created_at, published_at) "
+               "VALUES (1, 'head', '{\"max_label_id\": 41, \"accuracy\": 0.5}', 0, 0)")
+    db.execute("INSERT INTO model_versions(version, kind, metrics, created_at, published_at) "
+               "VALUES (2, 'coldstart', '{}', 0, 0)")
+    db.conn.commit()
+    db.conn.close()
+    with open_project(folder) as project:
+        assert project.db.execute("SELECT version, watermark FROM model_versions ORDER BY version").fetchall() == [
+            (1, 41), (2, 0)]

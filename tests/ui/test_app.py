@@ -126,7 +126,7 @@ def _publish_ranking(db) -> dict[int, tuple]:
     """A model version ranking the pool by hand: (rank, score, predicted, confidence) per example."""
     ids = [row[0] for row in db.execute("SELECT id FROM examples ORDER BY id DESC")]
     rows = [(eid, rank, 0.9 - rank / 10, "technical", 0.42) for rank, eid in enumerate(ids)]
-    publish_version(db, kind="head", strategy="margin", scores=rows, metrics={"max_label_id": 0})
+    publish_version(db, kind="head", strategy="margin", scores=rows, watermark=0)
     return {eid: (rank, score, pred, conf) for eid, rank, score, pred, conf in rows}
 
 

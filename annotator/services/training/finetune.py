@@ -141,7 +141,7 @@ def finetune(
                "checksums": folder_checksums(pending),
                "predictor": PREDICTOR,
                "classifier": {k: own[k] for k in ("accuracy", "macro_f1", "n_eval") if k in own},
-               "max_label_id": snap.watermark, "n_train": len(labels), "warm_start": warm,
+               "n_train": len(labels), "warm_start": warm,
                "train_s": round(train_s, 3)}
     score_s = time.perf_counter() - started
 
@@ -156,7 +156,8 @@ def finetune(
     with models.lock:
         version = publish(
             project, kind="finetune", strategy=settings.strategy, scores=rows, own_encoder=True,
-            n_labels=len(labels), metrics=metrics, prepare=prepare, head=stored_head(head, 0),
+            n_labels=len(labels), watermark=snap.watermark, metrics=metrics, prepare=prepare,
+            head=stored_head(head, 0),
         )
         models.switch_encoder(clf, version)
     return FinetuneResult(version, clf, head, metrics, train_s, score_s)

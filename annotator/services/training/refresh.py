@@ -84,12 +84,13 @@ def refresh(
         settings, classes = snap.settings, models.classes
         done = done_ids(snap.counts, settings)
         labels = [label for _, _, label in snap.train]
-        base_metrics = {"max_label_id": snap.watermark, "n_train": len(labels)}
+        base_metrics = {"n_train": len(labels)}
         if len(set(labels)) < 2:
             rows = _cold_start_rows(snap, X, done, settings)
             version = publish(
                 project, kind="coldstart", strategy=settings.cold_start, scores=rows,
-                encoder_version=models.encoder_version, n_labels=len(labels), metrics=base_metrics,
+                encoder_version=models.encoder_version, n_labels=len(labels), watermark=snap.watermark,
+                metrics=base_metrics,
             )
             return HeadResult(version, "coldstart", None, base_metrics, timings)
         index = {e: i for i, e in enumerate(snap.ids)}
@@ -110,7 +111,8 @@ def refresh(
         tick = time.perf_counter()
         version = publish(
             project, kind="head", strategy=settings.strategy, scores=rows,
-            encoder_version=models.encoder_version, n_labels=len(labels), metrics=metrics,
+            encoder_version=models.encoder_version, n_labels=len(labels), watermark=snap.watermark,
+            metrics=metrics,
             head=stored_head(head, models.encoder_version),
         )
         timings["publish"] = time.perf_counter() - tick

@@ -15,12 +15,9 @@ from typing import Any
 
 from annotator.store.trainset import training_labels_since
 
-WATERMARK_KEY = "max_label_id"
-
-
 def watermark(version: Mapping[str, Any] | None) -> int:
     """The newest label row id a published version had seen (0 before any version)."""
-    return int(((version or {}).get("metrics") or {}).get(WATERMARK_KEY, 0) or 0)
+    return int((version or {}).get("watermark") or 0)
 
 
 def new_training_labels(db, version: Mapping[str, Any] | None) -> int:
