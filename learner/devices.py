@@ -9,9 +9,7 @@ fastest and the deterministic choice there.
 from __future__ import annotations
 
 import contextlib
-import random
 
-import numpy as np
 import torch
 
 from .errors import InputError
@@ -76,17 +74,6 @@ def inference_batch_size(device: torch.device, batch_size: int) -> int:
     if device.type == "cuda":
         return batch_size * CUDA_BATCH_MULTIPLIER
     return batch_size
-
-
-def seed_everything(seed: int | None) -> None:
-    """Seed Python, NumPy and torch (CPU and every CUDA device). ``None`` leaves them alone."""
-    if seed is None:
-        return
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
 
 
 def describe(device: torch.device) -> dict:

@@ -1,8 +1,7 @@
 """Background jobs (embed, refresh, finetune, score): status, progress, heartbeat, error.
 
 The worker writes them; the UI reads them for its training-status panel and
-may ask for a running job to stop (``request_cancel``), which the worker
-checks between training steps.
+queues jobs for the worker (``queue_job``: predictions of the pool).
 """
 
 from __future__ import annotations
@@ -82,11 +81,6 @@ def set_progress(db: sqlite_utils.Database, job_id: int, progress: float, messag
         )
 
 
-def heartbeat(db: sqlite_utils.Database, job_id: int) -> None:
-    with write_transaction(db) as conn:
-        conn.execute("UPDATE jobs SET heartbeat_at = ? WHERE id = ?", (time.time(), job_id))
-
-
 def finish_job(db: sqlite_utils.Database, job_id: int, message: str | None = None) -> None:
     now = time.time()
     with write_transaction(db) as conn:
@@ -107,7 +101,7 @@ def fail_job(db: sqlite_utils.Database, job_id: int, error: str) -> None:
 
 
 def cancel_job(db: sqlite_utils.Database, job_id: int, message: str = "cancelled") -> None:
-    """Mark a job cancelled (by the worker once it stopped, or by ``request_cancel``)."""
+    """Mark a job cancelled (the worker, once a stop request ended it)."""
     now = time.time()
     with write_transaction(db) as conn:
         conn.execute(
@@ -115,17 +109,6 @@ def cancel_job(db: sqlite_utils.Database, job_id: int, message: str = "cancelled
             "WHERE id = ? AND status IN ('queued', 'running', 'cancelled')",
             (message, now, job_id),
         )
-
-
-def request_cancel(db: sqlite_utils.Database, job_id: int) -> bool:
-    """Ask a running job to stop (the UI's cancel button); True if it was running."""
-    with write_transaction(db) as conn:
-        cursor = conn.execute(
-            "UPDATE jobs SET status = 'cancelled', message = 'cancel requested' "
-            "WHERE id = ? AND status IN ('queued', 'running')",
-            (job_id,),
-        )
-        return cursor.rowcount > 0
 
 
 def get_job(db: sqlite_utils.Database, job_id: int) -> dict[str, Any] | None:

@@ -269,10 +269,6 @@ def version_scores(db: sqlite_utils.Database, version: int) -> list[dict[str, An
     return [dict(zip(columns, row)) for row in rows]
 
 
-def count_scores(db: sqlite_utils.Database, version: int) -> int:
-    return db.execute("SELECT COUNT(*) FROM scores WHERE version = ?", (version,)).fetchone()[0]
-
-
 def example_score(db: sqlite_utils.Database, version: int, example_id: int) -> dict[str, Any] | None:
     row = db.execute(
         "SELECT rank, score, predicted, confidence FROM scores WHERE version = ? AND example_id = ?",

@@ -84,12 +84,12 @@ def run_refresh(project: Project, models: LoopModels, kind: str = "refresh",
 def run_finetune(project: Project, models: LoopModels, *, stop: threading.Event | None = None,
                  progress: Progress | None = None, message: str | None = None,
                  reraise: bool = False) -> FinetuneResult | None:
-    """One fine-tune as a job, cancellable by ``stop`` or by the job being cancelled; the result,
-    or None when skipped (too few labels), cancelled or failed (re-raised with ``reraise``)."""
+    """One fine-tune as a job, cancellable by ``stop``; the result, or None when skipped (too few
+    labels), cancelled or failed (re-raised with ``reraise``)."""
     job = job_store.start_job(project.db, "finetune", message)
 
     def should_stop() -> bool:
-        return (stop is not None and stop.is_set()) or job_store.job_status(project.db, job) == "cancelled"
+        return stop is not None and stop.is_set()
 
     try:
         result = finetune(project, models, progress=JobProgress(project, job, also=progress), should_stop=should_stop)

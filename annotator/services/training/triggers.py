@@ -15,6 +15,7 @@ from typing import Any
 
 from annotator.store.trainset import training_labels_since
 
+
 def watermark(version: Mapping[str, Any] | None) -> int:
     """The newest label row id a published version had seen (0 before any version)."""
     return int((version or {}).get("watermark") or 0)
