@@ -35,16 +35,27 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
-from annotator.store.writer_lock import WriterLockTimeout, acquire, release
+from annotator.store.writer_lock import WriterLock, WriterLockTimeout
 
 BUSY_TIMEOUT_MS = 60_000
 WRITER_LOCK_SUFFIX = "-writer"
 FILE_MODE = 0o600
 
-__all__ = ["WriterLockTimeout", "close", "connect", "read_snapshot", "write_transaction"]
+__all__ = ["ProjectDatabase", "WriterLockTimeout", "close", "connect", "dict_rows", "one_dict", "read_snapshot",
+           "write_transaction"]
+
+
+class ProjectDatabase(sqlite_utils.Database):
+    """A project's database connection with its writer lock (None in a read-only folder)."""
+
+    def __init__(self, conn: sqlite3.Connection, writer_lock: WriterLock | None, busy_timeout: float):
+        super().__init__(conn)
+        self.writer_lock = writer_lock
+        self.busy_timeout = busy_timeout
 
 
 def create_private_file(path: str | Path) -> None:
@@ -76,24 +87,21 @@ def connect(
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    db = sqlite_utils.Database(conn)
     # one open file per connection: flock excludes other connections of this
     # process (threads of the app) as well as other processes
     # (a file object, so a connection dropped without close() frees it too)
     lock_path = f"{path}{WRITER_LOCK_SUFFIX}"
     try:
         create_private_file(lock_path)
-        db.writer_lock = open(lock_path, "ab")  # noqa: SIM115 - lives with db
+        lock = WriterLock(lock_path, busy_timeout)
     except OSError:  # a read-only folder: SQLite's own busy wait still applies
-        db.writer_lock = None
-    db.writer_lock_timeout = busy_timeout
-    db.writer_lock_waiter = None  # a helper thread still waiting after a timeout (see writer_lock)
-    return db
+        lock = None
+    return ProjectDatabase(conn, lock, busy_timeout)
 
 
 def close(db: sqlite_utils.Database) -> None:
     """Close the connection and its writer-lock file."""
-    lock = getattr(db, "writer_lock", None)
+    lock = getattr(db, "writer_lock", None)  # a plain sqlite_utils.Database has none
     if lock is not None:
         lock.close()
     db.conn.close()
@@ -109,8 +117,8 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
     if conn.in_transaction:
         yield conn
         return
-    lock = getattr(db, "writer_lock", None)
-    fd = acquire(db, lock) if lock is not None and not lock.closed else None
+    lock: WriterLock | None = getattr(db, "writer_lock", None)  # a plain sqlite_utils.Database has none
+    fd = lock.acquire() if lock is not None and not lock.closed else None
     try:
         _begin_immediate(db)
         try:
@@ -124,7 +132,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
             raise
     finally:
         if fd is not None:
-            release(lock, fd)
+            lock.release(fd)
 
 
 def _begin_immediate(db: sqlite_utils.Database) -> None:
@@ -135,7 +143,7 @@ def _begin_immediate(db: sqlite_utils.Database) -> None:
     except sqlite3.OperationalError as error:
         if "locked" not in str(error) and "busy" not in str(error):
             raise
-        waited = getattr(db, "writer_lock_timeout", BUSY_TIMEOUT_MS / 1000)
+        waited = getattr(db, "busy_timeout", BUSY_TIMEOUT_MS / 1000)
         raise WriterLockTimeout(
             f"the project database stayed locked for over {waited:g} s by another program "
             f"({error}); nothing was written"
@@ -154,3 +162,20 @@ def read_snapshot(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+def dict_rows(source: sqlite_utils.Database | sqlite3.Connection, sql: str, params=()) -> list[dict[str, Any]]:
+    """The rows of ``sql`` as dicts keyed by column name, as sqlite-utils' ``db.query()`` gives them;
+    ``source`` may also be the bare connection a write transaction yields."""
+    conn = source.conn if isinstance(source, sqlite_utils.Database) else source
+    cursor = conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def one_dict(source: sqlite_utils.Database | sqlite3.Connection, sql: str, params=()) -> dict[str, Any] | None:
+    """The first row of ``sql`` as a dict, or None."""
+    conn = source.conn if isinstance(source, sqlite_utils.Database) else source
+    cursor = conn.execute(sql, params)
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([column[0] for column in cursor.description], row))

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from annotator.store.connection import write_transaction
+from annotator.store.connection import one_dict, write_transaction
 
 
 def text_hash(text: str) -> str:
@@ -24,12 +24,9 @@ def text_hash(text: str) -> str:
 
 
 def get_example(db: sqlite_utils.Database, example_id: int) -> dict[str, Any] | None:
-    row = db.execute(
-        "SELECT id, ext_id, text, meta, source, is_eval FROM examples WHERE id = ?", (example_id,)
-    ).fetchone()
-    if row is None:
+    item = one_dict(db, "SELECT id, ext_id, text, meta, source, is_eval FROM examples WHERE id = ?", (example_id,))
+    if item is None:
         return None
-    item = dict(zip(("id", "ext_id", "text", "meta", "source", "is_eval"), row))
     item["meta"] = json.loads(item["meta"]) if item["meta"] else {}
     item["is_eval"] = bool(item["is_eval"])
     return item

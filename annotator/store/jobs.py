@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from annotator.store.connection import write_transaction
+from annotator.store.connection import dict_rows, one_dict, write_transaction
 
 JOB_COLUMNS = (
     "id", "kind", "status", "progress", "message", "error", "created_at", "started_at",
@@ -21,10 +21,9 @@ JOB_COLUMNS = (
 )
 
 
-def _job(row: tuple | None) -> dict[str, Any] | None:
-    if row is None:
+def _job(job: dict[str, Any] | None) -> dict[str, Any] | None:
+    if job is None:
         return None
-    job = dict(zip(JOB_COLUMNS, row))
     job["params"] = json.loads(job["params"]) if job["params"] else {}
     job["result"] = json.loads(job["result"]) if job["result"] else None
     return job
@@ -112,7 +111,7 @@ def cancel_job(db: sqlite_utils.Database, job_id: int, message: str = "cancelled
 
 
 def get_job(db: sqlite_utils.Database, job_id: int) -> dict[str, Any] | None:
-    return _job(db.execute(f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone())
+    return _job(one_dict(db, f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)))
 
 
 def job_status(db: sqlite_utils.Database, job_id: int) -> str | None:
@@ -126,7 +125,7 @@ def running_jobs(db: sqlite_utils.Database, kind: str | None = None) -> list[dic
     if kind is not None:
         sql += " AND kind = ?"
         params = (kind,)
-    return [_job(row) for row in db.execute(sql + " ORDER BY id", params).fetchall()]
+    return [_job(row) for row in dict_rows(db, sql + " ORDER BY id", params)]
 
 
 def latest_job(db: sqlite_utils.Database, kind: str | None = None) -> dict[str, Any] | None:
@@ -135,7 +134,7 @@ def latest_job(db: sqlite_utils.Database, kind: str | None = None) -> dict[str, 
     if kind is not None:
         sql += " WHERE kind = ?"
         params = (kind,)
-    return _job(db.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone())
+    return _job(one_dict(db, sql + " ORDER BY id DESC LIMIT 1", params))
 
 
 def fail_stale_jobs(db: sqlite_utils.Database) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from annotator.errors import InputError, LabelSetError
-from annotator.store.connection import write_transaction
+from annotator.store.connection import dict_rows, one_dict, write_transaction
 
 LABEL_COLUMNS = (
     "id", "example_id", "label", "annotator", "kind", "created_at", "seconds",
@@ -65,56 +65,53 @@ def add_label(
 def undo_last(db: sqlite_utils.Database, annotator: str) -> dict[str, Any] | None:
     """Supersede the annotator's most recent current annotation; return that label row."""
     with write_transaction(db) as conn:
-        row = conn.execute(
+        row = one_dict(
+            conn,
             f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels "
             "WHERE annotator = ? AND superseded = 0 AND kind = 'annotation' "
             "ORDER BY created_at DESC, id DESC LIMIT 1",
             (annotator,),
-        ).fetchone()
+        )
         if row is None:
             return None
         conn.execute(
             "UPDATE labels SET superseded = 1, superseded_at = ?, superseded_reason = 'undo' "
             "WHERE id = ?",
-            (time.time(), row[0]),
+            (time.time(), row["id"]),
         )
-        return dict(zip(LABEL_COLUMNS, row))
+        return row
 
 
 def current_labels(db: sqlite_utils.Database, example_id: int) -> list[dict[str, Any]]:
-    rows = db.execute(
+    return dict_rows(
+        db,
         f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels WHERE example_id = ? AND superseded = 0 "
         "ORDER BY created_at, id",
         (example_id,),
-    ).fetchall()
-    return [dict(zip(LABEL_COLUMNS, row)) for row in rows]
+    )
 
 
 def label_history(db: sqlite_utils.Database, example_id: int) -> list[dict[str, Any]]:
-    rows = db.execute(
-        f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels WHERE example_id = ? ORDER BY created_at, id",
+    return dict_rows(
+        db, f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels WHERE example_id = ? ORDER BY created_at, id",
         (example_id,),
-    ).fetchall()
-    return [dict(zip(LABEL_COLUMNS, row)) for row in rows]
+    )
 
 
 def late_labels(db: sqlite_utils.Database, *, limit: int = 200) -> list[dict[str, Any]]:
     """Current labels saved without a live lease, newest first, with the example's other current labels."""
-    rows = db.execute(
+    rows = dict_rows(
+        db,
         "SELECT l.id, l.example_id, l.label, l.annotator, l.created_at, e.text, "
         "(SELECT json_group_object(o.annotator, o.label) FROM labels o WHERE o.example_id = l.example_id "
-        " AND o.superseded = 0 AND o.id <> l.id) "
+        " AND o.superseded = 0 AND o.id <> l.id) AS others "
         "FROM labels l JOIN examples e ON e.id = l.example_id WHERE l.late = 1 AND l.superseded = 0 "
         "ORDER BY l.created_at DESC, l.id DESC LIMIT ?",
         (limit,),
-    ).fetchall()
-    columns = ("id", "example_id", "label", "annotator", "created_at", "text", "others")
-    out = []
-    for row in rows:
-        item = dict(zip(columns, row))
+    )
+    for item in rows:
         item["others"] = json.loads(item["others"]) if item["others"] else {}
-        out.append(item)
-    return out
+    return rows
 
 
 def count_late_labels(db: sqlite_utils.Database) -> int:

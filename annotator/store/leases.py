@@ -18,6 +18,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from annotator.store.connection import one_dict
+
 OVERLAP_MODULUS = 10_000
 _SHUFFLE, _SHUFFLE_MODULUS = 2246822519, 1_000_003  # a multiplicative hash: a seeded order without a table
 # A lease blocks its text for others only while the page holding it shows signs of life (the
@@ -65,36 +67,33 @@ def _params(annotator: str, now: float, overlap: Overlap, **extra: Any) -> dict[
             "threshold": overlap.threshold, "k": overlap.k, **extra}
 
 
-PICK_COLUMNS = ("example_id", "rank", "score", "predicted", "confidence")
-
-
 def pick_ranked(
     conn: sqlite3.Connection, version: int, annotator: str, now: float, overlap: Overlap
 ) -> dict[str, Any] | None:
     """The best-ranked eligible non-evaluation item of ``version``."""
-    row = conn.execute(
+    return one_dict(
+        conn,
         f"""SELECT s.example_id, s.rank, s.score, s.predicted, s.confidence
             FROM scores s INDEXED BY scores_rank JOIN examples e ON e.id = s.example_id
             WHERE s.version = :version AND e.is_eval = 0 AND {_eligible('s.example_id')}
             ORDER BY s.rank LIMIT 1""",
         _params(annotator, now, overlap, version=version),
-    ).fetchone()
-    return None if row is None else dict(zip(PICK_COLUMNS, row))
+    )
 
 
 def pick_eval(
     conn: sqlite3.Connection, version: int | None, annotator: str, now: float, overlap: Overlap
 ) -> dict[str, Any] | None:
     """The first eligible evaluation item (by id), with the version's prediction if scored."""
-    row = conn.execute(
-        f"""SELECT e.id, s.rank, s.score, s.predicted, s.confidence
+    return one_dict(
+        conn,
+        f"""SELECT e.id AS example_id, s.rank, s.score, s.predicted, s.confidence
             FROM examples e INDEXED BY examples_eval
             LEFT JOIN scores s ON s.version = :version AND s.example_id = e.id
             WHERE e.is_eval = 1 AND {_eligible('e.id')}
             ORDER BY e.id LIMIT 1""",
         _params(annotator, now, overlap, version=version),
-    ).fetchone()
-    return None if row is None else dict(zip(PICK_COLUMNS, row))
+    )
 
 
 def pick_unscored(
@@ -104,15 +103,16 @@ def pick_unscored(
 
     Scans the pool: used only once the ranking has nothing left to serve.
     """
-    row = conn.execute(
-        f"""SELECT e.id, NULL, NULL, NULL, NULL FROM examples e
+    return one_dict(
+        conn,
+        f"""SELECT e.id AS example_id, NULL AS rank, NULL AS score, NULL AS predicted, NULL AS confidence
+            FROM examples e
             WHERE e.is_eval = 0
             AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.version = :version AND s.example_id = e.id)
             AND {_eligible('e.id')}
             ORDER BY e.id LIMIT 1""",
         _params(annotator, now, overlap, version=version),
-    ).fetchone()
-    return None if row is None else dict(zip(PICK_COLUMNS, row))
+    )
 
 
 def pick_shuffled(conn: sqlite3.Connection, annotator: str, now: float, overlap: Overlap) -> dict[str, Any] | None:
@@ -120,13 +120,14 @@ def pick_shuffled(conn: sqlite3.Connection, annotator: str, now: float, overlap:
 
     Scans the pool: used only until the worker publishes its first ranking.
     """
-    row = conn.execute(
-        f"""SELECT e.id, NULL, NULL, NULL, NULL FROM examples e
+    return one_dict(
+        conn,
+        f"""SELECT e.id AS example_id, NULL AS rank, NULL AS score, NULL AS predicted, NULL AS confidence
+            FROM examples e
             WHERE e.is_eval = 0 AND {_eligible('e.id')}
             ORDER BY (e.id * {_SHUFFLE} + :seed) % {_SHUFFLE_MODULUS}, e.id LIMIT 1""",
         _params(annotator, now, overlap),
-    ).fetchone()
-    return None if row is None else dict(zip(PICK_COLUMNS, row))
+    )
 
 
 LEASE_COLUMNS = ("example_id", "annotator", "leased_at", "expires_at", "model_version", "strategy", "score",
@@ -140,20 +141,20 @@ def lease_is_live(lease: dict[str, Any] | None, now: float) -> bool:
 
 def active_lease(conn: sqlite3.Connection, annotator: str, now: float) -> dict[str, Any] | None:
     """The annotator's newest unexpired lease."""
-    row = conn.execute(
+    return one_dict(
+        conn,
         f"SELECT {', '.join(LEASE_COLUMNS)} FROM leases WHERE annotator = ? AND expires_at > ? "
         "ORDER BY leased_at DESC LIMIT 1",
         (annotator, now),
-    ).fetchone()
-    return None if row is None else dict(zip(LEASE_COLUMNS, row))
+    )
 
 
 def get_lease(conn: sqlite3.Connection, example_id: int, annotator: str) -> dict[str, Any] | None:
-    row = conn.execute(
+    return one_dict(
+        conn,
         f"SELECT {', '.join(LEASE_COLUMNS)} FROM leases WHERE example_id = ? AND annotator = ?",
         (example_id, annotator),
-    ).fetchone()
-    return None if row is None else dict(zip(LEASE_COLUMNS, row))
+    )
 
 
 def put_lease(

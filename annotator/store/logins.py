@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from annotator.store.connection import write_transaction
+from annotator.store.connection import dict_rows, write_transaction
 
 PAIR, CLIENT, NAME = "pair", "client", "name"
 SCOPES = (PAIR, CLIENT, NAME)
@@ -106,7 +106,5 @@ def _row(conn, scope: str, key: tuple[str, str]) -> tuple | None:
 
 def throttle_records(db: sqlite_utils.Database, name: str | None = None) -> list[dict]:
     """Every record (of ``name``'s pairs and name record when given), for tests and inspection."""
-    columns = ("scope", "name", "client", "failures", "seen_at", "locked_until", "trusted_until")
-    sql = f"SELECT {', '.join(columns)} FROM sign_in_throttle"
-    rows = db.execute(sql + (" WHERE name = ?" if name is not None else ""), (() if name is None else (name,)))
-    return [dict(zip(columns, row)) for row in rows.fetchall()]
+    sql = "SELECT scope, name, client, failures, seen_at, locked_until, trusted_until FROM sign_in_throttle"
+    return dict_rows(db, sql + (" WHERE name = ?" if name is not None else ""), (() if name is None else (name,)))

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from annotator.store.connection import read_snapshot
+from annotator.store.connection import dict_rows, read_snapshot
 
 VOTE_KINDS = "('annotation', 'import')"
 # Progress counts the pool only (the evaluation set is shown on its own); the
@@ -28,9 +28,7 @@ POOL_ONLY = "example_id NOT IN (SELECT id FROM examples WHERE is_eval = 1)"
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return dict_rows(db, sql, params)
 
 
 def pool_counts(db: sqlite_utils.Database) -> dict[str, int]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from annotator.store.connection import write_transaction
+from annotator.store.connection import dict_rows, one_dict, write_transaction
 
 ROLES = ("annotator", "lead")
 _COLUMNS = ("name", "role", "password_hash", "active", "created_at", "credential_stamp")
@@ -44,13 +44,11 @@ def count_active_leads(db: sqlite_utils.Database) -> int:
 
 
 def get_user(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
-    row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM users WHERE name = ?", (name,)).fetchone()
-    return None if row is None else dict(zip(_COLUMNS, row))
+    return one_dict(db, f"SELECT {', '.join(_COLUMNS)} FROM users WHERE name = ?", (name,))
 
 
 def list_users(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    rows = db.execute("SELECT name, role, active, created_at FROM users ORDER BY name").fetchall()
-    return [dict(zip(("name", "role", "active", "created_at"), row)) for row in rows]
+    return dict_rows(db, "SELECT name, role, active, created_at FROM users ORDER BY name")
 
 
 def update_user(

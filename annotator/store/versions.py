@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from annotator.store.connection import write_transaction
+from annotator.store.connection import dict_rows, one_dict, write_transaction
 
 KEEP_SCORED_VERSIONS = 3
 STAGE_CHUNK = 1000
@@ -94,10 +94,9 @@ def version_head(db: sqlite_utils.Database, version: int) -> StoredHead | None:
     )
 
 
-def _version(row: tuple | None) -> dict[str, Any] | None:
-    if row is None:
+def _version(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    if item is None:
         return None
-    item = dict(zip(VERSION_COLUMNS, row))
     item["metrics"] = json.loads(item["metrics"]) if item["metrics"] else {}
     return item
 
@@ -234,18 +233,18 @@ def update_metrics(db: sqlite_utils.Database, version: int, extra: dict[str, Any
 
 def current_version(db: sqlite_utils.Database) -> dict[str, Any] | None:
     """The most recently published version, or None before any exists."""
-    return _version(db.execute(f"{_SELECT} ORDER BY published_at DESC, version DESC LIMIT 1").fetchone())
+    return _version(one_dict(db, f"{_SELECT} ORDER BY published_at DESC, version DESC LIMIT 1"))
 
 
 def get_version(db: sqlite_utils.Database, version: int) -> dict[str, Any] | None:
-    return _version(db.execute(f"{_SELECT} AND version = ?", (version,)).fetchone())
+    return _version(one_dict(db, f"{_SELECT} AND version = ?", (version,)))
 
 
 def latest_version(db: sqlite_utils.Database, kind: str) -> dict[str, Any] | None:
     """The newest version of one kind (``coldstart``, ``head`` or ``finetune``) that is not quarantined."""
     return _version(
-        db.execute(f"{_SELECT} AND kind = ? AND quarantined IS NULL ORDER BY published_at DESC, version DESC LIMIT 1",
-                   (kind,)).fetchone()
+        one_dict(db, f"{_SELECT} AND kind = ? AND quarantined IS NULL ORDER BY published_at DESC, version DESC LIMIT 1",
+                   (kind,))
     )
 
 
@@ -257,21 +256,19 @@ def quarantine_version(db: sqlite_utils.Database, version: int, reason: str) -> 
 
 def list_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Published versions, oldest first."""
-    return [_version(row) for row in db.execute(f"{_SELECT} ORDER BY version").fetchall()]
+    return [_version(row) for row in dict_rows(db, f"{_SELECT} ORDER BY version")]
 
 
 def version_scores(db: sqlite_utils.Database, version: int) -> list[dict[str, Any]]:
     """All scores of a version, best rank first."""
-    columns = ("example_id", "rank", "score", "predicted", "confidence")
-    rows = db.execute(
-        f"SELECT {', '.join(columns)} FROM scores WHERE version = ? ORDER BY rank", (version,)
-    ).fetchall()
-    return [dict(zip(columns, row)) for row in rows]
+    return dict_rows(
+        db, "SELECT example_id, rank, score, predicted, confidence FROM scores WHERE version = ? ORDER BY rank",
+        (version,),
+    )
 
 
 def example_score(db: sqlite_utils.Database, version: int, example_id: int) -> dict[str, Any] | None:
-    row = db.execute(
-        "SELECT rank, score, predicted, confidence FROM scores WHERE version = ? AND example_id = ?",
+    return one_dict(
+        db, "SELECT rank, score, predicted, confidence FROM scores WHERE version = ? AND example_id = ?",
         (version, example_id),
-    ).fetchone()
-    return None if row is None else dict(zip(("rank", "score", "predicted", "confidence"), row))
+    )

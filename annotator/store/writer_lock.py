@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from typing import IO, Any
+from typing import IO
 
 from annotator.errors import LabelloopError
 
@@ -70,37 +70,51 @@ class _Waiter:
             return True
 
 
-def acquire(db: Any, lock_file: IO[bytes]) -> int:
-    """Take the writer lock for ``db``; return the file descriptor that holds it (for :func:`release`).
+class WriterLock:
+    """One connection's writer lock: its open file of ``project.db-writer``, how long a write may
+    wait for it, and the helper still waiting after a timeout (the next write takes it over)."""
 
-    Raises WriterLockTimeout after ``db.writer_lock_timeout`` seconds.
-    """
-    waiter: _Waiter | None = getattr(db, "writer_lock_waiter", None)
-    if waiter is None or not waiter.want_again():
-        try:
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            db.writer_lock_waiter = None
-            return lock_file.fileno()
-        except BlockingIOError:
-            waiter = _Waiter(lock_file.name)
-    timeout = getattr(db, "writer_lock_timeout", 60.0)
-    if waiter.take(timeout):
-        db.writer_lock_waiter = None
-        return waiter.fd
-    db.writer_lock_waiter = waiter
-    holder = holder_pid(lock_file.fileno())
-    who = f" (pid {holder})" if holder else ""
-    raise WriterLockTimeout(
-        f"the project database stayed locked for over {timeout:g} s by another process{who}; "
-        "is a labelloop command stopped (Ctrl-Z)? resume it (fg) or end it; nothing was written"
-    )
+    def __init__(self, path: str, timeout: float):
+        self.file: IO[bytes] = open(path, "ab")  # noqa: SIM115 - lives as long as the connection
+        self.timeout = timeout
+        self._waiter: _Waiter | None = None
 
+    def acquire(self) -> int:
+        """Take the lock; the file descriptor that holds it (for :meth:`release`).
 
-def release(lock_file: IO[bytes], fd: int) -> None:
-    """Let go of the writer lock taken by :func:`acquire`."""
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    if fd != lock_file.fileno():
-        os.close(fd)
+        Raises WriterLockTimeout after ``timeout`` seconds.
+        """
+        waiter = self._waiter
+        if waiter is None or not waiter.want_again():
+            try:
+                fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._waiter = None
+                return self.file.fileno()
+            except BlockingIOError:
+                waiter = _Waiter(self.file.name)
+        if waiter.take(self.timeout):
+            self._waiter = None
+            return waiter.fd
+        self._waiter = waiter
+        holder = holder_pid(self.file.fileno())
+        who = f" (pid {holder})" if holder else ""
+        raise WriterLockTimeout(
+            f"the project database stayed locked for over {self.timeout:g} s by another process{who}; "
+            "is a labelloop command stopped (Ctrl-Z)? resume it (fg) or end it; nothing was written"
+        )
+
+    def release(self, fd: int) -> None:
+        """Let go of the lock taken by :meth:`acquire`."""
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        if fd != self.file.fileno():
+            os.close(fd)
+
+    @property
+    def closed(self) -> bool:
+        return self.file.closed
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def holder_pid(fd: int) -> int | None:
