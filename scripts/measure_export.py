@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from annotator.services.training.models import load_models, model_dir
     from annotator.services.training.refresh import refresh
     from annotator.services.training.triggers import finetune_blocker, new_training_labels
+    from annotator.store.trainset import eval_labels as eval_set
     from annotator.store.trainset import training_examples_per_label
     from annotator.store.versions import current_version, latest_version
     from learner.classifier import TransformerClassifier
@@ -81,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     import_file(project, work / "eval.jsonl", label_column="label", eval_set=True)
     settings = get_settings(project.db)
     answers = {r["text"]: r["label"] for r in train}
-    eval_texts, eval_labels = [r["text"] for r in test], [r["label"] for r in test]
     started = time.perf_counter()
     models = load_models(project)
     refresh(project, models)
@@ -109,13 +109,17 @@ def main(argv: list[str] | None = None) -> int:
             top = archive.namelist()[0].split("/")[0]
         classify = pipeline("text-classification", model=str(work / f"model-{labeled}" / top), truncation=True,
                             device="cpu", batch_size=32)
-        exported = float(np.mean([a["label"] == y for a, y in zip(classify(eval_texts), eval_labels)]))
+        # the evaluation set as the project holds it (an import keeps one copy of a repeated text)
+        stored = eval_set(project.db)
+        exported = float(np.mean([a["label"] == y for a, y in
+                                  zip(classify([t for _, t, _ in stored]), [y for _, _, y in stored])]))
         measured = measure_exported(project, version["version"])
         tuned = latest_version(project.db, "finetune")
         classifier = None
         if tuned is not None:
             own = TransformerClassifier.load(model_dir(project, tuned["version"]), device="cpu")
-            classifier = float(np.mean(own.predict(eval_texts) == np.asarray(eval_labels)))
+            stored = eval_set(project.db)
+            classifier = float(np.mean(own.predict([t for _, t, _ in stored]) == np.asarray([y for _, _, y in stored])))
         point = {"labels": labeled, "version": version["version"], "predictor": describe_predictor(version),
                  "shown": version["metrics"]["accuracy"], "exported": exported, "stats": measured["accuracy"],
                  "classifier": classifier, "classifier_version": tuned["version"] if tuned else None,
@@ -124,10 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{folder.name}] {point}", file=sys.stderr, flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps({"dataset": folder.name, "n_pool": len(train),
-                                                   "n_eval": len(test), "settings": settings, "points": points},
+                                                   "n_eval": len(eval_set(project.db)), "eval_rows": len(test),
+                                                   "settings": settings.as_dict(), "points": points},
                                                   indent=2, default=str))
+    n_eval = len(eval_set(project.db))
     project.close()
-    print(f"\n{folder.name} (pool {len(train)}, evaluation set {len(test)})")
+    print(f"\n{folder.name} (pool {len(train)}, evaluation set: {n_eval} distinct texts of {len(test)} rows)")
     print("| labels | model (version) | Dashboard | exported zip via pipeline | stats model.exported | "
           "fine-tuned classifier's own head (v0.1 export) |")
     print("|---|---|---|---|---|---|")
