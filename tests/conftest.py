@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: a fresh project and a tiny local BERT."""
+"""Fixtures shared by every test folder: a fresh project, a tiny local BERT, a team with overlapping
+labels, and the app's project with users and its AppTest helpers (streamlit is imported only by those)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from annotator.services.projects import create_project
+from annotator.services.projects import create_project, open_project
+from tests.helpers.team import VOTES, add_texts, add_users
 
 
 @pytest.fixture
@@ -22,3 +24,55 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from benchmarks.tiny_bert import build_tiny_bert
 
     return build_tiny_bert(tmp_path_factory.mktemp("tiny") / "tiny-bert")
+
+
+@pytest.fixture
+def team_project(project, tmp_path):
+    """The shared ``project`` with 20 texts, a lead, three annotators and the VOTES labels."""
+    from annotator.store.labels import add_label
+
+    ids = add_texts(project, [f"text number {i}" for i in range(20)], tmp_path)
+    add_users(project)
+    for index, votes in VOTES.items():
+        for annotator, label in votes.items():
+            add_label(project.db, ids[index], label, annotator, seconds=float(3 + index))
+    project.ids = ids
+    return project
+
+
+@pytest.fixture
+def ui_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from tests.helpers.app import make_ui_project
+
+    folder = make_ui_project(tmp_path / "uiproj", ["billing", "shipping", "technical"])
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    return folder
+
+
+@pytest.fixture
+def db(ui_project: Path):
+    with open_project(ui_project) as project:
+        yield project.db
+
+
+@pytest.fixture
+def project_factory():
+    """make_ui_project(folder, labels, texts=TEXTS) -> folder, for tests that need other labels or texts."""
+    from tests.helpers.app import make_ui_project
+
+    return make_ui_project
+
+
+@pytest.fixture
+def sign_in_app():
+    """signed_in(name, password=None) -> AppTest after the sign-in form was submitted."""
+    from tests.helpers.app import signed_in
+
+    return signed_in
+
+
+@pytest.fixture
+def fresh_app():
+    from tests.helpers.app import new_app
+
+    return new_app

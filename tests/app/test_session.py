@@ -1,5 +1,6 @@
-"""An open session ends at its next page load or action once its user's credentials change:
-a new password (labelloop user passwd), a deactivation (labelloop user remove), a role change."""
+"""annotator.app.session: an open session ends at its next page load or action once its user's credentials
+change: a new password (labelloop user passwd), a deactivation (labelloop user remove), a role change; signing
+out gives the text back; a bad stored setting never takes the app down, and a lead is told once."""
 
 from __future__ import annotations
 
@@ -11,12 +12,7 @@ from streamlit.testing.v1 import AppTest
 from annotator.app import navigation, session
 from annotator.cli import main
 from annotator.store.users import get_user, update_user
-
-
-def _button(at, label: str):
-    matches = [b for b in at.button if b.label == label]
-    assert matches, [b.label for b in at.button]
-    return matches[0]
+from tests.helpers.app import button, label_rows
 
 
 def _count(db, sql: str) -> int:
@@ -45,7 +41,7 @@ def test_a_new_password_ends_the_open_session_at_the_next_action(ui_project, db,
     at = sign_in_app("ann")
     assert at.text
     _cli("user", "passwd", "ann", "--password-stdin", "--project", str(ui_project), stdin="a-new-password\n")
-    _button(at, "billing").click().run()
+    button(at, "billing").click().run()
     assert _count(db, "SELECT COUNT(*) FROM labels") == 0
     assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0
     _signed_out_with_notice(at)
@@ -63,7 +59,7 @@ def test_a_new_password_ends_the_open_session_at_the_next_page_load(ui_project, 
 def test_a_removed_user_can_neither_label_nor_lease(ui_project, db, sign_in_app, action):
     at = sign_in_app("ann")
     _cli("user", "remove", "ann", "--project", str(ui_project))
-    _button(at, action).click().run()
+    button(at, action).click().run()
     assert _count(db, "SELECT COUNT(*) FROM labels") == 0
     assert _count(db, "SELECT COUNT(*) FROM skips") == 0
     assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0
@@ -106,3 +102,42 @@ def test_a_lead_resetting_their_own_password_stays_signed_in_here_only(ui_projec
     assert [t.value for t in here.title] == ["Users"]  # this session goes on
     elsewhere.run()
     _signed_out_with_notice(elsewhere)  # the other one ends
+
+
+def test_sign_out_gives_back_the_text_and_signs_out(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    assert db.execute("SELECT COUNT(*) FROM leases WHERE annotator = 'ann'").fetchone()[0] == 1
+    button(at, "Sign out").click().run()
+    assert db.execute("SELECT COUNT(*) FROM leases WHERE annotator = 'ann'").fetchone()[0] == 0
+    assert "ll_user" not in at.session_state
+    assert not at.text  # the labeling page refuses a signed-out session
+    # (AppTest reruns the last page script itself; the browser test covers the switch to sign-in)
+
+
+def test_deactivated_user_is_signed_out_at_the_next_click(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    update_user(db, "ann", active=False)
+    button(at, "billing").click().run()
+    assert not label_rows(db)
+    assert not at.text
+
+
+# a bad value already stored in an old project's database never takes the app down
+BAD_SETTINGS = "INSERT INTO settings(key, value) VALUES ('overlap_fraction', 'NaN'), ('read_pause_ms', '1e+23')"
+
+
+def test_labeling_page_works_on_defaults_and_a_lead_is_told_once(ui_project, db, sign_in_app):
+    with db.conn:
+        db.execute(BAD_SETTINGS)
+    at = sign_in_app("ann")
+    assert not at.exception and len(at.text) == 1  # a text to label
+    assert not at.warning  # annotators cannot fix it; they are not bothered
+    [b for b in at.button if b.label == "billing"][0].click().run()
+    assert not at.exception
+    assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 1
+
+    lead = sign_in_app("lead")
+    warned = [w.value for w in lead.warning]
+    assert len(warned) == 1 and "overlap\\_fraction" in warned[0] and "read\\_pause\\_ms" in warned[0]
+    lead.run()
+    assert not lead.warning  # once per session

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from lead_helpers import add_texts
-
 from annotator.services import dashboard
 from benchmarks.team import SimulatedAnnotator, default_team, simulate_team, write_labels
+from tests.helpers.team import add_texts
 
 
 def test_simulated_team_rows(project, tmp_path):

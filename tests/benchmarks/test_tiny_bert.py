@@ -1,4 +1,4 @@
-"""The tiny BERT every fast test in the project builds."""
+"""benchmarks.tiny_bert: the tiny BERT every fast test in the project builds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 
-def test_builds_fast_and_loads_as_a_classifier(tmp_path, tiny_bert):
+def test_builds_fast_and_loads_as_a_classifier(tmp_path, tiny_model_dir):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from benchmarks.tiny_bert import build_tiny_bert

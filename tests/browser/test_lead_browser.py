@@ -22,7 +22,7 @@ PASSWORD = "browser-pass"
 
 
 @pytest.fixture
-def team_project(tmp_path: Path) -> tuple[Path, dict[str, int]]:
+def lead_browser_project(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     """Twenty real tickets, a lead and two annotators who labeled the first eight (one disagreement)."""
     folder = tmp_path / "lead_browser_project"
     with create_project(folder, DEMO_LABELS) as project:
@@ -57,8 +57,8 @@ def _open(page, title: str) -> None:
     page.get_by_role("heading", name=title, level=1).wait_for(timeout=60_000)
 
 
-def test_lead_dashboard_adjudication_and_export(chromium, serve_project, team_project, tmp_path):
-    folder, disputed = team_project
+def test_lead_dashboard_adjudication_and_export(chromium, serve_project, lead_browser_project, tmp_path):
+    folder, disputed = lead_browser_project
     served = serve_project(folder, worker=False)
     page = chromium.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     try:

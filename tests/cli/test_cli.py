@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import subprocess
-import sys
 
-import pytest
-
-from annotator.cli import build_parser, main
-
-from .conftest import write_csv, write_jsonl
-
-CLI = [sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())"]
+from annotator.cli import build_parser
+from tests.helpers.cli import CLI, run
+from tests.helpers.files import write_csv, write_jsonl
 
 
 def _walk(parser: argparse.ArgumentParser, path: str):
@@ -41,14 +35,6 @@ def test_every_command_and_option_has_help():
         and not (action.help and action.help.strip())
     ]
     assert undocumented == [], f"options without help text: {undocumented}"
-
-
-def run(argv, capsys, stdin: str | None = None, monkeypatch=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_init_import_stats_export(tmp_path, capsys, monkeypatch):
@@ -95,86 +81,6 @@ def test_errors_are_one_line_and_change_nothing(tmp_path, capsys):
     code, _, err = run(["import", str(tmp_path / "ok.csv"), "--project", folder, "--format", "xml"], capsys)
     assert code == 1 and err.count("\n") == 1 and "unknown format 'xml'" in err
     assert run(["stats", "--json", "--project", folder], capsys)[1] == before
-
-
-def test_user_commands(tmp_path, capsys, monkeypatch):
-    folder = str(tmp_path / "P")
-    run(["init", folder, "--labels", "pos,neg"], capsys)
-    code, out, _ = run(["user", "add", "alice", "--role", "lead", "--password-stdin", "--project", folder],
-                       capsys, "correct horse\n", monkeypatch)
-    assert code == 0 and "added lead alice" in out
-    code, _, err = run(["user", "add", "alice", "--role", "lead", "--password-stdin", "--project", folder],
-                       capsys, "correct horse\n", monkeypatch)
-    assert code == 1 and "already exists" in err
-    code, _, err = run(["user", "add", "bob", "--role", "annotator", "--password-stdin", "--project", folder],
-                       capsys, "short\n", monkeypatch)
-    assert code == 1 and "at least 8 characters" in err
-    prompts = iter(["first password", "other password"])
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(prompts))
-    code, _, err = run(["user", "add", "bob", "--role", "annotator", "--project", folder], capsys)
-    assert code == 1 and "differ" in err
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "same password")
-    assert run(["user", "add", "bob", "--role", "annotator", "--project", folder], capsys)[0] == 0
-    code, out, _ = run(["user", "list", "--project", folder], capsys)
-    assert code == 0 and "alice\tlead\tactive" in out and "bob\tannotator\tactive" in out
-    assert run(["user", "remove", "bob", "--project", folder], capsys)[0] == 0
-    assert "bob\tannotator\tinactive" in run(["user", "list", "--project", folder], capsys)[1]
-    code, out, _ = run(["user", "passwd", "alice", "--password-stdin", "--project", folder],
-                       capsys, "a new password\n", monkeypatch)
-    assert code == 0
-    from annotator.services.passwords import verify_password
-    from annotator.services.projects import open_project
-    from annotator.store.users import get_user
-
-    with open_project(folder) as project:
-        assert verify_password("a new password", get_user(project.db, "alice")["password_hash"])
-    code, _, err = run(["user", "passwd", "nobody", "--password-stdin", "--project", folder],
-                       capsys, "a new password\n", monkeypatch)
-    assert code == 1 and "no user 'nobody'" in err
-
-
-def test_the_cli_cannot_deactivate_or_demote_the_last_lead(tmp_path, capsys, monkeypatch):
-    folder = str(tmp_path / "P")
-    run(["init", folder, "--labels", "pos,neg"], capsys)
-    for name, role in (("alice", "lead"), ("bob", "annotator")):
-        assert run(["user", "add", name, "--role", role, "--password-stdin", "--project", folder],
-                   capsys, "correct horse\n", monkeypatch)[0] == 0
-    code, _, err = run(["user", "remove", "alice", "--project", folder], capsys)
-    assert code == 1 and err.count("\n") == 1 and "'alice' is the last active lead" in err
-    assert "alice\tlead\tactive" in run(["user", "list", "--project", folder], capsys)[1]
-    assert run(["user", "add", "carol", "--role", "lead", "--password-stdin", "--project", folder],
-               capsys, "correct horse\n", monkeypatch)[0] == 0
-    assert run(["user", "remove", "alice", "--project", folder], capsys)[0] == 0  # carol stays
-    code, _, err = run(["user", "remove", "carol", "--project", folder], capsys)
-    assert code == 1 and "last active lead" in err
-
-
-def test_lead_rules_hold_for_every_front_end(project):
-    """The rules live in the users service: the page passes the acting lead, the CLI passes none."""
-    from annotator.errors import UserError
-    from annotator.services.passwords import TEST_ONLY_COST
-    from annotator.services.users import add_user, change_user, get_user
-
-    add_user(project.db, "ann", "annotator", "password-1", cost=TEST_ONLY_COST)
-    add_user(project.db, "lead1", "lead", "password-1", cost=TEST_ONLY_COST)
-    add_user(project.db, "lead2", "lead", "password-1", cost=TEST_ONLY_COST)
-    with pytest.raises(UserError, match="cannot demote yourself"):
-        change_user(project.db, "lead1", role="annotator", acting="lead1")
-    with pytest.raises(UserError, match="cannot deactivate yourself"):
-        change_user(project.db, "lead1", active=False, acting="lead1")
-    change_user(project.db, "lead2", role="annotator", acting="lead1")  # another lead may
-    with pytest.raises(UserError, match="last active lead"):
-        change_user(project.db, "lead1", role="annotator")
-    assert get_user(project.db, "lead1")["role"] == "lead"
-    with pytest.raises(UserError, match="differ"):
-        change_user(project.db, "ann", password="password-2", repeat="password-3")
-    with pytest.raises(UserError, match="no user"):
-        change_user(project.db, "nobody", active=True)
-
-
-def test_password_is_not_an_option():
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["user", "add", "x", "--role", "lead", "--password", "secret"])
 
 
 def test_subprocess_error_has_no_traceback(tmp_path):

@@ -28,9 +28,8 @@ def test_stats_json_on_a_fresh_project(project, capsys):
 
 
 def test_undefined_agreement_is_null_not_nan(project, tmp_path, capsys):
-    from lead_helpers import add_texts
-
     from annotator.store.labels import add_label
+    from tests.helpers.team import add_texts
 
     (example,) = add_texts(project, ["only text"], tmp_path)
     add_label(project.db, example, "pos", "a")

@@ -1,17 +1,18 @@
-"""Fixtures of the UI tests: a small project with users, and AppTest helpers."""
+"""The app under AppTest: a small project with users, signing in, pressing buttons, running a page."""
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
+from annotator.app import navigation
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.services.projects import create_project, open_project
-from annotator.store.users import insert_user
+from annotator.store.users import get_user, insert_user
 
 APP_MAIN = Path(__file__).resolve().parents[2] / "annotator" / "app" / "main.py"
 PASSWORDS = {"lead": "lead-pass", "ann": "ann-pass"}
@@ -23,6 +24,14 @@ TEXTS = [
     "Please delete my account",
     "Great service, thanks",
 ]
+
+# the lead pages and the title each shows
+PAGES_DIR = Path(navigation.PAGES_DIR)
+LEAD_PAGE_FILES = [spec.file for spec in navigation.LEAD_PAGES]
+TITLES = {
+    "lead_dashboard.py": "Dashboard", "lead_review.py": "Review", "lead_export.py": "Export",
+    "lead_users.py": "Users", "lead_project.py": "Project",
+}
 
 
 def make_ui_project(folder: Path, labels: list[str], texts: list[str] = TEXTS) -> Path:
@@ -39,19 +48,6 @@ def make_ui_project(folder: Path, labels: list[str], texts: list[str] = TEXTS) -
     return folder
 
 
-@pytest.fixture
-def ui_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = make_ui_project(tmp_path / "uiproj", ["billing", "shipping", "technical"])
-    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
-    return folder
-
-
-@pytest.fixture
-def db(ui_project: Path):
-    with open_project(ui_project) as project:
-        yield project.db
-
-
 def new_app() -> AppTest:
     return AppTest.from_file(str(APP_MAIN), default_timeout=30)
 
@@ -65,18 +61,46 @@ def signed_in(name: str, password: str | None = None) -> AppTest:
     return at
 
 
-@pytest.fixture
-def project_factory():
-    """make_ui_project(folder, labels, texts=TEXTS) -> folder, for tests that need other labels or texts."""
-    return make_ui_project
+def sign_in(at, project_dir, name: str):
+    """Put ``name`` in an AppTest's session as if signed in (with their current credential stamp)."""
+    with open_project(project_dir) as opened:
+        user = get_user(opened.db, name)
+    at.session_state["ll_user"] = name
+    at.session_state["ll_user_stamp"] = user["credential_stamp"] if user else ""
+    return at
 
 
-@pytest.fixture
-def sign_in_app():
-    """signed_in(name, password=None) -> AppTest after the sign-in form was submitted."""
-    return signed_in
+def button(at, label: str):
+    """The first button with this label (failing with the labels there are)."""
+    matches = [b for b in at.button if b.label == label]
+    assert matches, [b.label for b in at.button]
+    return matches[0]
 
 
-@pytest.fixture
-def fresh_app():
-    return new_app
+def page(file: str, user: str | None) -> AppTest:
+    """A lead page run on its own (the project from $LABELLOOP_PROJECT), as ``user`` or signed out."""
+    at = AppTest.from_file(str(PAGES_DIR / file), default_timeout=60)
+    if user is not None:
+        sign_in(at, os.environ["LABELLOOP_PROJECT"], user)
+    return at.run()
+
+
+def titles(at: AppTest) -> list[str]:
+    """The page titles an AppTest shows."""
+    return [t.value for t in at.title]
+
+
+def label_rows(db, annotator="ann"):
+    """The label rows ``annotator`` wrote, oldest first, with their provenance columns."""
+    cursor = db.execute(
+        "SELECT example_id, label, annotator, seconds, model_version, strategy, score, "
+        "superseded, superseded_reason FROM labels WHERE annotator = ? ORDER BY id", (annotator,)
+    )
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def shown_text(at) -> str:
+    """The one text on the labeling page."""
+    assert len(at.text) == 1, [t.value for t in at.text]
+    return at.text[0].value

@@ -1,4 +1,4 @@
-"""Helpers for the foundation tests: writing data files and snapshotting a database."""
+"""Writing data files in every import format, reading a CSV as a spreadsheet would, snapshotting a database."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from annotator.io.cells import FORMULA_START
 from annotator.services.projects import Project
 from annotator.services.stats import project_stats
 
@@ -64,15 +63,11 @@ def snapshot(project: Project) -> tuple[dict[str, Any], dict[str, list[tuple]]]:
     return project_stats(project), dump
 
 
-SAMPLE = [
-    {"id": "a1", "text": "The invoice shows a double charge", "label": "neg", "source_app": "mail"},
-    {"id": "a2", "text": "Great service, thank you!", "label": "pos", "source_app": "chat"},
-    {"id": "a3", "text": "My parcel arrived today", "label": "neutral", "source_app": "chat"},
-    {"id": "a4", "text": "Great service,   thank you! ", "label": "neg", "source_app": "mail"},
-]
-
-
-@pytest.fixture
-def sample_rows() -> list[dict[str, Any]]:
-    """Four rows; the fourth repeats the second's text (other spacing) with another label."""
-    return [dict(row) for row in SAMPLE]
+def spreadsheet_cells(path: Path) -> list[list[str]]:
+    """Every cell as Python's csv reads it; none may start as a formula."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    for row in rows:
+        for cell in row:
+            assert not (cell and cell[0] in FORMULA_START), f"cell runs as a formula: {cell!r}"
+    return rows

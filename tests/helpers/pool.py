@@ -1,4 +1,8 @@
-"""Helpers of the loop tests: gold-labeled toy texts and pool imports through the importer."""
+"""A pool to serve: gold-labeled toy texts imported through the importer, and labeling from the queue.
+
+Run as ``python -m tests.helpers.pool PROJECT ANNOTATOR N`` from the repository root it is one
+concurrent annotator.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from pathlib import Path
 
 from annotator.services.imports import import_file
+from tests.helpers.files import write_jsonl
 
 WORDS = {
     "pos": ["great", "lovely", "excellent", "happy", "wonderful", "good"],
@@ -26,16 +31,20 @@ def gold_rows(n: int, seed: int = 0) -> list[dict[str, str]]:
     return rows
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
 def add_pool(project, tmp_path: Path, rows: list[dict], *, eval_set: bool = False, name: str = "pool") -> None:
     """Import the rows' texts (without labels) into the project's pool."""
     path = write_jsonl(tmp_path / f"{name}.jsonl", [{"text": row["text"]} for row in rows])
     import_file(project, path, eval_set=eval_set)
 
+
+def label_some(project, rows: list[dict], n: int, annotator: str = "ann") -> None:
+    """Label the next n items of the queue as ``annotator``, each with its gold label from ``rows``."""
+    from annotator.services import queue
+
+    answers = {r["text"]: r["label"] for r in rows}
+    for _ in range(n):
+        item = queue.next_item(project, annotator)
+        queue.save_label(project, annotator, item.example_id, answers[item.text])
 
 
 def label_from_queue(project_dir: str, annotator: str, n: int) -> list[int]:
@@ -54,7 +63,7 @@ def label_from_queue(project_dir: str, annotator: str, n: int) -> list[int]:
     return served
 
 
-if __name__ == "__main__":  # python loop_helpers.py PROJECT ANNOTATOR N  (a concurrent annotator)
+if __name__ == "__main__":  # python -m tests.helpers.pool PROJECT ANNOTATOR N  (a concurrent annotator)
     import sys
 
     print(json.dumps(label_from_queue(sys.argv[1], sys.argv[2], int(sys.argv[3]))))

@@ -1,16 +1,15 @@
-"""Helpers for the lead tests (a module name unique across test folders, importable from them)."""
+"""A team on a project (a lead, three annotators, their overlapping votes) and texts to import for it."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import zipfile
 from pathlib import Path
 
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
 from annotator.store.examples import ids_by_hash, text_hash
 from annotator.store.users import insert_user
+from tests.helpers.files import write_csv
 
 LEAD = "lead"
 ANNOTATORS = ("ann1", "ann2", "ann3")
@@ -26,14 +25,6 @@ VOTES = {
     5: {"ann2": "pos"},
     6: {"ann3": "neutral", "ann1": "neutral"},
 }
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def add_texts(project, texts: list[str], tmp_path: Path, *, eval_set: bool = False) -> list[int]:
@@ -56,18 +47,6 @@ def add_users(project) -> None:
         insert_user(project.db, name, "annotator", password_hash())
 
 
-def sign_in(at, project_dir, name: str):
-    """Put ``name`` in an AppTest's session as if signed in (with their current credential stamp)."""
-    from annotator.services.projects import open_project
-    from annotator.store.users import get_user
-
-    with open_project(project_dir) as opened:
-        user = get_user(opened.db, name)
-    at.session_state["ll_user"] = name
-    at.session_state["ll_user_stamp"] = user["credential_stamp"] if user else ""
-    return at
-
-
 WORDS = {"pos": ["great", "lovely", "happy", "good"], "neg": ["awful", "bad", "sad", "poor"],
          "neutral": ["table", "paper", "chair", "window"]}
 
@@ -80,18 +59,3 @@ def gold(n: int, offset: int = 0) -> list[tuple[str, str]]:
         label = names[i % 3]
         rows.append((f"note {i}: {WORDS[label][i % 4]} and {WORDS[label][(i // 3) % 4]}", label))
     return rows
-
-
-def unzip(path: Path, into: Path) -> Path:
-    """Extract a model zip (which must hold exactly one top folder); return that folder."""
-    with zipfile.ZipFile(path) as archive:
-        tops = {name.split("/")[0] for name in archive.namelist()}
-        assert len(tops) == 1, tops
-        archive.extractall(into)
-    return into / tops.pop()
-
-
-def pipeline_of(folder: Path):
-    from transformers import pipeline
-
-    return pipeline("text-classification", model=str(folder), truncation=True, device="cpu")

@@ -16,8 +16,7 @@ import pytest
 from annotator.errors import InputError
 from annotator.io.limits import ReadLimits
 from annotator.services.imports import import_file
-
-from .conftest import snapshot, write_csv
+from tests.helpers.files import snapshot, write_csv
 
 MB = 1024 * 1024
 
@@ -138,7 +137,7 @@ def test_parquet_string_that_is_not_utf8(seeded, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json", "parquet"])
 def test_more_rows_than_an_import_takes(seeded, tmp_path, fmt):
-    from .conftest import write_rows
+    from tests.helpers.files import write_rows
 
     path = write_rows(tmp_path, fmt, [{"text": f"text {i}"} for i in range(11)])
     refused(seeded, path, "more than 10 rows, more than an import takes", limits=ReadLimits(max_rows=10))

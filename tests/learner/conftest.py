@@ -1,8 +1,7 @@
 """Fixtures for the learner tests: a tiny BERT built once per session and toy data.
 
-Test modules here are named ``test_learner_*`` and the folder has no
-``__init__.py`` on purpose: a ``tests/learner`` package would shadow the real
-``learner`` package.
+This folder is the package ``tests.learner`` (tests/ is a package), so it never
+shadows the real ``learner`` package.
 """
 
 from __future__ import annotations

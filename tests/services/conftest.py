@@ -1,22 +1,32 @@
-"""Fixtures for the lead features: a project with a lead, three annotators and overlapping labels."""
+"""Fixtures of the service tests: sample rows in every format, a pool to serve, a project with a model."""
 
 from __future__ import annotations
 
-import pytest
-from lead_helpers import VOTES, add_texts, add_users, gold
+from typing import Any
 
-from annotator.store.labels import add_label
+import pytest
+
+from tests.helpers.pool import add_pool, gold_rows
+from tests.helpers.team import add_texts, gold
+
+SAMPLE = [
+    {"id": "a1", "text": "The invoice shows a double charge", "label": "neg", "source_app": "mail"},
+    {"id": "a2", "text": "Great service, thank you!", "label": "pos", "source_app": "chat"},
+    {"id": "a3", "text": "My parcel arrived today", "label": "neutral", "source_app": "chat"},
+    {"id": "a4", "text": "Great service,   thank you! ", "label": "neg", "source_app": "mail"},
+]
 
 
 @pytest.fixture
-def team_project(project, tmp_path):
-    """The shared ``project`` with 20 texts, a lead, three annotators and the VOTES labels."""
-    ids = add_texts(project, [f"text number {i}" for i in range(20)], tmp_path)
-    add_users(project)
-    for index, votes in VOTES.items():
-        for annotator, label in votes.items():
-            add_label(project.db, ids[index], label, annotator, seconds=float(3 + index))
-    project.ids = ids
+def sample_rows() -> list[dict[str, Any]]:
+    """Four rows; the fourth repeats the second's text (other spacing) with another label."""
+    return [dict(row) for row in SAMPLE]
+
+
+@pytest.fixture
+def pool_project(project, tmp_path):
+    """The shared ``project`` with 60 unlabeled examples."""
+    add_pool(project, tmp_path, gold_rows(60))
     return project
 
 

@@ -12,8 +12,7 @@ from annotator.services.projects import open_project
 from annotator.services.settings import get_setting
 from annotator.services.stats import project_stats
 from annotator.store.users import get_user
-
-from .conftest import snapshot, write_csv
+from tests.helpers.files import snapshot, write_csv
 
 
 @pytest.fixture

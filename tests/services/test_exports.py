@@ -9,15 +9,12 @@ import os
 import pytest
 
 from annotator.errors import InputError
-from annotator.io.cells import FORMULA_START, neutralise_cell
 from annotator.io.readers import read_records
-from annotator.io.writers import write_rows
 from annotator.services.exports import EXPORT_HEADERS, FINAL_COLUMNS, export, final_labels, raw_labels
 from annotator.services.imports import import_file
 from annotator.services.projects import create_project
 from annotator.store.labels import add_label
-
-from .conftest import write_csv, write_jsonl
+from tests.helpers.files import spreadsheet_cells, write_csv, write_jsonl
 
 LABELS = ["pos", "neg", "neutral"]
 
@@ -139,17 +136,6 @@ def test_export_bad_format_or_folder(labeled, tmp_path):
     assert list(tmp_path.glob("*.tmp")) == []
 
 
-def test_csv_reader_removes_one_neutralising_quote_in_an_export(tmp_path):
-    """In a file with an export's header, "'=x" (quote before a formula character) reads as "=x"; other quotes stay."""
-    path = tmp_path / "q.csv"
-    header = ",".join(FINAL_COLUMNS)
-    filler = "," * (len(FINAL_COLUMNS) - 3)
-    cells = ["'=x", "''+y", "'plain", "it's"]
-    path.write_text(header + "\n" + "".join(f"1,,{cell}{filler}\n" for cell in cells), encoding="utf-8")
-    rows = read_records(path, exported_headers=EXPORT_HEADERS).rows
-    assert [row["text"] for row in rows] == ["=x", "'+y", "'plain", "it's"]
-
-
 # ---------------------------------------------------------------- hostile texts in CSV (issue 15, item 1)
 
 ATTACK = "call me back\r=cmd|' /C calc'!A0"
@@ -163,16 +149,6 @@ HOSTILE_TEXTS = [
 ]
 
 
-def _spreadsheet_cells(path):
-    """Every cell as Python's csv reads it; none may start as a formula."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    for row in rows:
-        for cell in row:
-            assert not (cell and cell[0] in FORMULA_START), f"cell runs as a formula: {cell!r}"
-    return rows
-
-
 @pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=range(len(HOSTILE_TEXTS)))
 def test_csv_export_keeps_every_text_in_its_cell(project, tmp_path, text):
     """Python's csv and pandas read one row per example and the same text; our import gets the text back."""
@@ -183,7 +159,7 @@ def test_csv_export_keeps_every_text_in_its_cell(project, tmp_path, text):
         add_label(project.db, example_id, "neg", "ann")
     out = tmp_path / "out.csv"
     export(project, out, "csv")
-    rows = _spreadsheet_cells(out)
+    rows = spreadsheet_cells(out)
     assert len(rows) == 3 and all(len(row) == len(FINAL_COLUMNS) for row in rows)
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert len(frame) == 2 and list(frame.columns) == list(FINAL_COLUMNS)
@@ -192,24 +168,6 @@ def test_csv_export_keeps_every_text_in_its_cell(project, tmp_path, text):
         summary = import_file(fresh, out, label_column="label")
         assert (summary.rows_read, summary.examples_added, summary.labels_added) == (2, 2, 2)
         assert {row["text"]: row["label"] for row in final_labels(fresh)} == {text: "neg", "plain neighbour": "neg"}
-
-
-def test_csv_writer_reads_back_whatever_a_cell_holds(tmp_path):
-    """Every C0 control (NUL included), C1 and Unicode line separator, alone and around formula characters."""
-    import pandas as pd
-
-    specials = [chr(code) for code in range(32)] + ["\x7f", "\x85", "\u2028", "\u2029", '"', "'", ","]
-    texts = [f"a{char}b" for char in specials] + [f"{char}=1+1" for char in specials] + [f"x{char}" for char in specials]
-    out = tmp_path / "cells.csv"
-    write_rows([{"n": i, "text": text} for i, text in enumerate(texts)], out, "csv", ["n", "text"])
-    rows = _spreadsheet_cells(out)
-    assert [row[1] for row in rows[1:]] == [neutralise_cell(text) for text in texts]
-    assert rows[1 + texts.index("'=1+1")][1] == "''=1+1"  # a quote the text holds is kept
-    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(frame["text"]) == [row[1] for row in rows[1:]]
-    assert list(frame["n"]) == [str(i) for i in range(len(texts))]
-    read = read_records(out, exported_headers=[("n", "text")]).rows
-    assert [row["text"] for row in read] == texts
 
 
 def test_jsonl_export_escapes_unicode_line_separators(project, tmp_path):

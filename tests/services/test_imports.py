@@ -11,8 +11,7 @@ from annotator.services.imports import import_file
 from annotator.services.settings import set_settings
 from annotator.services.stats import project_stats
 from annotator.store.labels import current_labels, label_history
-
-from .conftest import write_csv, write_rows
+from tests.helpers.files import write_csv, write_rows
 
 FORMATS = ["csv", "tsv", "jsonl", "json", "parquet"]
 
@@ -106,14 +105,6 @@ def test_utf8_bom_and_long_text(project, tmp_path):
     summary = import_file(project, path, label_column="label")
     assert summary.examples_added == 2
     assert project.db.execute("SELECT COUNT(*) FROM examples WHERE text = 'café'").fetchone()[0] == 1
-
-
-def test_text_hash_ignores_spacing_and_unicode_form():
-    from annotator.store.examples import text_hash
-
-    assert text_hash("caf\u00e9  au\tlait\n") == text_hash(" cafe\u0301 au lait")
-    assert text_hash("a\u2003b") == text_hash("a b")  # any Unicode space
-    assert text_hash("a b") != text_hash("ab") and text_hash("A") != text_hash("a")
 
 
 def test_a_users_own_leading_quote_is_kept(project, tmp_path):

@@ -8,8 +8,7 @@ import pytest
 
 from annotator.errors import InputError, LabelSetError, StoreError
 from annotator.services.imports import import_file
-
-from .conftest import snapshot, write_csv, write_jsonl, write_rows
+from tests.helpers.files import snapshot, write_csv, write_jsonl, write_rows
 
 
 @pytest.fixture

@@ -41,8 +41,7 @@ from annotator.io.readers import READ_FORMATS
 from annotator.services.exports import export, final_labels
 from annotator.services.imports import import_file
 from annotator.services.projects import create_project
-
-from .conftest import snapshot
+from tests.helpers.files import snapshot
 
 LABELS = ["pos", "=neg", "a|b", "c,d"]
 SMALL = ReadLimits(max_text_chars=300, max_meta_chars=600, max_id_chars=40, max_columns=12, max_rows=40,

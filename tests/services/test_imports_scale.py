@@ -7,8 +7,7 @@ import pytest
 from annotator.services.exports import export
 from annotator.services.imports import import_file
 from annotator.services.stats import project_stats
-
-from .conftest import write_parquet
+from tests.helpers.files import write_parquet
 
 N = 100_000
 

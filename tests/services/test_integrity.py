@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from loop_helpers import add_pool, gold_rows
 
 from annotator.errors import ProjectError
 from annotator.services import queue
@@ -12,6 +11,7 @@ from annotator.services.settings import set_settings
 from annotator.services.training.embeddings import embeddings_path, load_embeddings
 from annotator.store import jobs as job_store
 from annotator.store.versions import current_version, latest_version
+from tests.helpers.pool import add_pool, gold_rows
 
 
 @pytest.fixture

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lead_helpers import pipeline_of, sign_in, unzip
 
 from annotator.cli import main
 from annotator.errors import ProjectError
 from annotator.services.model_export import archive_name, exportable_version, zip_model
 from annotator.store.versions import publish_version, version_scores
+from tests.helpers.app import sign_in
+from tests.helpers.models import pipeline_of, unzip
 
 
 def assert_no_machine_paths(folder: Path, *paths: Path) -> None:

@@ -7,12 +7,13 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from lead_helpers import gold, pipeline_of, unzip
 
 from annotator.cli import main
 from annotator.services.model_export import zip_model
 from annotator.services.predictions import latest_pool_predictions, request_pool_predictions
 from annotator.store import jobs as job_store
+from tests.helpers.models import pipeline_of, unzip
+from tests.helpers.team import gold
 
 
 def read_csv(path):

@@ -1,13 +1,20 @@
-"""Queue serving: leases, expiry, skip, release, undo, overlap, eval interleaving, provenance."""
+"""Queue serving: leases, expiry, skip, release, undo, overlap, eval interleaving, provenance, and several
+annotators in processes of their own."""
 
 from __future__ import annotations
 
-from loop_helpers import add_pool, gold_rows
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from annotator.services import queue
 from annotator.services.settings import set_settings
 from annotator.store.labels import current_labels, label_history
 from annotator.store.versions import current_version
+from tests.helpers.pool import add_pool, gold_rows
+
+REPO = Path(__file__).resolve().parents[2]  # where `python -m tests.helpers.pool` runs
 
 
 def test_before_any_ranking_items_come_shuffled_and_leased(pool_project):
@@ -224,3 +231,20 @@ def test_a_lease_whose_page_went_away_stops_blocking_its_text(pool_project):
     late = {r["annotator"]: r["late"] for e in (held.example_id, kept.example_id)
             for r in current_labels(pool_project.db, e)}
     assert late == {"a": 1, "b": 0}
+
+
+def test_concurrent_annotators_never_share_an_item(project, tmp_path):
+    add_pool(project, tmp_path, gold_rows(120))
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "tests.helpers.pool", str(project.path), f"p{i}", "25"],
+                         stdout=subprocess.PIPE, text=True, cwd=REPO)
+        for i in range(4)
+    ]
+    served = [json.loads(proc.communicate(timeout=120)[0]) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs)
+    flat = [example_id for ids in served for example_id in ids]
+    assert len(flat) == 100 and len(set(flat)) == 100
+    per_example = project.db.execute(
+        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM labels WHERE superseded = 0 GROUP BY example_id)"
+    ).fetchone()[0]
+    assert per_example == 1

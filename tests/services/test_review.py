@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lead_helpers import add_texts
 
 from annotator.errors import AuthError, LabelSetError
 from annotator.services.exports import export, final_labels
@@ -17,6 +16,7 @@ from annotator.services.review import (
 )
 from annotator.services.training.embeddings import save_embeddings
 from annotator.store.labels import add_label, label_history
+from tests.helpers.team import add_texts
 
 CLASSES = ["pos", "neg", "neutral"]
 

@@ -6,8 +6,7 @@ from annotator.services.imports import import_file
 from annotator.services.projects import create_project, open_project
 from annotator.store import migrations
 from annotator.store.connection import connect
-
-from .conftest import snapshot, write_csv
+from tests.helpers.files import snapshot, write_csv
 
 ALL = [migration.name for migration in migrations.migrations._migrations]
 

@@ -7,8 +7,7 @@ import multiprocessing
 from annotator.services.imports import import_file
 from annotator.services.projects import open_project
 from annotator.store.labels import add_label
-
-from .conftest import write_csv
+from tests.helpers.files import write_csv
 
 PROCESSES = 8
 LABELS_EACH = 500
@@ -153,18 +152,6 @@ def test_a_stopped_writer_makes_others_time_out_not_hang(project, tmp_path):
         pass
     close(impatient)
     assert project.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 1
-
-
-def test_project_files_are_private(tmp_path):
-    import stat
-
-    from annotator.services.projects import create_project
-
-    with create_project(tmp_path / "private", ["a", "b"]) as project:
-        project.db.execute("INSERT INTO settings(key, value) VALUES ('seed', '1')")  # -wal and -shm exist now
-        names = ["project.db", "project.db-wal", "project.db-shm", "project.db-writer"]
-        modes = {name: stat.S_IMODE((project.path / name).stat().st_mode) for name in names}
-    assert modes == dict.fromkeys(names, 0o600)
 
 
 def test_a_write_lock_held_outside_labelloop_times_out_with_the_same_error(project, tmp_path):

@@ -1,41 +1,18 @@
-"""Several processes: concurrent annotators, the second-worker lock, SIGKILL during a fine-tune."""
+"""The worker as a process of its own: a second worker refuses to start, SIGKILL during a fine-tune loses nothing."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
-
-from loop_helpers import add_pool, gold_rows
 
 from annotator.services import queue
 from annotator.services.projects import open_project
 from annotator.services.settings import set_settings
 from annotator.services.training.lock import worker_lock
-
-HELPERS = Path(__file__).with_name("loop_helpers.py")
-CLI = [sys.executable, "-c", "import sys; from annotator.cli import main; sys.exit(main())"]
-
-
-def test_concurrent_annotators_never_share_an_item(project, tmp_path):
-    add_pool(project, tmp_path, gold_rows(120))
-    procs = [
-        subprocess.Popen([sys.executable, str(HELPERS), str(project.path), f"p{i}", "25"],
-                         stdout=subprocess.PIPE, text=True)
-        for i in range(4)
-    ]
-    served = [json.loads(proc.communicate(timeout=120)[0]) for proc in procs]
-    assert all(proc.returncode == 0 for proc in procs)
-    flat = [example_id for ids in served for example_id in ids]
-    assert len(flat) == 100 and len(set(flat)) == 100
-    per_example = project.db.execute(
-        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM labels WHERE superseded = 0 GROUP BY example_id)"
-    ).fetchone()[0]
-    assert per_example == 1
+from tests.helpers.cli import CLI
+from tests.helpers.pool import add_pool, gold_rows
 
 
 def test_second_worker_refuses_to_start(project):

@@ -1,28 +1,35 @@
-"""Labels and user names in the app's messages are shown as typed, never as markdown."""
+"""The Users page: adding users, changing roles (never one's own), names shown as typed, never as markdown."""
 
 from __future__ import annotations
 
 from annotator.app import keys, navigation
-from annotator.store.labels import add_label
+from annotator.store.users import get_user
+from tests.helpers.app import page
 
-MARKDOWN_LABEL = "*urgent* [see](http://example.com)"
 
-
-def test_review_confirms_the_final_label_as_text(tmp_path, monkeypatch, project_factory, sign_in_app):
-    folder = project_factory(tmp_path / "md", ["plain", MARKDOWN_LABEL])
-    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
-    from annotator.services.projects import open_project
-
-    with open_project(folder) as project:
-        example_id = project.db.execute("SELECT MIN(id) FROM examples").fetchone()[0]
-        add_label(project.db, example_id, "plain", "ann")
-        add_label(project.db, example_id, MARKDOWN_LABEL, "other")
-    at = sign_in_app("lead")
-    at.switch_page(str(navigation.PAGES_DIR / "lead_review.py")).run()
-    at.button(key=f"ll_adj_{example_id}_{MARKDOWN_LABEL}").click().run()
+def test_users_page_adds_a_user_and_refuses_self_demotion(app_env):
+    at = page("lead_users.py", "lead")
+    at.text_input(key="ll_users_add_name").input("newbie")
+    at.text_input(key="ll_users_add_password").input("a-long-password")
+    at.text_input(key="ll_users_add_repeat").input("a-long-password")
+    at.button[0].click().run()  # the add form's submit button comes first
     assert not at.exception
-    shown = [s.value for s in at.success]
-    assert keys.escape_markdown(f"Item {example_id}: final label set to {MARKDOWN_LABEL}.") in shown
+    assert get_user(app_env.db, "newbie")["role"] == "annotator"
+    at.selectbox(key="ll_users_role_name").set_value("lead")
+    at.selectbox(key="ll_users_role_role").set_value("annotator")
+    [b for b in at.button if b.label == "Change role"][0].click().run()
+    assert get_user(app_env.db, "lead")["role"] == "lead"
+    assert "cannot demote yourself" in at.error[0].value
+
+
+def test_users_page_rejects_a_short_password(app_env):
+    at = page("lead_users.py", "lead")
+    at.text_input(key="ll_users_add_name").input("shorty")
+    at.text_input(key="ll_users_add_password").input("short")
+    at.text_input(key="ll_users_add_repeat").input("short")
+    at.button[0].click().run()
+    assert get_user(app_env.db, "shorty") is None
+    assert "at least 8 characters" in at.error[0].value
 
 
 def test_the_sidebar_and_the_users_page_show_names_as_text(ui_project, sign_in_app):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from loop_helpers import add_pool, gold_rows, write_jsonl
 
 from annotator.services import queue
 from annotator.services.imports import import_file
@@ -14,6 +13,8 @@ from annotator.services.training.triggers import finetune_blocker
 from annotator.store import jobs as job_store
 from annotator.store.trainset import training_examples_per_label
 from annotator.store.versions import list_versions
+from tests.helpers.files import write_jsonl
+from tests.helpers.pool import add_pool, gold_rows
 
 
 def _worker(project):

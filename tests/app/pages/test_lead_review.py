@@ -1,0 +1,87 @@
+"""The Review page: adjudicating disagreements, finding and fixing suspected label errors."""
+
+from __future__ import annotations
+
+from annotator.app import navigation
+from annotator.app.keys import escape_markdown
+from annotator.store.labels import add_label, label_history
+from tests.helpers.app import page
+
+
+def test_review_adjudicates_a_disagreement(app_env):
+    ids = app_env.ids
+    at = page("lead_review.py", "lead")
+    keys = [b.key for b in at.button]
+    assert f"ll_adj_{ids[1]}_neg" in keys and f"ll_adj_{ids[2]}_neutral" in keys
+    at.button(key=f"ll_adj_{ids[1]}_neg").click().run()
+    assert not at.exception
+    assert [s.value.replace("\\", "") for s in at.success][0].startswith(f"Item {ids[1]}: final label set to neg")
+    history = label_history(app_env.db, ids[1])
+    assert [(r["kind"], r["label"], r["annotator"]) for r in history][-1] == ("adjudication", "neg", "lead")
+    assert f"ll_adj_{ids[1]}_neg" not in [b.key for b in at.button]
+
+
+def test_review_without_embeddings_says_so(app_env):
+    at = page("lead_review.py", "lead")
+    at.button(key="ll_review_run").click().run()
+    assert not at.exception
+    assert any("no cached pool embeddings" in i.value for i in at.info)
+
+
+def test_review_finds_and_fixes_a_suspected_error(project, tmp_path, monkeypatch):
+    import numpy as np
+
+    from annotator.services.training.embeddings import save_embeddings
+    from annotator.store.labels import add_label
+    from tests.helpers.team import add_texts, add_users
+
+    rng = np.random.default_rng(0)
+    names = ["pos", "neg", "neutral"]
+    truth = [names[i % 3] for i in range(36)]
+    X = np.eye(8)[[names.index(t) for t in truth]] * 6 + rng.normal(scale=0.5, size=(36, 8))
+    ids = add_texts(project, [f"review text {i}" for i in range(36)], tmp_path)
+    add_users(project)
+    given = list(truth)
+    given[4] = "pos"  # truly neg
+    for example_id, label in zip(ids, given):
+        add_label(project.db, example_id, label, "ann1")
+    save_embeddings(project.path, 0, ids, X)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(project.path))
+    at = page("lead_review.py", "lead")
+    at.button(key="ll_review_run").click().run()
+    assert not at.exception
+    fix = f"ll_fix_{ids[4]}_neg"
+    assert fix in [b.key for b in at.button]
+    at.button(key=fix).click().run()
+    assert label_history(project.db, ids[4])[-1]["kind"] == "adjudication"
+    assert fix not in [b.key for b in at.button]
+
+
+def test_review_button_from_a_demoted_lead_does_nothing(app_env):
+    from annotator.store.users import update_user
+
+    ids = app_env.ids
+    at = page("lead_review.py", "lead")
+    update_user(app_env.db, "lead", role="annotator")
+    at.button(key=f"ll_adj_{ids[1]}_neg").click().run()
+    assert all(r["kind"] != "adjudication" for r in label_history(app_env.db, ids[1]))
+
+
+MARKDOWN_LABEL = "*urgent* [see](http://example.com)"
+
+
+def test_review_confirms_the_final_label_as_text(tmp_path, monkeypatch, project_factory, sign_in_app):
+    folder = project_factory(tmp_path / "md", ["plain", MARKDOWN_LABEL])
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    from annotator.services.projects import open_project
+
+    with open_project(folder) as project:
+        example_id = project.db.execute("SELECT MIN(id) FROM examples").fetchone()[0]
+        add_label(project.db, example_id, "plain", "ann")
+        add_label(project.db, example_id, MARKDOWN_LABEL, "other")
+    at = sign_in_app("lead")
+    at.switch_page(str(navigation.PAGES_DIR / "lead_review.py")).run()
+    at.button(key=f"ll_adj_{example_id}_{MARKDOWN_LABEL}").click().run()
+    assert not at.exception
+    shown = [s.value for s in at.success]
+    assert escape_markdown(f"Item {example_id}: final label set to {MARKDOWN_LABEL}.") in shown

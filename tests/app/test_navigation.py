@@ -1,0 +1,81 @@
+"""annotator.app.navigation: which pages a role's menu lists; a lead page is out of an annotator's reach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator.app import navigation
+from annotator.services import auth
+from annotator.services.auth import User
+from annotator.services.projects import open_project
+from annotator.store.users import get_user
+from tests.helpers.app import LEAD_PAGE_FILES, PAGES_DIR, TITLES, sign_in, titles
+
+
+def test_every_lead_page_is_registered():
+    assert sorted(LEAD_PAGE_FILES) == sorted(TITLES)
+    assert all(spec.role == "lead" for spec in navigation.LEAD_PAGES)
+    annotator_menu = navigation.pages_for(User("ann1", "annotator"))
+    assert not {spec.file for spec in annotator_menu} & set(LEAD_PAGE_FILES)
+    lead_menu = {spec.file for spec in navigation.pages_for(User("lead", "lead"))}
+    assert set(LEAD_PAGE_FILES) <= lead_menu
+
+
+def test_annotator_cannot_reach_a_lead_page_through_the_app(app_env):
+    app_main = str(PAGES_DIR.parent / "main.py")
+    lead = AppTest.from_file(app_main, default_timeout=60)
+    sign_in(lead, app_env.path, "lead")
+    lead.run()
+    lead.switch_page(str(PAGES_DIR / "lead_dashboard.py")).run()
+    assert "Dashboard" in titles(lead)
+
+    at = AppTest.from_file(app_main, default_timeout=60)
+    sign_in(at, app_env.path, "ann1")
+    at.run()
+    # the annotator's navigation does not even register the lead pages
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(str(PAGES_DIR / "lead_dashboard.py"))
+    assert "Dashboard" not in titles(at)
+
+
+@pytest.fixture
+def stub_lead_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A lead page made only for this test, listed the way real lead pages are."""
+    page = tmp_path / "lead_stub.py"
+    page.write_text(
+        "import streamlit as st\n"
+        "from annotator.app import session\n"
+        "session.require_page_role('lead')\n"
+        "st.write('lead secret')\n"
+    )
+    spec = navigation.PageSpec(str(page), "Stub", ":material/lock:", "lead", "lead-stub")
+    monkeypatch.setattr(navigation, "LEAD_PAGES", [*navigation.LEAD_PAGES, spec])
+    return page
+
+
+def _markdown(at) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page, sign_in_app):
+    assert [p.title for p in navigation.pages_for(auth.User("ann", "annotator"))] == ["Label"]
+    assert "Stub" in [p.title for p in navigation.pages_for(auth.User("lead", "lead"))]
+    # Through the app: the page is not in an annotator's navigation.
+    at = sign_in_app("ann")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(str(stub_lead_page))
+    # The page itself refuses an annotator on the server side, even when run directly.
+    direct = AppTest.from_file(str(stub_lead_page), default_timeout=30)
+    with open_project(ui_project) as project:
+        direct.session_state["ll_user"] = "ann"
+        direct.session_state["ll_user_stamp"] = get_user(project.db, "ann")["credential_stamp"]
+    direct.run()
+    assert "lead secret" not in _markdown(direct)
+    assert "lead role" in direct.error[0].value
+    # A lead sees it.
+    lead = sign_in_app("lead")
+    lead.switch_page(str(stub_lead_page)).run()
+    assert "lead secret" in _markdown(lead)

@@ -1,0 +1,54 @@
+"""annotator.services.training.refresh: each refresh re-ranks the pool, and follows a grown label set."""
+
+from __future__ import annotations
+
+from annotator.services import queue
+from annotator.services.settings import set_settings
+from annotator.store.versions import version_scores
+from tests.helpers.pool import add_pool, gold_rows, label_some
+
+
+def _open_order(project, version: int) -> list[int]:
+    labeled = {row[0] for row in project.db.execute("SELECT example_id FROM labels WHERE superseded = 0")}
+    return [row["example_id"] for row in version_scores(project.db, version) if row["example_id"] not in labeled]
+
+
+def test_rankings_differ_between_refreshes(project, tmp_path, tiny_model_dir):
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
+
+    set_settings(project.db, model=str(tiny_model_dir))
+    rows = gold_rows(60)
+    add_pool(project, tmp_path, rows)
+    answers = {r["text"]: r["label"] for r in rows}
+    models = load_models(project)
+    orders = [_open_order(project, refresh(project, models).version)]
+    for _ in range(2):
+        for _ in range(10):
+            item = queue.next_item(project, "ann")
+            queue.save_label(project, "ann", item.example_id, answers[item.text])
+        result = refresh(project, models)
+        assert result.kind == "head"
+        orders.append(_open_order(project, result.version))
+        assert queue.next_item(project, "ann").model_version == result.version
+    common = [set(orders[0]) & set(orders[1]), set(orders[1]) & set(orders[2])]
+    assert [o for o in orders[0] if o in common[0]] != [o for o in orders[1] if o in common[0]]
+    assert [o for o in orders[1] if o in common[1]] != [o for o in orders[2] if o in common[1]]
+
+
+def test_refresh_follows_a_grown_label_set(project, tmp_path, tiny_model_dir):
+    from annotator.services.labelset import add_labels
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
+
+    set_settings(project.db, model=str(tiny_model_dir))
+    rows = gold_rows(30)
+    add_pool(project, tmp_path, rows)
+    label_some(project, rows, 6)
+    models = load_models(project)
+    assert refresh(project, models).kind == "head"
+    add_labels(project.db, ["mixed"])
+    item = queue.next_item(project, "ann")
+    queue.save_label(project, "ann", item.example_id, "mixed")
+    result = refresh(project, models)
+    assert result.kind == "head" and list(result.head.classes_) == ["pos", "neg", "neutral", "mixed"]
