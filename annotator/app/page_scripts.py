@@ -30,7 +30,7 @@ belong to the same text ("the card is ready").
 Every script installs its listeners once per browser page and only refreshes
 its settings on later runs. st.html passes scripts through DOMPurify, which
 drops a script whose text holds "<" before a letter, "/" or "!": keep such text
-out of these scripts (tests/ui/test_page_scripts.py checks).
+out of these scripts (tests/app/test_page_scripts.py checks).
 """
 
 from __future__ import annotations

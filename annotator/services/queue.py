@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -108,6 +109,12 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
     return _served(project, example_id, version, provenance, expires_at, overlap)
 
 
+def _spread(seed: int, annotator: str, n: int) -> float:
+    """A place in [0, 1) for the n-th unranked pick of an annotator: seeded, different per pick."""
+    digest = hashlib.blake2b(f"{seed}/{annotator}/{n}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
 def _lease_next(conn, project: Project, annotator: str, settings: Settings, overlap: q.Overlap,
                 now: float, expires_at: float) -> tuple[int, dict[str, Any], tuple] | None:
     """Inside the write transaction: choose and lease the item; (example_id, version, provenance)."""
@@ -124,7 +131,8 @@ def _lease_next(conn, project: Project, annotator: str, settings: Settings, over
         if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:
             pick, strategy = q.pick_eval(conn, None, annotator, now, overlap), EVAL_STRATEGY
         if pick is None:
-            pick, strategy = q.pick_shuffled(conn, annotator, now, overlap), UNRANKED_STRATEGY
+            start = _spread(settings.seed, annotator, q.count_label_rows(conn, annotator))
+            pick, strategy = q.pick_from(conn, start, annotator, now, overlap), UNRANKED_STRATEGY
         if pick is None:
             pick, strategy = q.pick_eval(conn, None, annotator, now, overlap), EVAL_STRATEGY
         if pick is None:

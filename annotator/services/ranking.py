@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from annotator.store.versions import ScoreRow
+from annotator.store.project import Project
+from annotator.store.trainset import current_label_counts, max_label_id, pool
+from annotator.store.versions import ScoreRow, current_version
 
 
 def build_scores(
@@ -61,3 +63,23 @@ def build_scores(
 def random_order(n: int, seed: int) -> np.ndarray:
     """A seeded permutation of range(n): the cold-start order without embeddings."""
     return np.random.default_rng(seed).permutation(n)
+
+
+def publish_random_ranking(project: Project) -> int | None:
+    """Before any version exists: publish a seeded random order of the pool, which needs no model and
+    no embeddings, so the queue walks an index from the first text on while the worker embeds the pool
+    for its first real ranking. Returns the version (None: a version exists, or the pool is empty)."""
+    from annotator.services.settings import get_settings
+    from annotator.services.training.scoring import done_ids
+    from annotator.services.versions import publish
+
+    if current_version(project.db) is not None:
+        return None
+    settings = get_settings(project.db)
+    ids, _, _ = pool(project.db)
+    if not ids:
+        return None
+    overlap_done = done_ids(current_label_counts(project.db), settings)
+    rows = build_scores(ids, done=overlap_done, order=random_order(len(ids), settings.seed))
+    return publish(project, kind="coldstart", strategy="random", scores=rows, encoder_version=None,
+                   watermark=max_label_id(project.db))

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ import pandas as pd
 from annotator.errors import AuthError, LabelloopError
 from annotator.services.exports import final_labels
 from annotator.store import reporting as queries
-from annotator.store.labels import add_label
+from annotator.store.labels import add_label, late_labels
 from annotator.store.project import Project
 from annotator.store.users import get_user
 
@@ -179,3 +180,11 @@ def adjudicate(project: Project, lead: str, example_id: int, label: str) -> int:
     if user is None or not user["active"] or user["role"] != "lead":
         raise AuthError(f"{lead!r} is not an active lead: only a lead can adjudicate")
     return add_label(project.db, int(example_id), label, lead, kind="adjudication")
+
+
+def late_queue(project: Project, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Labels saved without a live lease (the text had been on screen past its reservation and may
+    have gone to someone else), newest first, with the text's other current labels; those whose
+    text a lead has adjudicated since are done."""
+    decided = adjudicated_ids(project)
+    return [row for row in late_labels(project.db, limit=limit) if row["example_id"] not in decided]

@@ -21,7 +21,6 @@ from typing import Any
 from annotator.store.connection import one_dict
 
 OVERLAP_MODULUS = 10_000
-_SHUFFLE, _SHUFFLE_MODULUS = 2246822519, 1_000_003  # a multiplicative hash: a seeded order without a table
 # A lease blocks its text for others only while the page holding it shows signs of life (the
 # Label page renews ``seen_at`` every few seconds): a closed tab or a crashed app frees its text
 # after this long instead of after the whole lease. Long enough for a browser that throttles the
@@ -115,19 +114,24 @@ def pick_unscored(
     )
 
 
-def pick_shuffled(conn: sqlite3.Connection, annotator: str, now: float, overlap: Overlap) -> dict[str, Any] | None:
-    """An eligible non-evaluation item in a seeded shuffled order (before any ranking exists).
+def pick_from(conn: sqlite3.Connection, start: float, annotator: str, now: float,
+              overlap: Overlap) -> dict[str, Any] | None:
+    """An eligible non-evaluation item at a position in the pool, before any ranking exists.
 
-    Scans the pool: used only until the worker publishes its first ranking.
+    ``start`` in [0, 1) names a place in the id range; the first eligible item from there (then
+    from the beginning) comes back. The caller draws ``start`` at random per pick, so the texts come
+    spread over the file, not in its order, and a pick reads a short run of the id index however
+    large the pool.
     """
-    return one_dict(
-        conn,
-        f"""SELECT e.id AS example_id, NULL AS rank, NULL AS score, NULL AS predicted, NULL AS confidence
-            FROM examples e
-            WHERE e.is_eval = 0 AND {_eligible('e.id')}
-            ORDER BY (e.id * {_SHUFFLE} + :seed) % {_SHUFFLE_MODULUS}, e.id LIMIT 1""",
-        _params(annotator, now, overlap),
-    )
+    sql = f"""SELECT e.id AS example_id, NULL AS rank, NULL AS score, NULL AS predicted, NULL AS confidence
+              FROM examples e WHERE e.is_eval = 0 AND e.id {{op}} :from_id AND {_eligible('e.id')}
+              ORDER BY e.id LIMIT 1"""
+    bounds = conn.execute("SELECT MIN(id), MAX(id) FROM examples").fetchone()
+    if bounds[0] is None:
+        return None
+    from_id = bounds[0] + int(start * (bounds[1] - bounds[0] + 1))
+    params = _params(annotator, now, overlap, from_id=from_id)
+    return one_dict(conn, sql.format(op=">="), params) or one_dict(conn, sql.format(op="<"), params)
 
 
 LEASE_COLUMNS = ("example_id", "annotator", "leased_at", "expires_at", "model_version", "strategy", "score",

@@ -12,6 +12,7 @@ from annotator.app import navigation
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.services.projects import create_project, open_project
+from annotator.services.ranking import publish_random_ranking
 from annotator.store.users import get_user, insert_user
 
 APP_MAIN = Path(__file__).resolve().parents[2] / "annotator" / "app" / "main.py"
@@ -45,6 +46,7 @@ def make_ui_project(folder: Path, labels: list[str], texts: list[str] = TEXTS) -
             writer.writerow(["id", "text"])
             writer.writerows([(f"t{i}", text) for i, text in enumerate(texts)])
         import_file(project, pool, id_column="id")
+        publish_random_ranking(project)  # what the worker publishes as soon as it starts
     return folder
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from annotator.services import queue
 from annotator.services.settings import set_settings
 from annotator.store.labels import current_labels, label_history
@@ -15,6 +17,15 @@ from annotator.store.versions import current_version
 from tests.helpers.pool import add_pool, gold_rows
 
 REPO = Path(__file__).resolve().parents[2]  # where `python -m tests.helpers.pool` runs
+
+
+@pytest.fixture
+def ranked_pool_project(pool_project):
+    """The pool with the seeded random ranking the worker publishes as soon as it starts."""
+    from annotator.services.ranking import publish_random_ranking
+
+    assert publish_random_ranking(pool_project) is not None
+    return pool_project
 
 
 def test_before_any_ranking_items_come_shuffled_and_leased(pool_project):
@@ -55,20 +66,22 @@ def test_save_label_records_provenance_and_moves_on(pool_project):
     assert item.example_id not in others
 
 
-def test_lease_expires(pool_project):
+def test_lease_expires(ranked_pool_project):
+    pool_project = ranked_pool_project
     set_settings(pool_project.db, lease_seconds=30)
     item = queue.next_item(pool_project, "a", now=1000.0)
     assert item.lease_expires_at == 1030.0
     assert queue.next_item(pool_project, "b", now=1010.0).example_id != item.example_id
     # after expiry another annotator may take it (it is the best-ranked free item again)
     assert queue.next_item(pool_project, "c", now=1031.0).example_id == item.example_id
-    # a save after expiry still lands, marked late (no ranking exists: no provenance to give)
+    # a save after expiry still lands, with the provenance of the current ranking, marked late
     queue.save_label(pool_project, "a", item.example_id, "neg")
     (row,) = [r for r in current_labels(pool_project.db, item.example_id) if r["annotator"] == "a"]
-    assert row["model_version"] is None and row["late"] == 1
+    assert row["model_version"] == item.model_version and row["strategy"] == "random" and row["late"] == 1
 
 
-def test_two_people_labeling_one_text_after_an_expired_lease_is_never_silent(pool_project):
+def test_two_people_labeling_one_text_after_an_expired_lease_is_never_silent(ranked_pool_project):
+    pool_project = ranked_pool_project
     """The text sat on a's screen past the lease; b was served it and labeled it; then a pressed a key."""
     import time
 
@@ -90,14 +103,16 @@ def test_two_people_labeling_one_text_after_an_expired_lease_is_never_silent(poo
     assert current_labels(pool_project.db, third.example_id)[0]["late"] == 0
 
 
-def test_skip_is_not_served_again_to_that_annotator(pool_project):
+def test_skip_is_not_served_again_to_that_annotator(ranked_pool_project):
+    pool_project = ranked_pool_project
     item = queue.next_item(pool_project, "a")
     queue.skip(pool_project, "a", item.example_id)
     assert queue.next_item(pool_project, "a").example_id != item.example_id
     assert queue.next_item(pool_project, "b").example_id == item.example_id
 
 
-def test_release_returns_item_to_queue(pool_project):
+def test_release_returns_item_to_queue(ranked_pool_project):
+    pool_project = ranked_pool_project
     item = queue.next_item(pool_project, "a")
     assert queue.release(pool_project, "a", item.example_id)
     assert queue.next_item(pool_project, "b").example_id == item.example_id
@@ -116,7 +131,8 @@ def test_undo_supersedes_and_re_leases(pool_project):
     assert queue.undo(pool_project, "nobody") is None
 
 
-def test_overlap_serves_k_distinct_annotators(pool_project):
+def test_overlap_serves_k_distinct_annotators(ranked_pool_project):
+    pool_project = ranked_pool_project
     set_settings(pool_project.db, overlap_fraction=1.0, overlap_k=3)
     holders = [queue.next_item(pool_project, name) for name in ("a", "b", "c", "d")]
     assert all(item.overlap for item in holders)

@@ -140,3 +140,17 @@ def test_adjudicated_items_are_not_flagged_again(project, tmp_path):
     insert_user(project.db, "boss", "lead", hash_password("long-password"))
     adjudicate(project, "boss", ids[20], "pos")  # the lead keeps the label
     assert suspected_errors(project).empty
+
+
+def test_late_labels_reach_the_lead_until_adjudicated(team_project):
+    """A save without a live lease is marked late and listed for the lead, with the text's other labels."""
+    from annotator.services.review import adjudicate, late_queue
+
+    example = team_project.ids[12]
+    add_label(team_project.db, example, "pos", "ann1")
+    add_label(team_project.db, example, "neg", "ann2", late=True)
+    (row,) = late_queue(team_project)
+    assert (row["example_id"], row["annotator"], row["label"], row["others"]) == (example, "ann2", "neg",
+                                                                                   {"ann1": "pos"})
+    adjudicate(team_project, "lead", example, "pos")
+    assert late_queue(team_project) == []

@@ -1,4 +1,4 @@
-"""The lead's review queue: disagreements and suspected label errors; pick the final label.
+"""The lead's review queue: disagreements, suspected label errors, late labels; pick the final label.
 
 A click on a label button records the lead's adjudication (kind
 ``adjudication``); exports use it and every adjudication stays in the label
@@ -66,7 +66,9 @@ flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     getattr(st, flash[0])(escape_markdown(flash[1]))  # plain text: a label or a name is never markdown
 
-disagreements_tab, suspects_tab = st.tabs(["Disagreements", "Suspected label errors"])
+late = review.late_queue(project)
+disagreements_tab, suspects_tab, late_tab = st.tabs(
+    ["Disagreements", "Suspected label errors", f"Late labels ({len(late)})"])
 
 with disagreements_tab:
     queue = review.disagreement_queue(project)
@@ -119,3 +121,19 @@ with suspects_tab:
                     f"{escape_markdown(row.predicted)} ({row.confidence:.0%})"
                 )
                 label_buttons(row.example_id, {row.label, row.predicted}, "ll_fix")
+
+with late_tab:
+    st.caption(
+        "Labels saved after their text's reservation ran out (left on screen too long, or its page went "
+        "quiet): the text may have been given to someone else meanwhile. Check each and set the final label."
+    )
+    if not late:
+        st.success("No late labels.")
+    for row in late[:SHOW_AT_MOST]:
+        with st.container(border=True, key=f"ll_late_{row['id']}"):
+            st.text(visible_text(row["text"]))
+            others = ", ".join(f"{escape_markdown(name)}: {escape_markdown(label)}"
+                               for name, label in row["others"].items()) or "no other label"
+            st.caption(f"Item {row['example_id']} · late: {escape_markdown(row['annotator'])}: "
+                       f"{escape_markdown(row['label'])} · {others}")
+            label_buttons(row["example_id"], {row["label"], *row["others"].values()}, "ll_late")

@@ -25,6 +25,7 @@ import time
 from annotator.services.model_export import measurement_due
 from annotator.services.predictions import JOB_KIND as PREDICT_JOB
 from annotator.services.projects import open_project
+from annotator.services.ranking import publish_random_ranking
 from annotator.services.settings import get_settings
 from annotator.services.training.export_eval import measure_exported
 from annotator.services.training.jobs import run_finetune, run_predictions, run_refresh
@@ -181,6 +182,7 @@ def start(project: Project, stop: threading.Event, poll_seconds: float = 1.0) ->
                  recovered.stale_jobs, len(recovered.removed))
         for line in recovered.quarantined:
             log.error("%s", line)
+    publish_random_ranking(project)  # the queue's order while the pool is embedded (seconds, no model)
     models = load_models(project)
     run_refresh(project, models, kind="embed", stop=stop)
     if stop.is_set():

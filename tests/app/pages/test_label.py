@@ -6,7 +6,7 @@ import pytest
 
 from annotator.app import keys
 from annotator.services.projects import open_project
-from annotator.store.versions import publish_version
+from annotator.store.versions import current_version, publish_version
 from tests.helpers.app import button, label_rows, shown_text
 
 
@@ -28,7 +28,8 @@ def test_a_label_key_writes_one_row_with_provenance(ui_project, db, sign_in_app)
     first = shown_text(at)
     first_id = _text_id(db, first)
     assert scores[first_id][0] == 0  # the top-ranked text is served first
-    assert any("v1" in c.value and "margin" in c.value for c in at.caption)
+    version = current_version(db)["version"]  # the hand-made ranking, after the worker's first one
+    assert any(f"v{version}" in c.value and "margin" in c.value for c in at.caption)
     assert any("**technical** (42%)" in c.value for c in at.caption)
     button(at, "shipping").click().run()
     rows = label_rows(db)
@@ -36,7 +37,7 @@ def test_a_label_key_writes_one_row_with_provenance(ui_project, db, sign_in_app)
     row = rows[0]
     assert row["example_id"] == first_id
     assert row["label"] == "shipping" and row["superseded"] == 0
-    assert (row["model_version"], row["strategy"]) == (1, "margin")
+    assert (row["model_version"], row["strategy"]) == (version, "margin")
     assert row["score"] == pytest.approx(scores[first_id][1])
     assert row["seconds"] is not None and row["seconds"] >= 0
     assert shown_text(at) != first  # the next text is on screen
@@ -129,7 +130,7 @@ def test_training_status_shows_version_job_and_progress(ui_project, db, sign_in_
     set_progress(db, job, 0.4, "epoch 2 of 3")
     at = sign_in_app("ann")
     sidebar = [m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption]
-    assert any("model v1 (head, margin)" in text for text in sidebar)
+    assert any(f"model v{current_version(db)['version']} (head, margin)" in text for text in sidebar)
     assert any("0 of 6 labeled" in text for text in sidebar)
     bars = [p.proto for p in at.sidebar.get("progress")]
     assert any("Training now: finetune 40%" in bar.text for bar in bars)

@@ -85,3 +85,15 @@ def test_review_confirms_the_final_label_as_text(tmp_path, monkeypatch, project_
     assert not at.exception
     shown = [s.value for s in at.success]
     assert escape_markdown(f"Item {example_id}: final label set to {MARKDOWN_LABEL}.") in shown
+
+
+def test_review_lists_late_labels_and_settles_them(app_env):
+    example = app_env.ids[12]
+    add_label(app_env.db, example, "pos", "ann1")
+    add_label(app_env.db, example, "neg", "ann2", late=True)
+    at = page("lead_review.py", "lead")
+    assert any(tab.label == "Late labels (1)" for tab in at.tabs)
+    assert any("late: ann2: neg" in caption.value.replace("\\", "") for caption in at.caption)
+    at.button(key=f"ll_late_{example}_pos").click().run()
+    assert not at.exception and any(tab.label == "Late labels (0)" for tab in at.tabs)
+    assert label_history(app_env.db, example)[-1]["kind"] == "adjudication"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from annotator.services import queue
 from annotator.services.settings import set_settings
-from annotator.store.versions import version_scores
+from annotator.store.versions import current_version, version_scores
 from tests.helpers.pool import add_pool, gold_rows, label_some
 
 
@@ -52,3 +52,18 @@ def test_refresh_follows_a_grown_label_set(project, tmp_path, tiny_model_dir):
     queue.save_label(project, "ann", item.example_id, "mixed")
     result = refresh(project, models)
     assert result.kind == "head" and list(result.head.classes_) == ["pos", "neg", "neutral", "mixed"]
+
+
+def test_the_worker_ranks_the_pool_at_once_before_any_model(project, tmp_path):
+    """A seeded random ranking needs no embeddings: the queue walks an index from the first text on."""
+    from annotator.services import queue
+    from annotator.services.ranking import publish_random_ranking
+
+    add_pool(project, tmp_path, gold_rows(30))
+    first = publish_random_ranking(project)
+    version = current_version(project.db)
+    assert version["version"] == first and (version["kind"], version["strategy"]) == ("coldstart", "random")
+    assert version["n_scored"] == 30
+    assert publish_random_ranking(project) is None  # only before any version
+    item = queue.next_item(project, "ann")
+    assert item.model_version == first and item.rank == 0
