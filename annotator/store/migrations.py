@@ -296,6 +296,19 @@ def m010_version_watermark(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m012_search_provenance(db: sqlite_utils.Database) -> None:
+    """The search that found a text, kept with each label given from the Explore page or by
+    ``labelloop``'s search (strategy ``search``): JSON of the query and its filters, NULL for every
+    other label. Lets exports and the learning curve tell searched labels apart from queued ones."""
+    _run(
+        db,
+        """
+        ALTER TABLE labels ADD COLUMN search_query TEXT   -- JSON; NULL = not labeled from a search
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 
