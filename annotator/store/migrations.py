@@ -309,6 +309,90 @@ def m012_search_provenance(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m011_sessions(db: sqlite_utils.Database) -> None:
+    """Sign-in sessions kept on the server, so a reload or a new tab stays signed in
+    (annotator.services.sessions): the browser holds a random token, the table only its SHA-256.
+    A session is void once it expires, is deleted (sign-out, a password reset, a deactivation)
+    or its user's credential stamp differs from the one it was issued under."""
+    _run(
+        db,
+        """
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,   -- SHA-256 (hex) of the token; the token is never stored
+            user TEXT NOT NULL,
+            stamp TEXT NOT NULL,           -- the user's credential stamp when it was issued
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            seen_at REAL NOT NULL,         -- the last time it was used to open the app
+            client TEXT                    -- the address it was issued to
+        );
+        CREATE INDEX sessions_user ON sessions(user);
+        CREATE INDEX sessions_expires ON sessions(expires_at)
+        """,
+    )
+
+
+@migrations()
+def m011_flags_and_comments(db: sqlite_utils.Database) -> None:
+    """Flags (this text is broken, ambiguous, offensive, ...) and comments from annotators to the lead.
+    A text with a flag that is open or that the lead kept out is not served by the queue; the lead
+    returns it (status ``returned``) or keeps it out (``excluded``)."""
+    _run(
+        db,
+        """
+        CREATE TABLE flags (
+            id INTEGER PRIMARY KEY,
+            example_id INTEGER NOT NULL REFERENCES examples(id),
+            annotator TEXT NOT NULL,
+            reason TEXT NOT NULL,          -- broken | ambiguous | offensive | other
+            note TEXT,                     -- the annotator's own words, if any
+            created_at REAL NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'returned', 'excluded')),
+            resolved_by TEXT,
+            resolved_at REAL
+        );
+        CREATE INDEX flags_holding ON flags(example_id) WHERE status <> 'returned';
+        CREATE INDEX flags_status ON flags(status, created_at);
+        CREATE TABLE comments (
+            id INTEGER PRIMARY KEY,
+            example_id INTEGER NOT NULL REFERENCES examples(id),
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            read_by TEXT,                  -- the lead who marked it read
+            read_at REAL
+        );
+        CREATE INDEX comments_example ON comments(example_id);
+        CREATE INDEX comments_unread ON comments(created_at) WHERE read_at IS NULL
+        """,
+    )
+
+
+@migrations()
+def m011_label_management(db: sqlite_utils.Database) -> None:
+    """Renaming, merging and deleting labels, each recorded in ``label_changes``; a label row that a
+    merge (or a delete with a move) gave another label keeps the one it was given in
+    ``original_label``. ``labels.suggestion`` is the model's suggestion that was on screen when the
+    label was given (NULL: none, or hidden), so accepting a suggestion can be told from choosing."""
+    _run(
+        db,
+        """
+        ALTER TABLE labels ADD COLUMN suggestion TEXT;
+        ALTER TABLE labels ADD COLUMN original_label TEXT;
+        CREATE TABLE label_changes (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL CHECK (action IN ('add', 'rename', 'merge', 'delete')),
+            label TEXT NOT NULL,           -- the label added, renamed, merged or deleted
+            target TEXT,                   -- its new name, or the label its rows went to
+            rows_changed INTEGER NOT NULL DEFAULT 0,
+            actor TEXT,                    -- the lead, or NULL from the command line
+            created_at REAL NOT NULL
+        )
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 
