@@ -1,0 +1,165 @@
+"""Labeling what a search found: lease one chosen text, save its label with the search as provenance,
+and a lead's bulk label over a selection.
+
+Until the queue offers a lease of a named text (issue 13), :func:`lease_item` is here. It takes
+the same kind of lease as :func:`annotator.services.queue.next_item` (so the Label page's keys,
+:func:`annotator.services.queue.save_label`, its late-label rule and the text-length limit all
+apply unchanged), with provenance: the current model version, strategy ``search`` and the text's
+score in that version. It refuses a text that another annotator's live lease holds (the queue
+never serves one text to two people at once); a text others already labeled may be labeled
+again: a different label is a disagreement the lead sees on the Review page.
+
+Every label given here is recorded with strategy ``search`` and the search that found the text
+(``labels.search_query``, JSON), so exports and learning curves can tell these labels apart from
+those the queue served.
+
+A bulk label (:func:`bulk_label`) is a lead's own label on each selected text, in one
+transaction: it never supersedes or edits anyone else's label. Where another annotator's current
+label differs, the text is in disagreement and goes to the Review page like any other; the lead
+settles it there (an adjudication), never here silently. :func:`plan_bulk` counts what a bulk
+label would change, for the confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from annotator.errors import AuthError, InputError, LabelSetError, shown
+from annotator.services import queue
+from annotator.services.labelset import get_labels
+from annotator.services.settings import get_settings
+from annotator.store import leases as q
+from annotator.store import search as store
+from annotator.store.connection import read_snapshot, write_transaction
+from annotator.store.labels import add_label
+from annotator.store.project import Project
+from annotator.store.users import get_user
+from annotator.store.versions import current_version, example_score
+
+SEARCH_STRATEGY = "search"
+MAX_BULK = 5_000
+
+
+def lease_item(project: Project, annotator: str, example_id: int, *, now: float | None = None) -> queue.ServedItem:
+    """Lease the text ``example_id`` to ``annotator`` (strategy ``search``) and return it as the Label
+    page shows a served text. InputError when there is no such text or another annotator holds it."""
+    now = time.time() if now is None else now
+    settings = get_settings(project.db)
+    expires_at = now + settings.lease_seconds
+    overlap = q.Overlap(settings.overlap_fraction, settings.overlap_k, settings.seed)
+    with write_transaction(project.db) as conn:
+        if not q.example_exists(conn, int(example_id)):
+            raise InputError(f"no text with id {shown(example_id)}")
+        holder = store.live_lease_holder(conn, int(example_id), annotator, now, now - q.PRESENCE_SECONDS)
+        if holder is not None:
+            raise InputError(f"{holder} is labeling text {int(example_id)} right now; open it again in a few minutes")
+        version = current_version(project.db)
+        scored = example_score(project.db, version["version"], int(example_id)) if version else None
+        provenance = (version["version"] if version else None, SEARCH_STRATEGY, scored["score"] if scored else None)
+        q.put_lease(conn, int(example_id), annotator, now, expires_at, *provenance)
+    with read_snapshot(project.db) as conn:
+        text, meta, is_eval = q.example_text(conn, int(example_id))
+    return queue.ServedItem(
+        example_id=int(example_id), text=text, meta=json.loads(meta) if meta else {},
+        model_version=provenance[0], strategy=SEARCH_STRATEGY, score=provenance[2],
+        rank=scored["rank"] if scored else None, predicted=scored["predicted"] if scored else None,
+        confidence=scored["confidence"] if scored else None, lease_expires_at=expires_at, is_eval=is_eval,
+        overlap=overlap.is_overlap(int(example_id)),
+    )
+
+
+def save_search_label(project: Project, annotator: str, example_id: int, label: str, found_by: dict[str, Any], *,
+                      seconds: float | None = None) -> int:
+    """Save ``annotator``'s label of a text opened from a search (the queue's save, its rules and
+    lease) with strategy ``search`` and ``found_by`` (the search, :meth:`Search.describe`); the row id."""
+    with write_transaction(project.db) as conn:
+        label_id = queue.save_label(project, annotator, int(example_id), label, seconds=seconds)
+        store.mark_search_label(conn, label_id, found_by)
+    return label_id
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """What a bulk label would do: ``change`` texts get the lead's label (``new`` of them had none of
+    the lead's, ``relabel`` had another), ``unchanged`` already carry it, ``conflicts`` hold another
+    annotator's different label (they go to Review), ``too_long`` cannot be labeled (max_text_chars)."""
+
+    label: str
+    change: list[int]
+    new: int
+    relabel: int
+    unchanged: int
+    conflicts: list[int]
+    too_long: list[int]
+    missing: list[int]
+
+
+def _require_lead(project: Project, lead: str) -> None:
+    user = get_user(project.db, lead)
+    if user is None or not user["active"] or user["role"] != "lead":
+        raise AuthError(f"{lead!r} is not an active lead: only a lead can label a selection in bulk")
+
+
+def _plan(conn, project: Project, lead: str, ids: list[int], label: str) -> BulkPlan:
+    limit = get_settings(project.db).max_text_chars
+    lengths = store.text_lengths(conn, ids)
+    current = store.current_labels_of(conn, [i for i in ids if i in lengths])
+    change, conflicts, too_long, missing = [], [], [], []
+    new = relabel = unchanged = 0
+    for example_id in ids:
+        if example_id not in lengths:
+            missing.append(example_id)
+            continue
+        if lengths[example_id] > limit:
+            too_long.append(example_id)
+            continue
+        labels = current[example_id]
+        mine = labels.get(lead)
+        if mine == label:
+            unchanged += 1
+            continue
+        change.append(example_id)
+        new += mine is None
+        relabel += mine is not None
+        if any(other != label for name, other in labels.items() if name != lead):
+            conflicts.append(example_id)
+    return BulkPlan(label, change, new, relabel, unchanged, conflicts, too_long, missing)
+
+
+def _check_bulk(project: Project, lead: str, example_ids: list[int], label: str) -> list[int]:
+    _require_lead(project, lead)
+    if label not in get_labels(project.db):
+        raise LabelSetError(f"label {shown(label)} is not in the label set")
+    ids = list(dict.fromkeys(int(i) for i in example_ids))
+    if not ids:
+        raise InputError("nothing selected")
+    if len(ids) > MAX_BULK:
+        raise InputError(f"{len(ids):,} texts selected; a bulk label takes at most {MAX_BULK:,} at once")
+    return ids
+
+
+def plan_bulk(project: Project, lead: str, example_ids: list[int], label: str) -> BulkPlan:
+    """Count what :func:`bulk_label` would do, changing nothing (the confirmation shows it)."""
+    ids = _check_bulk(project, lead, example_ids, label)
+    with read_snapshot(project.db) as conn:
+        return _plan(conn, project, lead, ids, label)
+
+
+def bulk_label(project: Project, lead: str, example_ids: list[int], label: str, found_by: dict[str, Any]) -> BulkPlan:
+    """Give ``label`` as ``lead``'s own label to every selected text, in one transaction, with
+    strategy ``search`` and ``found_by`` (the search); other annotators' labels stay as they are.
+    Returns what was done (the plan, re-made inside the transaction)."""
+    ids = _check_bulk(project, lead, example_ids, label)
+    with write_transaction(project.db) as conn:
+        plan = _plan(conn, project, lead, ids, label)
+        version = current_version(project.db)
+        number = version["version"] if version else None
+        for example_id in plan.change:
+            scored = example_score(project.db, number, example_id) if number is not None else None
+            label_id = add_label(project.db, example_id, label, lead, model_version=number,
+                                 strategy=SEARCH_STRATEGY, score=scored["score"] if scored else None)
+            store.mark_search_label(conn, label_id, found_by)
+    return plan
