@@ -29,6 +29,7 @@ SIGN_IN_PAGE = PageSpec("sign_in.py", "Sign in", ":material/login:", "", "sign-i
 
 ANNOTATOR_PAGES: list[PageSpec] = [
     PageSpec("label.py", "Label", ":material/label:", "annotator", "label"),
+    PageSpec("explore.py", "Explore", ":material/search:", "annotator", "explore"),
 ]
 
 # ---- Lead pages: one line each, file annotator/app/pages/lead_<name>.py ----

@@ -71,6 +71,11 @@ def lease_item(project: Project, annotator: str, example_id: int, *, now: float 
     )
 
 
+def release(project: Project, annotator: str, example_id: int) -> bool:
+    """Give back the lease of a text opened from a search (its card closed unlabeled)."""
+    return queue.release(project, annotator, int(example_id))
+
+
 def save_search_label(project: Project, annotator: str, example_id: int, label: str, found_by: dict[str, Any], *,
                       seconds: float | None = None) -> int:
     """Save ``annotator``'s label of a text opened from a search (the queue's save, its rules and

@@ -329,11 +329,13 @@ def _order(ids: list[int], confidence: list, scores: list, sort: str) -> list[in
 
 
 def search(project: Project, query: Search, *, offset: int = 0, limit: int = 50,
-           query_vector: tuple[int, np.ndarray] | None = None, regex_seconds: float = REGEX_SECONDS) -> Page:
+           query_vector: tuple[int, np.ndarray] | None = None, regex_seconds: float = REGEX_SECONDS,
+           within: list[int] | None = None) -> Page:
     """One page of matches: ``limit`` results from ``offset`` in the requested order, and the total.
 
     ``query_vector`` is ``(encoder_version, vector)`` of a typed semantic query (see the module
-    docstring). Bad input is a one-line InputError; searching changes nothing.
+    docstring); ``within`` keeps only these texts (a region of the map). Bad input is a one-line
+    InputError; searching changes nothing.
     """
     started = time.perf_counter()
     check_search(project, query)
@@ -353,6 +355,10 @@ def search(project: Project, query: Search, *, offset: int = 0, limit: int = 50,
         else:
             rows = store.matching(project.db, number, query.filters.as_dict())
             ids, confidence, scores = [r[0] for r in rows], [r[1] for r in rows], [None] * len(rows)
+        if within is not None:
+            inside = set(within)
+            keep = [k for k, example_id in enumerate(ids) if example_id in inside]
+            ids, confidence, scores = [ids[k] for k in keep], [confidence[k] for k in keep], [scores[k] for k in keep]
         order = _order(ids, confidence, scores, query.sort)[int(offset):int(offset) + int(limit)]
         page_ids = [ids[p] for p in order]
         details = store.result_rows(project.db, number, page_ids)

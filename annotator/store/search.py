@@ -191,3 +191,22 @@ def text_lengths(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]
         out.update(conn.execute(f"SELECT id, length(text) FROM examples WHERE id IN ({', '.join('?' * len(chunk))})",
                                 chunk).fetchall())
     return out
+
+
+def point_facts(db: sqlite_utils.Database, version: int | None, ids: Sequence[int]
+                ) -> dict[int, tuple[str | None, str | None, float | None]]:
+    """example id -> (a current label, the version's prediction, its confidence): what colours a map point.
+    The label is the adjudication if any, else the smallest current label by name (cheap; the map
+    shows one colour per point)."""
+    out: dict[int, tuple] = {}
+    keys = [int(i) for i in ids]
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        for example_id, label, predicted, confidence in db.execute(
+            "SELECT e.id, (SELECT l.label FROM labels l WHERE l.example_id = e.id AND l.superseded = 0 "
+            "              ORDER BY l.kind = 'adjudication' DESC, l.label LIMIT 1), s.predicted, s.confidence "
+            "FROM examples e LEFT JOIN scores s ON s.version = ? AND s.example_id = e.id "
+            f"WHERE e.id IN ({', '.join('?' * len(chunk))})", (-1 if version is None else int(version), *chunk),
+        ):
+            out[example_id] = (label, predicted, confidence)
+    return out

@@ -61,7 +61,7 @@ def _markdown(at) -> list[str]:
 
 
 def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page, sign_in_app):
-    assert [p.title for p in navigation.pages_for(auth.User("ann", "annotator"))] == ["Label"]
+    assert [p.title for p in navigation.pages_for(auth.User("ann", "annotator"))] == ["Label", "Explore"]
     assert "Stub" in [p.title for p in navigation.pages_for(auth.User("lead", "lead"))]
     # Through the app: the page is not in an annotator's navigation.
     at = sign_in_app("ann")

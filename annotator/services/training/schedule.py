@@ -27,6 +27,7 @@ from annotator.services.predictions import JOB_KIND as PREDICT_JOB
 from annotator.services.projects import open_project
 from annotator.services.ranking import publish_random_ranking
 from annotator.services.settings import get_settings
+from annotator.services.training.explore_work import ExploreWork
 from annotator.services.training.export_eval import measure_exported
 from annotator.services.training.jobs import run_finetune, run_predictions, run_refresh
 from annotator.services.training.models import LoopModels, load_models, recover
@@ -57,6 +58,7 @@ class LearningLoop:
         self._refresh_failed: tuple[int, float] | None = None
         self._finetune_tried: tuple[int, float] | None = None
         self._measured: tuple[int, int] | None = None
+        self.explore = ExploreWork(project)  # the Explore page's typed queries and embedding map
 
     def refresh_due(self) -> bool:
         db = self.project.db
@@ -116,6 +118,7 @@ class LearningLoop:
         """One poll: maybe a fast refresh, maybe start a background fine-tune; when neither was
         due, measure the current version's exported model on the evaluation set if not done yet."""
         self.models.settings = get_settings(self.project.db)
+        self.explore.answer(self.models)
         busy = False
         if self.refresh_due():
             busy = True
@@ -127,6 +130,7 @@ class LearningLoop:
             self.start_finetune()
         if not self.finetune_running():
             busy = self.start_queued_job() or busy
+        busy = self.explore.start_map(idle=not busy and not self.finetune_running()) or busy
         if not busy:
             self.measure_export()
 
@@ -169,6 +173,7 @@ class LearningLoop:
             self.stop.wait(self.poll_seconds)
         if self._thread is not None:
             self._thread.join()
+        self.explore.join()
 
 
 

@@ -1,0 +1,83 @@
+"""The Explore page through AppTest: search, open a text by its link, label it with the search as provenance,
+a lead's bulk label with its confirmation, and no bulk label for an annotator."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from annotator.services.training.embeddings import save_embeddings
+from annotator.store.labels import add_label
+from tests.helpers.app import PAGES_DIR, TEXTS, button
+
+EXPLORE = str(PAGES_DIR / "explore.py")
+
+
+def _ids(db) -> dict[str, int]:
+    return {text: example_id for example_id, text in db.execute("SELECT id, text FROM examples")}
+
+
+def _explore(sign_in_app, name: str):
+    at = sign_in_app(name)
+    return at.switch_page(EXPLORE).run()
+
+
+def _search(at, mode: str, query: str):
+    at.selectbox(key="ll_explore_f_mode").select(mode)
+    at.text_input(key="ll_explore_f_query").input(query)
+    return button(at, "Search").click().run()
+
+
+def test_search_open_label_with_provenance(ui_project, db, sign_in_app):
+    ids = _ids(db)
+    at = _explore(sign_in_app, "ann")
+    assert not at.exception and "Explore" in [t.value for t in at.title]
+    at = _search(at, "Words", "PARCEL never")
+    assert any("1 match" in c.value for c in at.caption)
+    assert at.query_params["mode"] == "words" and at.query_params["q"] == "PARCEL never"
+    # open the result by its deep link
+    target = ids["My parcel never arrived"]
+    at.query_params["item"] = str(target)
+    at.run()
+    assert any(t.value == "My parcel never arrived" for t in at.text)
+    button(at, "shipping").click().run()
+    assert not at.exception
+    row = db.execute("SELECT label, annotator, strategy, search_query, late FROM labels WHERE example_id = ?",
+                     (target,)).fetchone()
+    assert row[:3] == ("shipping", "ann", "search") and row[4] == 0
+    assert json.loads(row[3]) == {"mode": "words", "query": "PARCEL never"}
+    assert "item" not in at.query_params
+
+
+def test_an_annotator_has_no_bulk_label_and_a_lead_confirms_one(ui_project, db, sign_in_app):
+    ids = _ids(db)
+    add_label(db, ids["App crashes on start"], "billing", "ann")  # a different label from someone else
+    annotator = _search(_explore(sign_in_app, "ann"), "Filters only", "")
+    assert not [e for e in annotator.expander if "bulk" in e.label]
+    lead = _search(_explore(sign_in_app, "lead"), "Filters only", "")
+    assert [e for e in lead.expander if "bulk" in e.label]
+    lead.selectbox(key="ll_bulk_label").select("technical")
+    lead.radio(key="ll_bulk_scope").set_value(lead.radio(key="ll_bulk_scope").options[1])
+    button(lead, "Review and label…").click().run()
+    assert any(f"{len(TEXTS)} texts change" in m.value for m in lead.markdown)
+    assert any("Review page" in w.value for w in lead.warning)
+    button(lead, f"Label {len(TEXTS)} texts").click().run()
+    rows = db.execute("SELECT COUNT(*), MIN(strategy), MAX(strategy) FROM labels WHERE annotator = 'lead'").fetchone()
+    assert rows == (len(TEXTS), "search", "search")
+    # the annotator's label stands beside the lead's
+    theirs = db.execute("SELECT label FROM labels WHERE annotator = 'ann' AND superseded = 0").fetchall()
+    assert theirs == [("billing",)]
+
+
+def test_more_like_this_and_a_search_link(ui_project, db, sign_in_app):
+    ids = _ids(db)
+    order = sorted(ids.values())
+    vectors = np.random.default_rng(1).normal(size=(len(order), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    save_embeddings(ui_project, 0, order, vectors)
+    at = sign_in_app("ann")
+    at.query_params.update({"mode": "similar_to", "like": str(order[0]), "labeled": "0"})
+    at = at.switch_page(EXPLORE).run()
+    assert not at.exception, at.exception
+    assert any(f"{len(order) - 1} matches" in c.value for c in at.caption)
