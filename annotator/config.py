@@ -63,6 +63,10 @@ SETTINGS: dict[str, Setting] = {
     "max_text_chars": Setting(100_000, int, "characters a text may have: an import with a longer text is refused, "
                               "naming the row", 100, 10_000_000),
     "guidelines": Setting("", str, "labeling guidelines (markdown) shown to annotators"),
+    "context_columns": Setting("", str, "other columns of the imported files shown beside each text on the Label "
+                               "page, comma-separated (e.g. author,date,product)"),
+    "session_hours": Setting(12, int, "how long a sign-in lasts (hours): a reload or a new tab stays signed in "
+                             "until then, or until sign-out, a new password, a role change or a deactivation", 1, 720),
     "seed": Setting(0, int, "random seed for cold start, training and strategies", 0, 2**31 - 1),
 }
 

@@ -80,3 +80,21 @@ def format_ago(timestamp: float | None, now: float | None = None) -> str:
     if seconds < 86_400:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86_400} d ago"
+
+
+CONTEXT_VALUE_CHARS = 200
+
+
+def context_caption(meta: dict[str, Any], columns: list[str]) -> str:
+    """The chosen context columns of a text, e.g. ``author: Maria · product: Router X``, as text
+    (markdown escaped, each value on one line and cut to 200 characters); "" when none is set."""
+    parts = []
+    for column in columns:
+        value = meta.get(column)
+        if value is None or value == "":
+            continue
+        shown = " ".join(str(value).split())
+        if len(shown) > CONTEXT_VALUE_CHARS:
+            shown = shown[: CONTEXT_VALUE_CHARS - 1] + "…"
+        parts.append(f"{escape_markdown(column)}: {escape_markdown(visible_text(shown))}")
+    return " · ".join(parts)

@@ -1,7 +1,10 @@
 """Labelloop's Streamlit entrypoint: ``streamlit run annotator/app/main.py`` (LABELLOOP_PROJECT set).
 
 ``labelloop serve`` runs this. The menu lists only the pages the signed-in
-user's role allows (see navigation.py); each page checks the role again itself.
+user's role allows (see navigation.py); the others have an address too, and each
+page checks the role again itself. Opened signed out, any page's address shows
+the sign-in form first and opens once signed in (deep links); a reload or a new
+tab stays signed in (session.py).
 """
 
 from __future__ import annotations
@@ -24,23 +27,42 @@ if sys.getswitchinterval() > SWITCH_INTERVAL_SECONDS:
 st.set_page_config(page_title="Labelloop", page_icon=":material/label:", layout="centered")
 
 user = session.signed_in_user()
+shown = navigation.pages_for(user)
 pages = [
-    st.Page(
-        navigation.page_path(spec), title=spec.title, icon=spec.icon,
-        url_path=spec.url_path, default=(index == 0),
-    )
-    for index, spec in enumerate(navigation.pages_for(user))
+    st.Page(navigation.page_path(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+            default=(index == 0))
+    for index, spec in enumerate(shown)
+] + [
+    st.Page(navigation.page_path(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+            visibility="hidden")
+    for spec in navigation.hidden_pages_for(user)
 ]
 current = st.navigation(pages, position="sidebar" if user else "hidden")
-if session.take_go_home() and current is not pages[0]:
-    st.switch_page(pages[0])  # after sign-in or sign-out: the page shown before is not in the menu
+if user is None and current is not pages[0]:
+    # A page's address opened signed out: sign in first, then open it (with its query, e.g. ?item=).
+    session.remember_wanted(current.url_path, st.query_params.to_dict())
+    st.switch_page(pages[0])
+if session.take_go_home():  # after sign-in or sign-out: the page shown before may not be in the menu
+    wanted = session.take_wanted() if user is not None else None
+    target = pages[0]
+    if wanted is not None:
+        target = next((page for page in pages[: len(shown)] if page.url_path == wanted[0]), pages[0])
+    if target is not current or (wanted and wanted[1]):
+        st.switch_page(target, query_params=wanted[1] if wanted and target is not pages[0] else None)
+if user is not None and current.url_path != navigation.LABEL_URL_PATH:
+    session.give_back_item()  # left the Label page: its text goes back to the queue
 
 if user is not None and user.is_lead:
     session.warn_about_settings_once()
 
+cookie = session.cookie_script()
 if user is not None:
     with st.sidebar:
         st.caption(f"Signed in as **{escape_markdown(user.name)}** ({user.role})")
         st.button("Sign out", icon=":material/logout:", key="ll_sign_out", on_click=session.sign_out)
+        if cookie:
+            st.html(cookie, unsafe_allow_javascript=True)
+elif cookie:
+    st.html(cookie, unsafe_allow_javascript=True)
 
 current.run()

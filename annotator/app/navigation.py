@@ -2,8 +2,14 @@
 
 To add a page, add ONE line to the matching list below; ``main.py`` builds the
 navigation from these lists and shows a signed-in user only the pages their
-role allows. Every page must still check the role itself at its top
-(``session.require_page_role``): hiding a page from the menu is not access control.
+role allows. The other pages are registered too, hidden, so that every page has
+an address (``/dashboard``, ``/review``, ...): opened signed out, it asks to sign
+in first and opens after; opened by a role that may not see it, the page refuses
+(every page checks the role itself at its top, ``session.require_page_role``:
+hiding a page from the menu is not access control).
+
+A lead lands on the Dashboard, an annotator on the Label page (``HOME``): no page
+but the Label page leases a text, and only while its card is on screen.
 """
 
 from __future__ import annotations
@@ -43,11 +49,23 @@ LEAD_PAGES: list[PageSpec] = [
 # ---------------------------------------------------------------------------
 
 
+HOME = {"lead": "dashboard", "annotator": "label"}  # the page each role lands on (its url_path)
+LABEL_URL_PATH = "label"
+
+
 def pages_for(user: User | None) -> list[PageSpec]:
-    """The pages ``user`` may see, default page first; the sign-in page alone when signed out."""
+    """The pages ``user`` may see, their home page first; the sign-in page alone when signed out."""
     if user is None:
         return [SIGN_IN_PAGE]
-    return [spec for spec in ANNOTATOR_PAGES + LEAD_PAGES if has_role(user, spec.role)]
+    allowed = [spec for spec in ANNOTATOR_PAGES + LEAD_PAGES if has_role(user, spec.role)]
+    home = HOME.get(user.role)
+    return sorted(allowed, key=lambda spec: spec.url_path != home)  # stable: the rest keep their order
+
+
+def hidden_pages_for(user: User | None) -> list[PageSpec]:
+    """Every other page: registered without a menu entry, so its address opens it (and it refuses)."""
+    shown = {spec.url_path for spec in pages_for(user)}
+    return [spec for spec in ANNOTATOR_PAGES + LEAD_PAGES if spec.url_path not in shown]
 
 
 def page_path(spec: PageSpec) -> Path:

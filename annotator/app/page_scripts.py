@@ -24,8 +24,11 @@ belong to the same text ("the card is ready").
   card is ready and the button is there: within REPLAY_MS, and only while the
   text the annotator saw when pressing it is still the one on screen;
 * ``/`` focuses the label filter box (Streamlit shortcuts take no punctuation),
-  Escape leaves it;
-* focusing an input once it is on screen.
+  Escape leaves it; Escape in the flag or comment box closes it (its Cancel button);
+* a click on a card button leaves no focus on it, so Enter (accept the suggestion)
+  never presses the button clicked last;
+* focusing an input once it is on screen;
+* the session cookie (:func:`cookie_script`): set after signing in, removed after signing out.
 
 Every script installs its listeners once per browser page and only refreshes
 its settings on later runs. st.html passes scripts through DOMPurify, which
@@ -36,6 +39,7 @@ out of these scripts (tests/app/test_page_scripts.py checks).
 from __future__ import annotations
 
 import json
+import re
 
 GUARD_TIMEOUT_MS = 3_000  # a guard never outlives this, even if the card is not drawn again
 REPLAY_MS = 1_500  # how long a key that could not act yet waits for its button
@@ -61,9 +65,11 @@ _KEYBOARD = """<script>
     const text = doc.querySelector(TEXT);
     return text ? text.textContent : null;
   };
-  // Streamlit shows each button's key inside it, in a kbd element labelled "Shortcut K".
+  // Streamlit shows each button's key inside it, in a kbd element labelled "Shortcut K" (a letter
+  // in upper case, a named key as "Enter").
   const buttonFor = (key) => {
-    const badge = doc.querySelector('[aria-label="Shortcut ' + key.toUpperCase() + '"]');
+    const shown = key.length === 1 ? key.toUpperCase() : key.charAt(0).toUpperCase() + key.slice(1);
+    const badge = doc.querySelector('[aria-label="Shortcut ' + shown + '"]');
     const button = badge && badge.closest('button');
     return button && !button.disabled ? button : null;
   };
@@ -123,6 +129,11 @@ _KEYBOARD = """<script>
       event.target.blur();
       return;
     }
+    if (event.key === 'Escape' && typing && event.target.closest('.st-key-ll_panel')) {
+      const cancel = doc.querySelector('.st-key-ll_panel_cancel button');
+      if (cancel) { event.preventDefault(); cancel.click(); }
+      return;
+    }
     if (!actionKey(event)) { return; }
     if (event.repeat) { hold(event); return; }
     if (paused()) { hold(event); return; }
@@ -142,6 +153,7 @@ _KEYBOARD = """<script>
     if (button === null) { return; }
     if (guard.pending || paused()) { hold(event); return; }
     arm();
+    setTimeout(() => { if (doc.activeElement === button) { button.blur(); } }, 0);
   }, true);
   // Bubble phase, after them: a shortcut that acted cancelled the event's default.
   win.addEventListener('keydown', function (event) {
@@ -176,7 +188,7 @@ TEXT_STYLE = """<style>
 
 def keyboard_script(action_keys: list[str], *, read_pause_ms: int = 0) -> str:
     """The in-flight guard, the read pause and the filter keys, for these one-key actions
-    (labels, skip, undo) and the card's buttons."""
+    (labels, skip, undo, flag, comment, history; "Enter": accept the suggestion) and the card's buttons."""
     keys = sorted({key.lower() for key in action_keys if key})
     return _KEYBOARD % {"keys": json.dumps(keys), "pause": max(0, int(read_pause_ms)),
                         "timeout": GUARD_TIMEOUT_MS, "replay": REPLAY_MS, "start": CARD_START, "end": CARD_END}
@@ -193,3 +205,22 @@ def focus_script(css_selector: str, nonce: object = "") -> str:
     ``nonce`` changes the element so Streamlit runs the script again.
     """
     return f"<!-- {nonce} -->" + _FOCUS % {"selector": json.dumps(css_selector)}
+
+
+_COOKIE_SAFE = re.compile(r"[A-Za-z0-9_-]+")
+_COOKIE = """<script>
+(function () {
+  const doc = window.parent ? window.parent.document : document;
+  const secure = doc.location && doc.location.protocol === 'https:' ? '; Secure' : '';
+  doc.cookie = %(name)s + '=' + %(value)s + '; Path=/; Max-Age=' + %(age)d + '; SameSite=Strict' + secure;
+})();
+</script>"""
+
+
+def cookie_script(name: str, value: str, max_age: int) -> str:
+    """Set the cookie ``name`` to ``value`` for ``max_age`` seconds (0: delete it), for this site only
+    (``SameSite=Strict``; ``Secure`` when the page came over HTTPS). ``name`` and ``value`` must be
+    cookie-safe (letters, digits, ``-`` and ``_``): the session token is."""
+    if not _COOKIE_SAFE.fullmatch(name) or not _COOKIE_SAFE.fullmatch(value or "x"):
+        raise ValueError("a cookie name and value hold letters, digits, - and _ only")
+    return _COOKIE % {"name": json.dumps(name), "value": json.dumps(value), "age": max(0, int(max_age))}

@@ -1,4 +1,4 @@
-"""What every page shares: the project handle, the signed-in user, the role check.
+"""What every page shares: the project handle, the signed-in user, the role check, the session cookie.
 
 Connections: each browser session opens its own SQLite connection, kept in
 ``st.session_state``. A session's script runs one at a time (reruns and
@@ -7,31 +7,45 @@ two threads at once, while separate sessions read and write in parallel under
 SQLite's own WAL locking (busy timeout + ``BEGIN IMMEDIATE``). The process-wide
 part, cached with ``st.cache_resource``, only resolves and migrates the
 project folder once.
+
+Sign-in: the session lives on the server (:mod:`annotator.services.sessions`, which
+argues the design); this browser session keeps its token in ``st.session_state`` and
+the browser keeps it in a cookie, so a reload, a new tab or a typed URL (a new
+Streamlit session) signs in again from ``st.context.cookies``. The token is checked
+against the store on every page load and every action.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
+from annotator.app import page_scripts
 from annotator.app.keys import escape_markdown
 from annotator.config import resolve_project_dir
-from annotator.services.auth import User, current_user, has_role
+from annotator.services.auth import User, has_role
 from annotator.services.projects import Project, open_project
 from annotator.services.queue import release
+from annotator.services.sessions import end_session, resume_session, seconds_left, session_user, start_session
 from annotator.services.settings import setting_problems
 
-USER_KEY = "ll_user"
-STAMP_KEY = "ll_user_stamp"  # the credential stamp the user signed in under
+TOKEN_KEY = "ll_token"       # the session token (the cookie's value)
+USER_KEY = "ll_user"         # the signed-in user's name (the token is what counts)
+RESUMED_KEY = "ll_resume_tried"  # this browser session already looked for a cookie
+CLEAR_COOKIE_KEY = "ll_clear_cookie"
+WANTED_KEY = "ll_wanted"     # (url_path, query params) opened before signing in
 NOTICE_KEY = "ll_notice"     # why the session ended, shown once on the sign-in page
 ITEM_KEY = "ll_item"  # the labeling page's current item (a queue.ServedItem)
 PROJECT_KEY = "ll_project"
 GO_HOME_KEY = "ll_go_home"
 SETTINGS_WARNED_KEY = "ll_settings_warned"
+KEEP_ON_SIGN_OUT = (PROJECT_KEY, RESUMED_KEY)
 SESSION_ENDED = (
-    "You were signed out: your password, your role or your account changed since you signed in. "
-    "Sign in again."
+    "You were signed out: you signed out in another tab, the session expired, or your password, "
+    "your role or your account changed. Sign in again."
 )
 
 
@@ -57,34 +71,51 @@ def project() -> Project:
     return opened
 
 
+def cookie_name() -> str:
+    """The session cookie of this project (two projects served on one host keep theirs apart:
+    cookies do not tell ports apart)."""
+    return "labelloop_" + hashlib.sha256(str(project_dir()).encode()).hexdigest()[:12]
+
+
+def token() -> str | None:
+    """This browser session's session token, if signed in."""
+    return st.session_state.get(TOKEN_KEY)
+
+
 def sign_in_as(user: User) -> None:
-    """Remember ``user`` and the credential stamp they signed in under."""
+    """Start a session for ``user`` (just signed in) and give its token to the browser."""
+    st.session_state[TOKEN_KEY] = start_session(project(), user, client=st.context.ip_address)
     st.session_state[USER_KEY] = user.name
-    st.session_state[STAMP_KEY] = user.stamp
+    st.session_state.pop(CLEAR_COOKIE_KEY, None)
     st.session_state[GO_HOME_KEY] = True
 
 
 def sign_out(notice: str | None = None) -> None:
-    """Give back the leased text, forget everything of this session but its connection, go to sign-in.
+    """End the session on the server, give back the leased text, forget everything of this
+    browser session but its connection, and go to sign-in.
 
     ``notice`` is shown once on the sign-in page (why the session ended).
     """
     name, item = st.session_state.get(USER_KEY), st.session_state.get(ITEM_KEY)
     if name and item is not None:
         release(project(), name, item.example_id)
+    end_session(project(), st.session_state.get(TOKEN_KEY))
     for key in list(st.session_state.keys()):
-        if key != PROJECT_KEY and str(key).startswith("ll_"):
+        if key not in KEEP_ON_SIGN_OUT and str(key).startswith("ll_"):
             del st.session_state[key]
     st.session_state[GO_HOME_KEY] = True
+    st.session_state[CLEAR_COOKIE_KEY] = True
     if notice:
         st.session_state[NOTICE_KEY] = notice
 
 
-def keep_own_session(name: str, stamp: str | None) -> None:
-    """The signed-in user just changed their OWN credentials here (``stamp`` is the new one):
-    this session goes on under it; their other sessions end at their next action."""
-    if stamp and name == st.session_state.get(USER_KEY):
-        st.session_state[STAMP_KEY] = stamp
+def give_back_item() -> None:
+    """The Label page is no longer on screen: release the text it held, so others get it."""
+    item = st.session_state.get(ITEM_KEY)
+    name = st.session_state.get(USER_KEY)
+    if item is not None and name:
+        release(project(), name, item.example_id)
+    st.session_state[ITEM_KEY] = None
 
 
 def take_go_home() -> bool:
@@ -97,20 +128,57 @@ def take_notice() -> str | None:
     return st.session_state.pop(NOTICE_KEY, None)
 
 
+def remember_wanted(url_path: str, query: dict[str, Any]) -> None:
+    """A page was opened before signing in: open it (with its query) once signed in."""
+    st.session_state[WANTED_KEY] = (url_path, query)
+
+
+def take_wanted() -> tuple[str, dict[str, Any]] | None:
+    return st.session_state.pop(WANTED_KEY, None)
+
+
+def _resume() -> User | None:
+    """Once per browser session: sign in again from the session cookie, if it names a valid session."""
+    st.session_state[RESUMED_KEY] = True
+    cookie = st.context.cookies.get(cookie_name())
+    if not cookie:
+        return None
+    user = resume_session(project(), cookie)
+    if user is None:
+        st.session_state[CLEAR_COOKIE_KEY] = True  # expired or ended: the browser can forget it
+        return None
+    st.session_state[TOKEN_KEY] = cookie
+    st.session_state[USER_KEY] = user.name
+    return user
+
+
 def signed_in_user() -> User | None:
     """The session's user, re-checked against the store on every call.
 
-    None when signed out; a session whose user was removed or deactivated, or
-    whose credentials changed since sign-in (password, role), is signed out
-    here with a notice.
+    None when signed out; a session that ended (signed out elsewhere, expired, its user
+    removed or deactivated, its credentials changed since sign-in) is signed out here with
+    a notice.
     """
-    name = st.session_state.get(USER_KEY)
-    if not name:
-        return None
-    user = current_user(project(), name, st.session_state.get(STAMP_KEY))
+    current = st.session_state.get(TOKEN_KEY)
+    if not current:
+        return None if st.session_state.get(RESUMED_KEY) else _resume()
+    user = session_user(project(), current)
     if user is None:
         sign_out(SESSION_ENDED)
     return user
+
+
+def cookie_script() -> str | None:
+    """The script that gives the browser this session's cookie, or takes it away after a sign-out
+    (None: nothing to do). Its life is rounded down to the minute, so the script (an element)
+    stays the same from one run to the next."""
+    current = st.session_state.get(TOKEN_KEY)
+    if current:
+        left = int(seconds_left(project(), current)) // 60 * 60
+        return page_scripts.cookie_script(cookie_name(), current, left) if left > 0 else None
+    if st.session_state.get(CLEAR_COOKIE_KEY):
+        return page_scripts.cookie_script(cookie_name(), "", 0)
+    return None
 
 
 def _valid_or_rerun() -> User | None:
@@ -120,7 +188,7 @@ def _valid_or_rerun() -> User | None:
     follow (a fragment would otherwise go on drawing, and leasing, for a user
     who is gone); in a fragment it leaves the fragment for a full run.
     """
-    was_signed_in = bool(st.session_state.get(USER_KEY))
+    was_signed_in = bool(st.session_state.get(TOKEN_KEY))
     user = signed_in_user()
     if user is None and was_signed_in:
         st.rerun()

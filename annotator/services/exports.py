@@ -11,11 +11,16 @@ Final label of an example (:func:`final_labels`):
 Provenance columns: ``annotators`` (the sorted list of names), ``n_labels``
 (current non-adjudication labels), ``agreement`` (fraction of those that agree
 with the final label; empty when there are none), ``adjudicated_by``,
-``model_version`` (the latest one that served the example to an annotator).
+``model_version`` (the latest one that served the example to an annotator);
+``flags`` and ``comments``: what annotators said about the text
+(:mod:`annotator.services.flags`), e.g. ``["ambiguous (ann1): billing or account?"]``.
 
-``tie`` and ``annotators`` are lists, because label and user names may hold
-any separator: real lists in JSONL and Parquet, JSON arrays in a CSV cell
-(``["neg", "neutral"]``).
+``tie``, ``annotators``, ``flags`` and ``comments`` are lists, because label and
+user names may hold any separator: real lists in JSONL and Parquet, JSON arrays
+in a CSV cell (``["neg", "neutral"]``).
+
+Raw export: every label row (current and superseded), then every flag and
+comment as a row of its own (``kind`` flag or comment, the words in ``note``).
 
 Round trip: importing an export with ``label_column="label"`` into a fresh
 project with the same label set gives the same final labels. The importer
@@ -35,16 +40,25 @@ from typing import Any
 
 from annotator.io.formats import WRITE_FORMATS  # noqa: F401 - the formats exports write
 from annotator.io.writers import write_rows
+from annotator.services.flags import comment_line, flag_text_line
 from annotator.services.labelset import get_labels
-from annotator.store.label_rows import RAW_LABEL_COLUMNS, current_label_rows, raw_label_rows
+from annotator.store.label_rows import (
+    RAW_LABEL_COLUMNS,
+    RAW_LABEL_COLUMNS_V1,
+    current_label_rows,
+    raw_label_rows,
+    raw_note_rows,
+)
+from annotator.store.notes import all_comments, all_flags
 from annotator.store.project import Project
 
 FINAL_COLUMNS = (
     "example_id", "ext_id", "text", "label", "tie", "annotators", "n_labels", "agreement",
-    "adjudicated_by", "model_version", "is_eval",
+    "adjudicated_by", "model_version", "is_eval", "flags", "comments",
 )
-LIST_COLUMNS = ("tie", "annotators")
-EXPORT_HEADERS = (FINAL_COLUMNS, RAW_LABEL_COLUMNS)
+LIST_COLUMNS = ("tie", "annotators", "flags", "comments")
+# the headers of exports made before flags and comments are recognised too
+EXPORT_HEADERS = (FINAL_COLUMNS, RAW_LABEL_COLUMNS, FINAL_COLUMNS[:11], RAW_LABEL_COLUMNS_V1)
 ADJUDICATION = "adjudication"
 _TIME_COLUMNS = ("created_at", "superseded_at")
 
@@ -53,10 +67,25 @@ def final_labels(project: Project, *, include_eval: bool = True) -> list[dict[st
     """One row per example with at least one current label, by example id."""
     order = {name: position for position, name in enumerate(get_labels(project.db))}
     rows = current_label_rows(project.db, include_eval=include_eval)
-    return [
-        _final_row(list(group), order)
-        for _, group in groupby(rows, key=itemgetter("example_id"))
-    ]
+    said = _notes_by_example(project)
+    finals = [_final_row(list(group), order) for _, group in groupby(rows, key=itemgetter("example_id"))]
+    for row in finals:
+        flags, comments = said.get(row["example_id"], (None, None))
+        row["flags"], row["comments"] = flags, comments
+    return finals
+
+
+def _notes_by_example(project: Project) -> dict[int, tuple[list[str] | None, list[str] | None]]:
+    """example id -> (its flags, its comments) as the final export's lists (None when there are none)."""
+    found: dict[int, tuple[list[str] | None, list[str] | None]] = {}
+    for flag in all_flags(project.db):
+        flags, comments = found.get(flag["example_id"], (None, None))
+        status = "" if flag["status"] == "open" else f" [{flag['status']}]"
+        found[flag["example_id"]] = ([*(flags or []), flag_text_line(flag) + status], comments)
+    for comment in all_comments(project.db):
+        flags, comments = found.get(comment["example_id"], (None, None))
+        found[comment["example_id"]] = (flags, [*(comments or []), comment_line(comment)])
+    return found
 
 
 def _final_row(labels: list[dict[str, Any]], order: dict[str, int]) -> dict[str, Any]:
@@ -109,8 +138,9 @@ def _final_row(labels: list[dict[str, Any]], order: dict[str, int]) -> dict[str,
 
 
 def raw_labels(project: Project, *, include_eval: bool = True) -> list[dict[str, Any]]:
-    """Every label row (current and superseded) with provenance; times as ISO 8601 UTC."""
-    rows = raw_label_rows(project.db, include_eval=include_eval)
+    """Every label row (current and superseded) with provenance, then every flag and comment;
+    times as ISO 8601 UTC."""
+    rows = raw_label_rows(project.db, include_eval=include_eval) + raw_note_rows(project.db, include_eval=include_eval)
     for row in rows:
         for column in _TIME_COLUMNS:
             row[column] = iso_utc(row[column])

@@ -18,8 +18,15 @@
   the worker's (k-means diversity picks first, then the model's).
 * Overlap: a deterministic fraction of items (``overlap_fraction``) is served
   blind to ``overlap_k`` distinct annotators (see :mod:`annotator.store.leases`).
+* :func:`open_item` leases one named text (the Label page's ``?item=ID``, a text opened
+  from the history panel or from Explore): refused, on one line, when it is flagged,
+  fully labeled, or held by someone else. A text the annotator labeled before comes back
+  with their label (``given``) and the provenance that label had, to be changed; any
+  other text is recorded as chosen by a person (strategy ``opened``, or the caller's),
+  never as the ranking's pick.
 * :func:`save_label` records provenance from the lease (version, strategy,
-  score), or from the current ranking if the lease expired or is missing.
+  score), or from the current ranking if the lease expired or is missing, and the
+  model's suggestion that was on screen (``suggestion``: accepting it is a label equal to it).
 """
 
 from __future__ import annotations
@@ -33,13 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from annotator.config import Settings
-from annotator.errors import InputError
+from annotator.errors import InputError, shown
 from annotator.services.settings import get_settings
 from annotator.services.training.triggers import new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store import leases as q
 from annotator.store.connection import read_snapshot, write_transaction
-from annotator.store.labels import add_label, undo_last
+from annotator.store.labels import add_label, current_label_of, undo_last
 from annotator.store.project import Project
 from annotator.store.reporting import pool_counts
 from annotator.store.versions import current_version, example_score, latest_version
@@ -47,6 +54,7 @@ from annotator.store.versions import current_version, example_score, latest_vers
 EVAL_EVERY = 5
 EVAL_STRATEGY = "eval"
 UNRANKED_STRATEGY = "unranked"
+OPENED_STRATEGY = "opened"  # a text a person opened by its id (a link, the history panel), not a ranking's pick
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class ServedItem:
     lease_expires_at: float
     is_eval: bool
     overlap: bool
+    given: str | None = None  # the annotator's own label, when the text is back to be changed (undo, history)
 
 
 def _overlap(settings: Settings) -> q.Overlap:
@@ -73,11 +82,15 @@ def _overlap(settings: Settings) -> q.Overlap:
 
 def _served(project: Project, example_id: int, version: dict[str, Any] | None,
             provenance: tuple[int | None, str | None, float | None], expires_at: float,
-            overlap: q.Overlap) -> ServedItem:
+            overlap: q.Overlap, annotator: str, given: str | None = None) -> ServedItem:
     """The item as shown, read after the lease's transaction committed: decoding a text and its
-    metadata (possibly large) never holds the write lock that other annotators' saves wait for."""
+    metadata (possibly large) never holds the write lock that other annotators' saves wait for.
+    ``given``: the annotator's label to show with it (default: their current label of the text)."""
     with read_snapshot(project.db) as conn:
         text, meta, is_eval = q.example_text(conn, example_id)
+        if given is None:
+            mine = current_label_of(conn, example_id, annotator)
+            given = mine["label"] if mine is not None and mine["kind"] == "annotation" else None
         scored = example_score(project.db, version["version"], example_id) if version else None
     return ServedItem(
         example_id=example_id,
@@ -92,6 +105,7 @@ def _served(project: Project, example_id: int, version: dict[str, Any] | None,
         lease_expires_at=expires_at,
         is_eval=is_eval,
         overlap=overlap.is_overlap(example_id),
+        given=given,
     )
 
 
@@ -106,7 +120,7 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
     if leased is None:
         return None
     example_id, version, provenance = leased
-    return _served(project, example_id, version, provenance, expires_at, overlap)
+    return _served(project, example_id, version, provenance, expires_at, overlap, annotator)
 
 
 def _spread(seed: int, annotator: str, n: int) -> float:
@@ -164,15 +178,20 @@ def save_label(
     label: str,
     *,
     seconds: float | None = None,
+    suggestion: str | None = None,
+    now: float | None = None,
 ) -> int:
     """Save a label with the provenance of the lease that served it; return the label row id.
+
+    ``suggestion``: the model's suggestion the annotator saw (None when there was none or it
+    was hidden); a label equal to it is an accepted suggestion.
 
     A save that does not belong to a live lease of this annotator (it ran out while the text
     sat on screen, and the text may since have been served to someone else) is kept, marked
     ``late``: the lead sees it on the Review page, with any other label the text got. Never
     a silent second label.
     """
-    now = time.time()
+    now = time.time() if now is None else now
     limit = get_settings(project.db).max_text_chars
     with write_transaction(project.db) as conn:
         length = q.text_length(conn, example_id)
@@ -195,6 +214,7 @@ def save_label(
         return add_label(
             project.db, example_id, label, annotator, seconds=seconds,
             model_version=provenance[0], strategy=provenance[1], score=provenance[2], late=late,
+            suggestion=suggestion, now=now,
         )
 
 
@@ -232,7 +252,47 @@ def undo(project: Project, annotator: str, *, now: float | None = None) -> Serve
         provenance = (row["model_version"], row["strategy"], row["score"])
         q.put_lease(conn, row["example_id"], annotator, now, expires_at, *provenance)
         version = current_version(project.db)
-    return _served(project, row["example_id"], version, provenance, expires_at, _overlap(settings))
+    return _served(project, row["example_id"], version, provenance, expires_at, _overlap(settings), annotator,
+                   given=row["label"])
+
+
+def open_item(project: Project, annotator: str, example_id: int, *, strategy: str = OPENED_STRATEGY,
+              now: float | None = None) -> ServedItem:
+    """Lease the text ``example_id`` to ``annotator`` now (see the module docstring); InputError
+    (one line, nothing changed) when it cannot be theirs. The caller releases the text it showed before."""
+    now = time.time() if now is None else now
+    settings = get_settings(project.db)
+    overlap = _overlap(settings)
+    expires_at = now + settings.lease_seconds
+    try:
+        example_id = int(example_id)
+    except (TypeError, ValueError):
+        raise InputError(f"no text with id {shown(example_id)}") from None
+    with write_transaction(project.db) as conn:
+        if not q.example_exists(conn, example_id):
+            raise InputError(f"no text with id {example_id}")
+        version = current_version(project.db)
+        mine = current_label_of(conn, example_id, annotator)
+        if mine is not None and mine["kind"] == "annotation":
+            provenance = (mine["model_version"], mine["strategy"], mine["score"])
+        elif mine is not None:
+            raise InputError(f"text {example_id} holds your {mine['kind']}, which is changed on the Review page")
+        else:
+            if q.held_by_flag(conn, example_id):
+                raise InputError(f"text {example_id} is flagged: it is out of the queue until a lead returns it")
+            lease = q.get_lease(conn, example_id, annotator)
+            labels, leases = q.others_on(conn, example_id, annotator, now)
+            if lease is None or lease["expires_at"] <= now:
+                if labels >= overlap.needed(example_id):
+                    raise InputError(f"text {example_id} is already labeled")
+                if labels + leases >= overlap.needed(example_id):
+                    raise InputError(f"text {example_id} is being labeled by someone else right now")
+                scored = example_score(project.db, version["version"], example_id) if version else None
+                provenance = (version["version"] if version else None, strategy, scored["score"] if scored else None)
+            else:
+                provenance = (lease["model_version"], lease["strategy"], lease["score"])
+        q.put_lease(conn, example_id, annotator, now, expires_at, *provenance)
+    return _served(project, example_id, version, provenance, expires_at, overlap, annotator)
 
 
 def _worker_pid(project: Project) -> int | None:

@@ -3,8 +3,11 @@
 
 * A name is 1-64 characters without surrounding spaces; a role is ``annotator`` or ``lead``.
 * A new password is checked (:func:`annotator.services.passwords.check_new_password`) and
-  stored hashed; any change of password, role or status renews the user's credential stamp,
-  which ends their open sessions at their next action.
+  stored hashed; any change of password, role or status renews the user's credential stamp
+  and deletes their sessions in the same transaction (:mod:`annotator.services.sessions`), so
+  every browser they are signed in with is signed out at its next action. A lead changing
+  their own password or role on the Users page keeps the session they did it in
+  (``keep_session``).
 * The project always keeps an active lead: the last one can be neither demoted nor
   deactivated (checked in the same transaction as the change).
 * A lead acting on the Users page cannot demote or deactivate themselves (``acting``): another
@@ -19,8 +22,10 @@ import sqlite_utils
 
 from annotator.errors import UserError
 from annotator.services.passwords import STRONG, Cost, check_new_password, hash_password
+from annotator.services.sessions import token_hash
 from annotator.store import users as user_store
 from annotator.store.connection import write_transaction
+from annotator.store.sessions import end_user_sessions
 
 ROLES = user_store.ROLES
 MAX_NAME_CHARS = 64
@@ -60,12 +65,15 @@ def change_user(
     repeat: str | None = None,
     active: bool | None = None,
     acting: str | None = None,
+    keep_session: str | None = None,
 ) -> str | None:
     """Change a user's role, password or status under the rules above; the new credential stamp
-    (None when nothing was asked to change). ``acting``: the lead making the change, if any."""
+    (None when nothing was asked to change). ``acting``: the lead making the change, if any;
+    ``keep_session``: the token of the session the change is made in, kept (under the new stamp)
+    when ``acting`` changes themselves; every other session of the user ends."""
     check_user(name, role)
     password_hash = None if password is None else hash_password(check_new_password(password, repeat))
-    with write_transaction(db):  # the rules and the change see the same users
+    with write_transaction(db) as conn:  # the rules and the change see the same users
         user = user_store.get_user(db, name)
         if user is None:
             raise UserError(f"no user {name!r}")
@@ -75,7 +83,11 @@ def change_user(
         if user["role"] == "lead" and user["active"] and (demoted or active is False) \
                 and user_store.count_active_leads(db) <= 1:
             raise UserError(f"{name!r} is the last active lead: add or reactivate another lead first")
-        return user_store.update_user(db, name, role=role, password_hash=password_hash, active=active)
+        stamp = user_store.update_user(db, name, role=role, password_hash=password_hash, active=active)
+        if stamp is not None:
+            kept = token_hash(keep_session) if keep_session and acting == name else None
+            end_user_sessions(conn, name, keep=kept, stamp=stamp)
+        return stamp
 
 
 def remove_user(db: sqlite_utils.Database, name: str, *, acting: str | None = None) -> str | None:

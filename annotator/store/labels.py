@@ -19,6 +19,7 @@ from annotator.store.connection import dict_rows, one_dict, write_transaction
 LABEL_COLUMNS = (
     "id", "example_id", "label", "annotator", "kind", "created_at", "seconds",
     "model_version", "strategy", "score", "superseded", "superseded_at", "superseded_reason", "late",
+    "suggestion", "original_label",
 )
 
 
@@ -34,18 +35,21 @@ def add_label(
     score: float | None = None,
     kind: str = "annotation",
     late: bool = False,
+    suggestion: str | None = None,
+    now: float | None = None,
 ) -> int:
     """Save one label in one short transaction; return its row id.
 
     Supersedes the annotator's previous current label of the example and
-    releases their lease on it. ``late``: saved without a live lease of the annotator.
+    releases their lease on it. ``late``: saved without a live lease of the annotator;
+    ``suggestion``: the model's suggestion that was on screen.
     """
     with write_transaction(db) as conn:
         if not conn.execute("SELECT 1 FROM labelset WHERE name = ?", (label,)).fetchone():
             raise LabelSetError(f"label {label!r} is not in the label set")
         if not conn.execute("SELECT 1 FROM examples WHERE id = ?", (example_id,)).fetchone():
             raise InputError(f"no example with id {example_id}")
-        now = time.time()
+        now = time.time() if now is None else now
         conn.execute(
             "UPDATE labels SET superseded = 1, superseded_at = ?, superseded_reason = ? "
             "WHERE example_id = ? AND annotator = ? AND superseded = 0",
@@ -53,8 +57,8 @@ def add_label(
         )
         cursor = conn.execute(
             "INSERT INTO labels(example_id, label, annotator, kind, created_at, seconds, "
-            "model_version, strategy, score, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (example_id, label, annotator, kind, now, seconds, model_version, strategy, score, int(late)),
+            "model_version, strategy, score, late, suggestion) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (example_id, label, annotator, kind, now, seconds, model_version, strategy, score, int(late), suggestion),
         )
         conn.execute(
             "DELETE FROM leases WHERE example_id = ? AND annotator = ?", (example_id, annotator)
@@ -80,6 +84,30 @@ def undo_last(db: sqlite_utils.Database, annotator: str) -> dict[str, Any] | Non
             (time.time(), row["id"]),
         )
         return row
+
+
+def current_label_of(conn, example_id: int, annotator: str) -> dict[str, Any] | None:
+    """The annotator's current label row of an example, if any."""
+    return one_dict(
+        conn,
+        f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels WHERE example_id = ? AND annotator = ? AND superseded = 0",
+        (example_id, annotator),
+    )
+
+
+def recent_labels(db: sqlite_utils.Database, annotator: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The annotator's current annotations, newest first, each with its text and the label it replaced
+    (``previous``: the annotator's newest superseded label of that text, if any)."""
+    return dict_rows(
+        db,
+        "SELECT l.id, l.example_id, l.label, l.created_at, l.suggestion, e.text, "
+        "(SELECT p.label FROM labels p WHERE p.example_id = l.example_id AND p.annotator = l.annotator "
+        " AND p.superseded = 1 AND p.kind = 'annotation' ORDER BY p.id DESC LIMIT 1) AS previous "
+        "FROM labels l INDEXED BY labels_annotator_time JOIN examples e ON e.id = l.example_id "
+        "WHERE l.annotator = ? AND l.superseded = 0 AND l.kind = 'annotation' "
+        "ORDER BY l.created_at DESC, l.id DESC LIMIT ?",
+        (annotator, limit),
+    )
 
 
 def current_labels(db: sqlite_utils.Database, example_id: int) -> list[dict[str, Any]]:

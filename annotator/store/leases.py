@@ -3,9 +3,9 @@
 Every pick walks the current version's ranking with the ``scores(version, rank)``
 index and stops at the first eligible item, so a call touches a handful of rows
 however large the pool. An item is eligible for annotator U when U has not
-skipped it, U holds no current label on it, and (current labels) + (unexpired
-leases of other annotators) < the labels it needs: 1, or ``overlap_k`` for an
-overlap item. Overlap items are a deterministic hash of the example id:
+skipped it, U holds no current label on it, no flag holds it (open, or kept out
+by a lead), and (current labels) + (unexpired leases of other annotators) < the
+labels it needs: 1, or ``overlap_k`` for an overlap item. Overlap items are a deterministic hash of the example id:
 ``(id * 2654435761 + seed) % 10000 < round(overlap_fraction * 10000)``.
 
 All functions take a ``sqlite3.Connection`` already inside the caller's
@@ -52,6 +52,8 @@ def _eligible(column: str) -> str:
     """SQL condition: the example in ``column`` can be served to :annotator now."""
     return f"""
         NOT EXISTS (SELECT 1 FROM skips k WHERE k.example_id = {column} AND k.annotator = :annotator)
+        AND NOT EXISTS (SELECT 1 FROM flags f INDEXED BY flags_holding
+                        WHERE f.example_id = {column} AND f.status <> 'returned')
         AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.example_id = {column}
                         AND l.annotator = :annotator AND l.superseded = 0)
         AND (SELECT COUNT(*) FROM labels l WHERE l.example_id = {column} AND l.superseded = 0)
@@ -231,6 +233,26 @@ def text_length(conn: sqlite3.Connection, example_id: int) -> int | None:
 def example_text(conn: sqlite3.Connection, example_id: int) -> tuple[str, str | None, bool] | None:
     row = conn.execute("SELECT text, meta, is_eval FROM examples WHERE id = ?", (example_id,)).fetchone()
     return None if row is None else (row[0], row[1], bool(row[2]))
+
+
+def held_by_flag(conn: sqlite3.Connection, example_id: int) -> bool:
+    """A flag that is open, or that a lead kept, holds the text out of the queue."""
+    return conn.execute(
+        "SELECT 1 FROM flags WHERE example_id = ? AND status <> 'returned' LIMIT 1", (example_id,)
+    ).fetchone() is not None
+
+
+def others_on(conn: sqlite3.Connection, example_id: int, annotator: str, now: float) -> tuple[int, int]:
+    """(current labels of other annotators, their live leases) on one example."""
+    labels = conn.execute(
+        "SELECT COUNT(*) FROM labels WHERE example_id = ? AND superseded = 0 AND annotator <> ?",
+        (example_id, annotator),
+    ).fetchone()[0]
+    leases = conn.execute(
+        "SELECT COUNT(*) FROM leases WHERE example_id = ? AND annotator <> ? AND expires_at > ? AND seen_at > ?",
+        (example_id, annotator, now, now - PRESENCE_SECONDS),
+    ).fetchone()[0]
+    return int(labels), int(leases)
 
 
 def annotator_counts(conn: sqlite3.Connection, annotator: str, since: float) -> tuple[int, int]:

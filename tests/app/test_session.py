@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from annotator.app import navigation, session
 from annotator.cli import main
+from annotator.services.sessions import token_hash
 from annotator.store.users import get_user, update_user
-from tests.helpers.app import button, label_rows
+from tests.helpers.app import button, label_rows, session_token
 
 
 def _count(db, sql: str) -> int:
@@ -77,13 +78,16 @@ def test_a_demoted_lead_is_signed_out_of_a_lead_page(ui_project, db, sign_in_app
     _signed_out_with_notice(at)
 
 
-def test_a_session_needs_the_stamp_it_signed_in_under(ui_project, db):
+def test_a_session_needs_a_live_token_issued_under_the_current_stamp(ui_project, db):
     page = str(navigation.PAGES_DIR / "label.py")
-    for stamp in (None, "0" * 32):  # no stamp (never signed in) or a stale one
+    stale = session_token(ui_project, "ann")
+    db.execute("UPDATE sessions SET stamp = ? WHERE token_hash = ?", ("0" * 32, token_hash(stale)))
+    expired = session_token(ui_project, "ann")
+    db.execute("UPDATE sessions SET expires_at = 1 WHERE token_hash = ?", (token_hash(expired),))
+    for token in ("not-a-session", stale, expired):  # never issued, issued under old credentials, expired
         at = AppTest.from_file(page, default_timeout=30)
+        at.session_state[session.TOKEN_KEY] = token
         at.session_state[session.USER_KEY] = "ann"
-        if stamp is not None:
-            at.session_state[session.STAMP_KEY] = stamp
         at.run()
         assert not at.text and [w.value for w in at.warning] == [session.SESSION_ENDED]
     assert _count(db, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 0

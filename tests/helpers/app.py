@@ -9,10 +9,12 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from annotator.app import navigation
+from annotator.services.auth import User
 from annotator.services.imports import import_file
 from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.services.projects import create_project, open_project
 from annotator.services.ranking import publish_random_ranking
+from annotator.services.sessions import start_session
 from annotator.store.users import get_user, insert_user
 
 APP_MAIN = Path(__file__).resolve().parents[2] / "annotator" / "app" / "main.py"
@@ -63,12 +65,17 @@ def signed_in(name: str, password: str | None = None) -> AppTest:
     return at
 
 
-def sign_in(at, project_dir, name: str):
-    """Put ``name`` in an AppTest's session as if signed in (with their current credential stamp)."""
+def session_token(project_dir, name: str) -> str:
+    """A new sign-in session of ``name`` (as the sign-in page starts one); its token."""
     with open_project(project_dir) as opened:
         user = get_user(opened.db, name)
+        return start_session(opened, User(name, user["role"], user["credential_stamp"]))
+
+
+def sign_in(at, project_dir, name: str):
+    """Put ``name`` in an AppTest's session as if signed in (a new session under their current credentials)."""
+    at.session_state["ll_token"] = session_token(project_dir, name)
     at.session_state["ll_user"] = name
-    at.session_state["ll_user_stamp"] = user["credential_stamp"] if user else ""
     return at
 
 

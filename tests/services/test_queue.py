@@ -264,3 +264,60 @@ def test_concurrent_annotators_never_share_an_item(project, tmp_path):
         "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM labels WHERE superseded = 0 GROUP BY example_id)"
     ).fetchone()[0]
     assert per_example == 1
+
+
+def test_open_item_leases_a_named_text_as_chosen_by_a_person(ranked_pool_project):
+    version = current_version(ranked_pool_project.db)["version"]
+    ids = [row[0] for row in ranked_pool_project.db.execute("SELECT id FROM examples ORDER BY id")]
+    item = queue.open_item(ranked_pool_project, "ann", ids[7])
+    assert item.example_id == ids[7] and item.given is None
+    assert (item.model_version, item.strategy) == (version, queue.OPENED_STRATEGY)  # never the ranking's pick
+    assert item.score is not None  # the text's score in the current ranking, for the record
+    queue.save_label(ranked_pool_project, "ann", ids[7], "pos")
+    (row,) = current_labels(ranked_pool_project.db, ids[7])
+    assert (row["model_version"], row["strategy"], row["late"]) == (version, "opened", 0)
+
+
+def test_open_item_refuses_a_text_that_cannot_be_yours_on_one_line(ranked_pool_project):
+    from annotator.errors import InputError
+    from annotator.services.flags import flag_text
+
+    ids = [row[0] for row in ranked_pool_project.db.execute("SELECT id FROM examples ORDER BY id")]
+    queue.open_item(ranked_pool_project, "ann", ids[0])
+    queue.save_label(ranked_pool_project, "ann", ids[0], "pos")
+    held = queue.open_item(ranked_pool_project, "bob", ids[1])
+    flag_text(ranked_pool_project, "bob", ids[2], "broken")
+    before = ranked_pool_project.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0]
+    for example_id, message in ((ids[0], "already labeled"), (held.example_id, "someone else"),
+                                (ids[2], "flagged"), (10**9, "no text with id"), ("x", "no text with id")):
+        with pytest.raises(InputError, match=message):
+            queue.open_item(ranked_pool_project, "cat", example_id)
+    assert ranked_pool_project.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == before
+
+
+def test_a_text_you_labeled_comes_back_with_your_label_and_its_provenance(ranked_pool_project):
+    first = queue.next_item(ranked_pool_project, "ann")
+    queue.save_label(ranked_pool_project, "ann", first.example_id, "neg", seconds=3.0)
+    (given,) = current_labels(ranked_pool_project.db, first.example_id)
+    again = queue.open_item(ranked_pool_project, "ann", first.example_id)
+    assert again.given == "neg"
+    assert (again.model_version, again.strategy, again.score) == (given["model_version"], given["strategy"],
+                                                                   given["score"])
+    assert queue.next_item(ranked_pool_project, "ann").given == "neg"  # a reload shows it the same way
+    queue.save_label(ranked_pool_project, "ann", first.example_id, "pos")
+    history = label_history(ranked_pool_project.db, first.example_id)
+    assert [(r["label"], r["superseded_reason"], r["strategy"], r["late"]) for r in history] == [
+        ("neg", "relabel", given["strategy"], 0), ("pos", None, given["strategy"], 0)]
+
+
+def test_undo_says_what_you_gave(pool_project):
+    item = queue.next_item(pool_project, "ann")
+    queue.save_label(pool_project, "ann", item.example_id, "neutral")
+    assert queue.undo(pool_project, "ann").given == "neutral"
+
+
+def test_the_suggestion_on_screen_is_kept_with_the_label(ranked_pool_project):
+    item = queue.next_item(ranked_pool_project, "ann")
+    queue.save_label(ranked_pool_project, "ann", item.example_id, "pos", suggestion="pos")
+    (row,) = current_labels(ranked_pool_project.db, item.example_id)
+    assert row["suggestion"] == "pos"

@@ -3,8 +3,8 @@
 UI only: annotator.services.users does the work and holds the rules (the last
 active lead stays; a lead cannot demote or deactivate themselves). Every action
 re-checks that the signed-in user is still a lead. Any change ends the user's
-open sessions at their next action (a new credential stamp); a lead changing
-their own password keeps this one.
+open sessions at once (annotator.services.users); a lead changing their own
+password keeps this one.
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ with password_tab:
         repeat = st.text_input("Repeat password", type="password", key="ll_users_password_repeat")
         if st.form_submit_button("Set password"):
             def set_password(lead, name=name, password=password, repeat=repeat):
-                stamp = change_user(project.db, name, password=password, repeat=repeat, acting=lead.name)
-                session.keep_own_session(name, stamp)
+                change_user(project.db, name, password=password, repeat=repeat, acting=lead.name,
+                            keep_session=session.token())
 
             run_action(set_password, f"New password set for {name}.")
             st.rerun()
@@ -82,7 +82,7 @@ with role_tab:
         role = st.selectbox("New role", ROLES, key="ll_users_role_role")
         if st.form_submit_button("Change role"):
             def change(lead, name=name, role=role):
-                session.keep_own_session(name, change_user(project.db, name, role=role, acting=lead.name))
+                change_user(project.db, name, role=role, acting=lead.name, keep_session=session.token())
 
             run_action(change, f"{name} is now {role}.")
             st.rerun()

@@ -158,3 +158,164 @@ def test_a_text_too_long_to_show_has_no_label_buttons(tmp_path, monkeypatch, sig
     assert "word word" not in " ".join(t.value for t in at.text)
     at.button(key="ll_skip").click().run()
     assert not at.exception
+
+
+def _ids(db) -> list[int]:
+    return [row[0] for row in db.execute("SELECT id FROM examples ORDER BY id")]
+
+
+def test_the_suggestion_is_marked_on_its_button_and_enter_accepts_it(ui_project, db, sign_in_app):
+    scores = _publish_ranking(db)  # suggests "technical" for every text
+    at = sign_in_app("ann")
+    first_id = _text_id(db, shown_text(at))
+    kinds = {b.label: b.proto.type for b in at.button if b.key and b.key.startswith("ll_label_")}
+    assert kinds == {"billing": "secondary", "shipping": "secondary", "technical": "primary"}
+    accept = at.button(key="ll_accept")
+    assert accept.label == "Accept technical" and accept.proto.shortcut == "enter"
+    accept.click().run()
+    row = db.execute("SELECT example_id, label, suggestion, model_version, strategy, score FROM labels").fetchall()
+    assert row == [(first_id, "technical", "technical", current_version(db)["version"], "margin",
+                    pytest.approx(scores[first_id][1]))]
+    assert any("Accepted **technical**" in c.value for c in at.caption)
+    # choosing another label keeps what was suggested, so accepted and overruled suggestions can be told apart
+    button(at, "billing").click().run()
+    assert db.execute("SELECT label, suggestion FROM labels ORDER BY id").fetchall()[-1] == ("billing", "technical")
+
+
+def test_a_hidden_suggestion_is_neither_marked_nor_accepted_nor_recorded(ui_project, db, sign_in_app):
+    _publish_ranking(db)
+    at = sign_in_app("ann")
+    at.toggle(key="ll_hide_suggestion").set_value(True).run()
+    assert {b.proto.type for b in at.button if b.key and b.key.startswith("ll_label_")} == {"secondary"}
+    assert not [b for b in at.button if b.key == "ll_accept"]
+    button(at, "billing").click().run()
+    assert db.execute("SELECT suggestion FROM labels").fetchall() == [(None,)]
+
+
+def test_flag_takes_the_next_text_and_keeps_the_flagged_one_out_of_the_queue(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    first = shown_text(at)
+    at.button(key="ll_flag").click().run()
+    at.radio(key="ll_flag_reason").set_value("offensive")
+    at.text_input(key="ll_flag_note").input("insults the agent")
+    [b for b in at.button if b.label == "Flag and take the next text"][0].click().run()
+    assert db.execute("SELECT example_id, annotator, reason, note, status FROM flags").fetchall() == [
+        (_text_id(db, first), "ann", "offensive", "insults the agent", "open")]
+    assert shown_text(at) != first
+    assert not label_rows(db)
+    leased = {row[0] for row in db.execute("SELECT example_id FROM leases")}
+    assert _text_id(db, first) not in leased
+    # nobody is served the flagged text while the flag is open: six texts, one flagged, one on ann's card
+    from annotator.services import queue
+
+    with open_project(ui_project) as opened:
+        served = {queue.next_item(opened, f"other{i}").example_id for i in range(4)}
+        assert queue.next_item(opened, "other4") is None
+    assert _text_id(db, first) not in served
+
+
+def test_other_needs_a_note_and_the_message_says_so(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    first = shown_text(at)
+    at.button(key="ll_flag").click().run()
+    at.radio(key="ll_flag_reason").set_value("other")
+    [b for b in at.button if b.label == "Flag and take the next text"][0].click().run()
+    assert db.execute("SELECT COUNT(*) FROM flags").fetchone()[0] == 0
+    assert shown_text(at) == first
+    assert any("write the note first" in e.value for e in at.error)
+
+
+def test_a_comment_reaches_the_lead_and_the_text_stays(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    first = shown_text(at)
+    at.button(key="ll_comment").click().run()
+    at.text_input(key="ll_comment_body").input("Is a refund billing or account?")
+    [b for b in at.button if b.label == "Send the comment"][0].click().run()
+    assert db.execute("SELECT example_id, author, body FROM comments").fetchall() == [
+        (_text_id(db, first), "ann", "Is a refund billing or account?")]
+    assert shown_text(at) == first
+    assert any("Comment sent" in c.value for c in at.caption)
+    button(at, "billing").click().run()
+    assert [r["label"] for r in label_rows(db)] == ["billing"]
+
+
+def test_history_lists_what_you_gave_and_opens_a_label_to_change_it(ui_project, db, sign_in_app):
+    _publish_ranking(db)
+    at = sign_in_app("ann")
+    first = shown_text(at)
+    button(at, "billing").click().run()
+    second = shown_text(at)
+    button(at, "shipping").click().run()
+    third = shown_text(at)
+    at.button(key="ll_history_toggle").click().run()
+    listed = [b.label for b in at.button if b.key and b.key.startswith("ll_history_open_")]
+    assert listed == ["shipping", "billing"]  # newest first, what you gave
+    at.button(key=f"ll_history_open_{_text_id(db, first)}").click().run()
+    assert shown_text(at) == first
+    assert any("You gave **billing**" in c.value for c in at.caption)
+    button(at, "technical").click().run()
+    rows = label_rows(db)
+    assert [(r["label"], r["superseded"], r["superseded_reason"]) for r in rows] == [
+        ("billing", 1, "relabel"), ("shipping", 0, None), ("technical", 0, None)]
+    assert (rows[2]["model_version"], rows[2]["strategy"], rows[2]["score"]) == (
+        rows[0]["model_version"], rows[0]["strategy"], rows[0]["score"])  # the provenance of the label changed
+    assert shown_text(at) == third  # the text that was on the card comes back
+    at.button(key="ll_history_toggle").click().run()
+    entries = [t.value for t in at.text if t.value.startswith("was ")]
+    assert entries == [f"was billing · {first}"]
+    assert second  # (listed too, unchanged)
+
+
+def test_skip_on_a_text_back_from_the_history_keeps_its_label(ui_project, db, sign_in_app):
+    at = sign_in_app("ann")
+    first = shown_text(at)
+    button(at, "billing").click().run()
+    at.button(key="ll_history_toggle").click().run()
+    at.button(key=f"ll_history_open_{_text_id(db, first)}").click().run()
+    at.button(key="ll_skip").click().run()
+    assert [(r["label"], r["superseded"]) for r in label_rows(db)] == [("billing", 0)]
+    assert db.execute("SELECT COUNT(*) FROM skips").fetchone()[0] == 0
+    assert shown_text(at) != first
+
+
+def test_item_in_the_address_opens_that_text_or_says_why_not(ui_project, db, sign_in_app):
+    from annotator.store.labels import add_label
+
+    ids = _ids(db)
+    at = sign_in_app("ann")
+    on_card = shown_text(at)
+    target = next(i for i in ids if i != _text_id(db, on_card))
+    at.query_params["item"] = str(target)
+    at.run()
+    assert _text_id(db, shown_text(at)) == target
+    assert db.execute("SELECT example_id, strategy FROM leases WHERE annotator = 'ann'").fetchall() == [
+        (target, "opened")]  # a person chose it, not the ranking; the text shown before went back
+    button(at, "billing").click().run()
+    assert db.execute("SELECT strategy FROM labels").fetchall() == [("opened",)]
+    taken = next(i for i in ids if i not in (target,) and i != _text_id(db, shown_text(at)))
+    add_label(db, taken, "shipping", "someone")
+    at.query_params["item"] = str(taken)
+    at.run()
+    assert any(f"text {taken} is already labeled" in e.value for e in at.error)
+    at.query_params["item"] = "abc"
+    at.run()
+    assert any("is not a text id" in e.value for e in at.error)
+
+
+def test_context_columns_show_beside_the_text(tmp_path, monkeypatch, sign_in_app, project_factory):
+    from annotator.services.imports import import_file
+    from annotator.services.settings import set_settings
+
+    folder = project_factory(tmp_path / "ctx", ["a", "b"], texts=["placeholder text"])
+    pool = tmp_path / "ctx.csv"
+    pool.write_text("text,author,product,secret\nMy router drops wifi,Maria *M*,Router X,gold\n", encoding="utf-8")
+    with open_project(folder) as project:
+        project.db.execute("DELETE FROM scores")
+        project.db.execute("DELETE FROM examples")
+        import_file(project, pool)
+        set_settings(project.db, context_columns="author, product")
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    at = sign_in_app("ann")
+    assert shown_text(at) == "My router drops wifi"
+    assert any(c.value == r"author: Maria \*M\* · product: Router X" for c in at.caption)
+    assert not any("gold" in c.value for c in at.caption)
