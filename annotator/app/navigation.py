@@ -70,3 +70,8 @@ def hidden_pages_for(user: User | None) -> list[PageSpec]:
 
 def page_path(spec: PageSpec) -> Path:
     return PAGES_DIR / spec.file
+
+
+def page_for(url_path: str) -> Path:
+    """The file of the page at ``url_path`` (for st.page_link and st.switch_page)."""
+    return page_path(next(spec for spec in ANNOTATOR_PAGES + LEAD_PAGES if spec.url_path == url_path))

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator.services import agreement, model_export, stability
+from annotator.services import agreement, flags, model_export, stability
 from annotator.services.labelset import get_labels
 from annotator.store import reporting as queries
 from annotator.store import versions
+from annotator.store.labels import count_late_labels
 from annotator.store.project import Project
 
 IDLE_GAP_SECONDS = 600.0
@@ -50,6 +51,7 @@ class Dashboard:
     stopping: pd.DataFrame             # old, new, n_compared, n_changed, changed_fraction, kappa
     adjudicated: int
     model: dict[str, Any]              # model_stats: the current model and its exported figures
+    disagreements: int = 0             # texts whose annotators disagree and no lead has settled
 
 
 def _frame(rows: list[dict[str, Any]], dtypes: dict[str, str]) -> pd.DataFrame:
@@ -247,7 +249,14 @@ def load_dashboard(project: Project) -> Dashboard:
         stopping=stopping_signal(project),
         adjudicated=queries.adjudication_count(project.db),
         model=model_stats(project),
+        disagreements=len(queries.disagreements(project.db)),
     )
+
+
+def review_counts(project: Project) -> dict[str, int]:
+    """What waits for a lead on the Review page besides disagreements (cheap; never cached):
+    late labels, texts with an open flag, texts kept out of the queue, unread comments."""
+    return {"late": count_late_labels(project.db), **flags.counts(project)}
 
 
 def _json_number(value: Any) -> float | None:

@@ -277,14 +277,15 @@ def data_stamp(db: sqlite_utils.Database) -> tuple:
 
     Newest label row, newest supersede (undo, relabel, adjudication), newest
     published model version and score pruning, pool and evaluation-set sizes,
-    label-set size.
+    label-set size, newest label-set change (a rename, merge or delete).
     """
     return tuple(
         db.execute(
             "SELECT (SELECT MAX(id) FROM labels), (SELECT MAX(superseded_at) FROM labels), "
             "(SELECT MAX(published_at) FROM model_versions), "
             "(SELECT MAX(scores_pruned_at) FROM model_versions), (SELECT MAX(id) FROM examples), "
-            "(SELECT COUNT(*) FROM examples WHERE is_eval = 1), (SELECT COUNT(*) FROM labelset)"
+            "(SELECT COUNT(*) FROM examples WHERE is_eval = 1), (SELECT COUNT(*) FROM labelset), "
+            "(SELECT MAX(id) FROM label_changes)"
         ).fetchone()
     )
 

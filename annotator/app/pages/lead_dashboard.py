@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from annotator.app import session
+from annotator.app import navigation, session
 from annotator.services import dashboard
 
 user = session.require_page_role("lead")
@@ -64,6 +64,17 @@ cols[5].metric(
     if model["predictor"] else "no model yet",
 )
 
+# ---------------------------------------------------------------- waiting for review
+waiting = dashboard.review_counts(project)
+cols = st.columns([1, 1, 1, 1, 1.2], vertical_alignment="bottom")
+cols[0].metric("Disagreements", f"{data.disagreements:,}", help="texts whose annotators disagree, not settled yet")
+cols[1].metric("Late labels", f"{waiting['late']:,}", help="labels saved after their reservation ran out")
+cols[2].metric("Flagged texts", f"{waiting['flagged']:,}",
+               help=f"out of the queue until you return them ({waiting['excluded']:,} kept out for good)")
+cols[3].metric("Unread comments", f"{waiting['unread_comments']:,}")
+if cols[4].button("Open the Review page", key="ll_dashboard_review", icon=":material/rule:"):
+    st.switch_page(navigation.page_for("review"))
+
 # ---------------------------------------------------------------- progress
 st.header("Progress")
 left, right = st.columns(2)
@@ -95,7 +106,8 @@ with right:
     )
     if not data.label_progress.empty:
         st.altair_chart(
-            alt.Chart(data.label_progress).mark_line(interpolate="step-after").encode(
+            # points too: a label whose labels all fall in one time bucket is one point, not a line
+            alt.Chart(data.label_progress).mark_line(interpolate="step-after", point=True).encode(
                 x=alt.X("time:T", title=None), y=alt.Y("cumulative:Q", title="labels"),
                 color=alt.Color("label:N"), tooltip=["time:T", "label:N", "cumulative:Q"],
             ).properties(height=200),
@@ -133,9 +145,11 @@ else:
         st.altair_chart(
             alt.Chart(data.annotator_labels).mark_bar().encode(
                 x=alt.X("share:Q", title="share of their labels", axis=alt.Axis(format="%")),
-                y=alt.Y("annotator:N", title=None), color=alt.Color("label:N"),
+                y=alt.Y("annotator:N", title=None),
+                # the legend under the bars: beside them, a chart of one annotator is too short to hold it
+                color=alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", columns=3)),
                 tooltip=["annotator:N", "label:N", "n:Q", alt.Tooltip("share:Q", format=".1%")],
-            ),
+            ).properties(height=max(60, 30 * data.annotators["annotator"].nunique())),
             width="stretch",
         )
     table(data.annotators, "Table: annotators")

@@ -1,9 +1,11 @@
-"""The lead's review queue: disagreements, suspected label errors, late labels; pick the final label.
+"""The lead's review queue: disagreements, suspected label errors, late labels, flags and comments.
 
 A click on a label button records the lead's adjudication (kind
 ``adjudication``); exports use it and every adjudication stays in the label
-history. Texts, labels and names are shown as plain text, never as markdown or HTML. UI only:
-reads and writes go through annotator.services.review.
+history. A flagged text is out of the queue until the lead returns it (or keeps it out);
+a comment stays listed until a lead marks it read. Texts, labels and names are shown as
+plain text, never as markdown or HTML. UI only: reads and writes go through
+annotator.services.review and annotator.services.flags.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from annotator.app import session
 from annotator.app.keys import escape_markdown
 from annotator.app.labeling import visible_text
 from annotator.errors import LabelloopError
-from annotator.services import review
+from annotator.services import flags, review
 from annotator.services.labelset import get_labels
 
 SHOW_AT_MOST = 25
@@ -49,6 +51,29 @@ def label_buttons(example_id: int, highlight: set[str], prefix: str) -> None:
         )
 
 
+def settle(example_id: int, action: str) -> None:
+    """Button callback: return a flagged text to the queue, keep it out, or let a kept-out one back."""
+    lead = session.authorized("lead")
+    if lead is None:
+        return
+    try:
+        if action == "back":
+            flags.return_text(session.project(), lead.name, example_id)
+        else:
+            flags.settle_flag(session.project(), lead.name, example_id, action)
+    except LabelloopError as error:
+        st.session_state[FLASH_KEY] = ("error", str(error))
+    else:
+        done = "kept out of the queue" if action == "exclude" else "back in the queue"
+        st.session_state[FLASH_KEY] = ("success", f"Item {example_id}: {done}.")
+
+
+def read(comment_id: int) -> None:
+    lead = session.authorized("lead")
+    if lead is not None:
+        flags.mark_read(session.project(), lead.name, comment_id)
+
+
 def run_check(threshold: float, folds: int) -> None:
     """Button callback: cross-validate now and keep the result in this session."""
     if session.authorized("lead") is None:
@@ -65,10 +90,16 @@ st.title("Review")
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     getattr(st, flash[0])(escape_markdown(flash[1]))  # plain text: a label or a name is never markdown
+    # and where the lead is looking: the card they clicked on is gone, the page may be scrolled far down
+    st.toast(escape_markdown(flash[1]), icon=":material/error:" if flash[0] == "error" else ":material/check:")
 
 late = review.late_queue(project)
-disagreements_tab, suspects_tab, late_tab = st.tabs(
-    ["Disagreements", "Suspected label errors", f"Late labels ({len(late)})"])
+flagged = flags.flagged(project)
+kept_out = flags.flagged(project, "excluded")
+comments = flags.unread_comments(project)
+disagreements_tab, suspects_tab, late_tab, flags_tab, comments_tab = st.tabs(
+    ["Disagreements", "Suspected label errors", f"Late labels ({len(late)})", f"Flags ({len(flagged)})",
+     f"Comments ({len(comments)})"])
 
 with disagreements_tab:
     queue = review.disagreement_queue(project)
@@ -137,3 +168,36 @@ with late_tab:
             st.caption(f"Item {row['example_id']} · late: {escape_markdown(row['annotator'])}: "
                        f"{escape_markdown(row['label'])} · {others}")
             label_buttons(row["example_id"], {row["label"], *row["others"].values()}, "ll_late")
+
+with flags_tab:
+    st.caption("Texts an annotator flagged (broken, ambiguous, offensive, ...): they are out of the queue "
+               "until you return them. Keep one out for good if it should never be labeled.")
+    if not flagged:
+        st.success("No open flags.")
+    for row in flagged[:SHOW_AT_MOST]:
+        with st.container(border=True, key=f"ll_flagged_{row['example_id']}"):
+            st.text(visible_text(row["text"]))
+            said = " · ".join(escape_markdown(flags.flag_text_line(flag)) for flag in row["flags"])
+            st.caption(f"Item {row['example_id']}{' (evaluation set)' if row['is_eval'] else ''} · {said}")
+            left, right = st.columns(2)
+            left.button("Return to the queue", key=f"ll_flag_return_{row['example_id']}", width="stretch",
+                        on_click=settle, args=(row["example_id"], "return"), icon=":material/undo:")
+            right.button("Keep out of the queue", key=f"ll_flag_exclude_{row['example_id']}", width="stretch",
+                         on_click=settle, args=(row["example_id"], "exclude"), icon=":material/block:")
+    if kept_out:
+        with st.expander(f"Kept out of the queue ({len(kept_out)})"):
+            for row in kept_out[:SHOW_AT_MOST]:
+                st.text(visible_text(row["text"]))
+                st.button("Return to the queue", key=f"ll_flag_back_{row['example_id']}",
+                          on_click=settle, args=(row["example_id"], "back"))
+
+with comments_tab:
+    st.caption("Comments annotators wrote about a text. Mark each read once you have answered it.")
+    if not comments:
+        st.success("No unread comments.")
+    for row in comments[:SHOW_AT_MOST]:
+        with st.container(border=True, key=f"ll_comment_{row['id']}"):
+            st.text(visible_text(row["text"]))
+            st.caption(f"Item {row['example_id']} · {escape_markdown(flags.comment_line(row))}")
+            st.button("Mark read", key=f"ll_comment_read_{row['id']}", on_click=read, args=(row["id"],),
+                      icon=":material/done:")

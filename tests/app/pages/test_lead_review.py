@@ -97,3 +97,34 @@ def test_review_lists_late_labels_and_settles_them(app_env):
     at.button(key=f"ll_late_{example}_pos").click().run()
     assert not at.exception and any(tab.label == "Late labels (0)" for tab in at.tabs)
     assert label_history(app_env.db, example)[-1]["kind"] == "adjudication"
+
+
+def test_flags_and_comments_reach_the_lead_who_returns_or_keeps_out_the_text(app_env):
+    from annotator.services import flags, queue
+
+    ids = app_env.ids
+    flags.flag_text(app_env, "ann1", ids[12], "broken", "cut off mid-sentence")
+    flags.flag_text(app_env, "ann2", ids[12], "ambiguous")
+    flags.flag_text(app_env, "ann2", ids[13], "offensive")
+    comment = flags.add_comment(app_env, "ann3", ids[14], "Is a refund pos or neg?")
+    dashboard = page("lead_dashboard.py", "lead")
+    metrics = {m.label: m.value for m in dashboard.metric}
+    assert (metrics["Flagged texts"], metrics["Unread comments"], metrics["Disagreements"]) == ("2", "1", "2")
+
+    at = page("lead_review.py", "lead")
+    assert [t.label for t in at.tabs][-2:] == ["Flags (2)", "Comments (1)"]
+    said = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "broken (ann1): cut off mid-sentence · ambiguous (ann2)" in said
+    assert "ann3: Is a refund pos or neg?" in said
+    at.button(key=f"ll_flag_return_{ids[12]}").click().run()
+    at.button(key=f"ll_flag_exclude_{ids[13]}").click().run()
+    at.button(key=f"ll_comment_read_{comment}").click().run()
+    assert not at.exception
+    assert [t.label for t in at.tabs][-2:] == ["Flags (0)", "Comments (0)"]
+    statuses = dict(app_env.db.execute("SELECT example_id, status FROM flags GROUP BY example_id").fetchall())
+    assert statuses == {ids[12]: "returned", ids[13]: "excluded"}
+    served = {queue.next_item(app_env, f"probe{i}").example_id for i in range(12)}
+    assert ids[12] in served and ids[13] not in served
+    # a text kept out can be let back in
+    at.button(key=f"ll_flag_back_{ids[13]}").click().run()
+    assert app_env.db.execute("SELECT status FROM flags WHERE example_id = ?", (ids[13],)).fetchone() == ("returned",)
