@@ -1,13 +1,10 @@
 """Labeling what a search found: lease one chosen text, save its label with the search as provenance,
 and a lead's bulk label over a selection.
 
-Until the queue offers a lease of a named text (issue 13), :func:`lease_item` is here. It takes
-the same kind of lease as :func:`annotator.services.queue.next_item` (so the Label page's keys,
-:func:`annotator.services.queue.save_label`, its late-label rule and the text-length limit all
-apply unchanged), with provenance: the current model version, strategy ``search`` and the text's
-score in that version. It refuses a text that another annotator's live lease holds (the queue
-never serves one text to two people at once); a text others already labeled may be labeled
-again: a different label is a disagreement the lead sees on the Review page.
+:func:`lease_item` leases a named text through the queue's own rule for it
+(:func:`annotator.services.queue.open_item`, the same lease as the Label page's, so
+:func:`annotator.services.queue.save_label`, its late-label rule and the text-length limit apply
+unchanged) with provenance: the current model version, strategy ``search`` and the text's score.
 
 Every label given here is recorded with strategy ``search`` and the search that found the text
 (``labels.search_query``, JSON), so exports and learning curves can tell these labels apart from
@@ -22,8 +19,6 @@ label would change, for the confirmation.
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +26,6 @@ from annotator.errors import AuthError, InputError, LabelSetError, shown
 from annotator.services import queue
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_settings
-from annotator.store import leases as q
 from annotator.store import search as store
 from annotator.store.connection import read_snapshot, write_transaction
 from annotator.store.labels import add_label
@@ -44,31 +38,11 @@ MAX_BULK = 5_000
 
 
 def lease_item(project: Project, annotator: str, example_id: int, *, now: float | None = None) -> queue.ServedItem:
-    """Lease the text ``example_id`` to ``annotator`` (strategy ``search``) and return it as the Label
-    page shows a served text. InputError when there is no such text or another annotator holds it."""
-    now = time.time() if now is None else now
-    settings = get_settings(project.db)
-    expires_at = now + settings.lease_seconds
-    overlap = q.Overlap(settings.overlap_fraction, settings.overlap_k, settings.seed)
-    with write_transaction(project.db) as conn:
-        if not q.example_exists(conn, int(example_id)):
-            raise InputError(f"no text with id {shown(example_id)}")
-        holder = store.live_lease_holder(conn, int(example_id), annotator, now, now - q.PRESENCE_SECONDS)
-        if holder is not None:
-            raise InputError(f"{holder} is labeling text {int(example_id)} right now; open it again in a few minutes")
-        version = current_version(project.db)
-        scored = example_score(project.db, version["version"], int(example_id)) if version else None
-        provenance = (version["version"] if version else None, SEARCH_STRATEGY, scored["score"] if scored else None)
-        q.put_lease(conn, int(example_id), annotator, now, expires_at, *provenance)
-    with read_snapshot(project.db) as conn:
-        text, meta, is_eval = q.example_text(conn, int(example_id))
-    return queue.ServedItem(
-        example_id=int(example_id), text=text, meta=json.loads(meta) if meta else {},
-        model_version=provenance[0], strategy=SEARCH_STRATEGY, score=provenance[2],
-        rank=scored["rank"] if scored else None, predicted=scored["predicted"] if scored else None,
-        confidence=scored["confidence"] if scored else None, lease_expires_at=expires_at, is_eval=is_eval,
-        overlap=overlap.is_overlap(int(example_id)),
-    )
+    """Lease the text ``example_id`` to ``annotator`` with strategy ``search`` and return it as the Label
+    page shows a served text: :func:`annotator.services.queue.open_item`, the queue's one rule for
+    opening a named text (InputError when there is no such text, someone else holds it, it is
+    labeled enough already, or flagged)."""
+    return queue.open_item(project, annotator, int(example_id), strategy=SEARCH_STRATEGY, now=now)
 
 
 def release(project: Project, annotator: str, example_id: int) -> bool:

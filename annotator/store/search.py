@@ -153,15 +153,6 @@ def search_query_of(db: sqlite_utils.Database, label_id: int) -> dict[str, Any] 
     return None if row is None or row[0] is None else json.loads(row[0])
 
 
-def live_lease_holder(conn: sqlite3.Connection, example_id: int, annotator: str, now: float,
-                      stale_before: float) -> str | None:
-    """Another annotator whose lease on the example is live (unexpired, page alive), if any."""
-    row = conn.execute(
-        "SELECT annotator FROM leases WHERE example_id = ? AND annotator <> ? AND expires_at > ? AND seen_at > ? "
-        "LIMIT 1", (int(example_id), annotator, now, stale_before)).fetchone()
-    return None if row is None else row[0]
-
-
 def mark_search_label(conn: sqlite3.Connection, label_id: int, query: dict[str, Any]) -> None:
     """A label given from a search: strategy ``search`` and the search (JSON) that found the text."""
     conn.execute("UPDATE labels SET strategy = 'search', search_query = ? WHERE id = ?",

@@ -68,8 +68,8 @@ def _put_in_url(found: searching.Search, item: int | None) -> None:
     params = searching.to_params(found)
     if item is not None:
         params["item"] = str(item)
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+    # written on every run: a page link's query reaches the script but not always the address bar
+    st.query_params.from_dict(params)
 
 
 # ------------------------------------------------------------------------------- the labeling card
