@@ -4,7 +4,7 @@ Every run is one call of :func:`annotator.services.simulate.simulate` — the co
 ``labelloop simulate``, which labels through the queue and refreshes through
 the worker — on a *copy* of one prepared project per dataset. The prepared
 project already holds the pool and its cached embeddings
-(``embeddings/enc_v0.npz``), so the base encoder embeds each pool once, not
+(``embeddings/enc_v0/``), so the base encoder embeds each pool once, not
 once per strategy and seed.
 
 Tiers: ``fast`` = the embedding head only (never fine-tune); ``warm`` =

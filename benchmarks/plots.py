@@ -90,7 +90,7 @@ def plot_speed(result: dict[str, Any], path: str | os.PathLike) -> Path:
     ax = axes[1]
     refresh = result.get("refresh", [])
     names = [f"{r['pool']:,} pool" for r in refresh]
-    parts = ("head_fit_s", "scoring_s", "publish_s")
+    parts = ("read_s", "head_fit_s", "scoring_s", "ranking_s", "publish_s")
     bottom = np.zeros(len(refresh))
     for part in parts:
         values = np.array([r.get(part) or 0.0 for r in refresh])
@@ -102,18 +102,17 @@ def plot_speed(result: dict[str, Any], path: str | os.PathLike) -> Path:
         ax.legend(fontsize=8)
 
     ax = axes[2]
-    io = result.get("io", [])
-    names = [f"{r['rows']:,}" for r in io]
-    width = 0.38
-    x = np.arange(len(io))
-    ax.bar(x - width / 2, [r.get("import_s") or 0 for r in io], width, label="import")
-    ax.bar(x + width / 2, [r.get("export_s") or 0 for r in io], width, label="export")
-    ax.set_xticks(x, names)
-    ax.set_xlabel("rows")
-    ax.set_ylabel("seconds")
-    ax.set_title("import / export")
+    io = result.get("io")
     if io:
+        width = 0.38
+        x = np.arange(2)
+        ax.bar(x - width / 2, [io["import_s"], io["export_s"]], width, label="labelloop")
+        ax.bar(x + width / 2, [io["baseline_import_s"], io["baseline_export_s"]], width, label="baseline",
+               color="tab:gray")
+        ax.set_xticks(x, ["import", "export"])
         ax.legend(fontsize=8)
+        ax.set_title(f"import / export, {io['rows']:,} rows")
+    ax.set_ylabel("seconds")
     return _save(fig, path)
 
 

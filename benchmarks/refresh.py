@@ -43,16 +43,19 @@ def _label_batch(project, n: int, rng: np.random.Generator) -> int:
 
 def measure_refresh(pool: int, workdir: Path, *, strategy: str = "margin", batch: int = 25,
                     warm_labels: int = 200, rounds: int = 3, seed: int = 0) -> dict[str, Any]:
+    """Refresh after a batch at a pool of ``pool`` texts: the median of ``rounds`` timed refreshes
+    (last label -> ranking published, as annotators see it), its steps, and the peak RSS growth."""
+    import resource
+
     from annotator.services.imports import import_file
     from annotator.services.projects import create_project
     from annotator.services.settings import set_settings
-    from annotator.services.training.embeddings import ensure_embeddings, save_embeddings
+    from annotator.services.training.embeddings import load_embeddings, save_embeddings
     from annotator.services.training.models import load_models
-    from annotator.services.training.refresh import refresh, take_snapshot
-    from annotator.services.training.scoring import done_ids, rank_pool
-    from annotator.store.trainset import pool as pool_rows
-    from annotator.store.trainset import training_labels
-    from annotator.store.versions import publish_version
+    from annotator.services.training.refresh import read_pool_state, refresh
+    from annotator.services.training.scoring import done_mask, positions_of, rank_pool, score_pool
+    from annotator.store.trainset import example_ids
+    from annotator.store.versions import append_scores, prune_scores, publish_version
     from learner.head import EmbeddingHead
 
     folder = Path(tempfile.mkdtemp(prefix=f"refresh{pool}-", dir=workdir))
@@ -62,48 +65,59 @@ def measure_refresh(pool: int, workdir: Path, *, strategy: str = "margin", batch
         with create_project(folder / "project", REFRESH_LABELS) as project:
             import_file(project, data, id_column="id")
             set_settings(project.db, strategy=strategy, batch_size=batch, seed=seed)
-            ids, texts, _ = pool_rows(project.db)
+            ids = example_ids(project.db)
             save_embeddings(project.path, 0, ids, random_embeddings(len(ids), 384, seed))
             models = load_models(project)
-            refresh(project, models)  # cold start ranking over the cached embeddings
+
+            def settle(result) -> None:  # what the idle worker does after a large pool's refresh
+                for chunk in result.tail or ():
+                    append_scores(project.db, result.version, chunk)
+                prune_scores(project.db)
+
+            settle(refresh(project, models))  # cold start ranking over the cached embeddings
             _label_batch(project, warm_labels, rng)
-            refresh(project, models)
+            settle(refresh(project, models))
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             timings = []
             for _ in range(rounds):
                 _label_batch(project, batch, rng)
                 started = now()
-                refresh(project, models)
+                result = refresh(project, models)
                 timings.append(now() - started)
+                settle(result)
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             # One more batch, step by step with the same calls the refresh makes.
             _label_batch(project, batch, rng)
             steps: dict[str, float] = {}
             t = now()
-            snap = take_snapshot(project)
-            steps["snapshot_s"] = now() - t
+            cached = load_embeddings(project.path, 0)
+            state = read_pool_state(project, cached[0])
+            steps["read_s"] = now() - t
+            X = cached[1]
+            labels = [label for _, label in state.train]
             t = now()
-            X = ensure_embeddings(project.path, 0, snap.ids, snap.texts, lambda batch_texts: None)
-            steps["embeddings_read_s"] = now() - t
-            index = {e: i for i, e in enumerate(snap.ids)}
-            positions = np.asarray([index[e] for e, _, _ in snap.train])
-            labels = [label for _, _, label in snap.train]
-            t = now()
-            head = EmbeddingHead(classes=REFRESH_LABELS).fit(X[positions], labels)
+            head = EmbeddingHead(classes=REFRESH_LABELS).fit(
+                np.asarray(X[positions_of(state.ids, [e for e, _ in state.train])]), labels)
             steps["head_fit_s"] = now() - t
             t = now()
-            proba = head.predict_proba(X)
-            rows = rank_pool(ids=snap.ids, proba=proba, embeddings=X, classes=REFRESH_LABELS, strategy=strategy,
-                             done=done_ids(snap.counts, snap.settings), estimator=head, seed=seed)
+            done = done_mask(state.ids, state.counts, state.settings)
+            scores = score_pool(head, X, strategy, seed, int(done.sum()))
             steps["scoring_s"] = now() - t
             t = now()
-            publish_version(project.db, kind="head", strategy=strategy, scores=rows, encoder_version=0,
-                            n_labels=len(labels), watermark=snap.watermark)
+            ranking = rank_pool(ids=state.ids, scores=scores, embeddings=X, classes=REFRESH_LABELS,
+                                strategy=strategy, done=done, estimator=head, seed=seed)
+            steps["ranking_s"] = now() - t
+            t = now()
+            publish_version(project.db, kind="head", strategy=strategy, scores=ranking.top, n_ranked=ranking.n,
+                            encoder_version=0, n_labels=len(labels), watermark=state.watermark)
             steps["publish_s"] = now() - t
-            n_labels = len(training_labels(project.db))
+            steps["published_rows"] = len(ranking.top)
         median = statistics.median(timings)
         return {
-            "pool": pool, "strategy": strategy, "batch": batch, "labels": n_labels,
-            "embeddings": "synthetic random unit vectors, 384-d (no encoder run)",
-            "refresh_s": [round(x, 3) for x in timings], "total_s": round(median, 3),
+            "pool": pool, "strategy": strategy, "batch": batch, "labels": len(labels),
+            "embeddings": "synthetic random unit vectors, 384-d, memory-mapped (no encoder run)",
+            "refresh_s": [round(x, 3) for x in timings], "median_s": round(median, 3), "total_s": round(median, 3),
+            "rss_growth_mb": round((rss_after - rss_before) / 1024, 1),
             **{key: round(value, 3) for key, value in steps.items()},
         }
     finally:

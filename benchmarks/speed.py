@@ -12,13 +12,17 @@ measured under the same machine load:
   gives texts/s and the ratio ``scoring_speedup``.
 * **fine-tune**: ``TransformerClassifier.fit`` on 500 labeled texts with the
   project's default epochs; the fitted model is the one scored above.
-* **refresh**: the fast tier after one labeling batch at 10k and 100k pools —
-  fit the embedding head on the labeled embeddings, score the pool with the
-  project's strategy, publish the ranking — on a real project database.
-  Pool embeddings are synthetic random unit vectors (encoding 100k texts on
-  this CPU would take ~10 minutes and is a one-off per encoder version).
-* **io**: ``import_file`` of a labeled CSV and ``export`` of the final labels,
-  100k and 1M synthetic rows (1M only without ``--quick``).
+* **refresh**: the fast tier after one labeling batch at 10k, 100k and 1M
+  pools (``pools``) — fit the embedding head on the labeled embeddings, score
+  the pool with the project's strategy, publish the ranking — on a real
+  project database. Pool embeddings are synthetic random unit vectors
+  (encoding 1M texts on this CPU would take hours and is a one-off per
+  encoder version).
+* **io**: ``import_file`` of a labeled CSV of ``rows`` synthetic rows and
+  ``export`` of its labels to CSV, each beside a plain baseline on the same
+  file and database: ``sqlite_utils`` ``insert_all`` of the CSV's rows into a
+  bare table (no validation, no de-duplication), and ``pandas.read_sql`` of
+  the labels joined to their texts written with ``DataFrame.to_csv``.
 """
 
 from __future__ import annotations
@@ -33,14 +37,14 @@ from typing import Any
 from annotator.config import SETTINGS
 from annotator.errors import InputError
 from benchmarks.common import machine_info, now, read_jsonl, write_json
-from benchmarks.synthetic import synthetic_labels, synthetic_texts, write_synthetic_file
+from benchmarks.synthetic import synthetic_labels, synthetic_texts
 
 SPEED_LABELS = ["alpha", "beta", "gamma", "delta"]
 
-FULL = {"score_texts": 2000, "repeats": 3, "finetune_texts": 500, "refresh_pools": [10_000, 100_000],
-        "io_rows": [100_000, 1_000_000]}
+FULL = {"score_texts": 2000, "repeats": 3, "finetune_texts": 500,
+        "refresh_pools": [10_000, 100_000, 1_000_000], "io_rows": 1_000_000}
 QUICK = {"score_texts": 64, "repeats": 1, "finetune_texts": 32, "refresh_pools": [300, 1_000],
-         "io_rows": [1_000], "refresh_warm_labels": 50, "refresh_rounds": 2}
+         "io_rows": 1_000, "refresh_warm_labels": 50, "refresh_rounds": 2}
 PARTS = ("scoring", "refresh", "io")
 
 
@@ -117,36 +121,6 @@ def measure_scoring(model_dir: Path, texts: list[str], *, batch_size: int, max_l
     }
 
 
-def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
-    """Import a labeled synthetic CSV of ``rows`` rows into a new project, then export the labels."""
-    from annotator.services.exports import export
-    from annotator.services.imports import import_file
-    from annotator.services.projects import create_project
-
-    folder = Path(tempfile.mkdtemp(prefix=f"io{rows}-", dir=workdir))
-    try:
-        started = now()
-        data = write_synthetic_file(folder / "data.csv", rows, labels=SPEED_LABELS, seed=rows)
-        generated = now()
-        with create_project(folder / "project", SPEED_LABELS) as project:
-            started_import = now()
-            summary = import_file(project, data, id_column="id", label_column="label")
-            imported = now()
-            exported_rows = export(project, folder / "out.csv", "csv")
-            exported = now()
-        return {
-            "rows": rows, "generate_s": round(generated - started, 3),
-            "import_s": round(imported - started_import, 3), "export_s": round(exported - imported, 3),
-            "examples_added": summary.examples_added, "labels_added": summary.labels_added,
-            "exported_rows": exported_rows,
-            "import_rows_per_s": round(rows / (imported - started_import), 1),
-            "export_rows_per_s": round(exported_rows / (exported - imported), 1) if exported_rows else None,
-            "file_mb": round((folder / "data.csv").stat().st_size / 1e6, 1),
-        }
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def _checkpoint(result: dict[str, Any], path: str | os.PathLike | None) -> None:
     """Write what is measured so far, so a long run that is stopped still leaves its figures."""
     if path:
@@ -165,6 +139,8 @@ def run_speed(
     score_texts: int | None = None,
     repeats: int | None = None,
     progress_path: str | os.PathLike | None = None,
+    pools: list[int] | None = None,
+    rows: int | None = None,
 ) -> dict[str, Any]:
     """Run the speed benchmark; ``quick`` uses a tiny local BERT and small sizes."""
     import torch
@@ -177,6 +153,14 @@ def run_speed(
         plan["score_texts"] = score_texts
     if repeats:
         plan["repeats"] = repeats
+    if pools:
+        if min(pools) < 100:
+            raise InputError("--pools: every pool needs at least 100 texts")
+        plan["refresh_pools"] = list(pools)
+    if rows:
+        if rows < 10:
+            raise InputError("--rows: at least 10 rows")
+        plan["io_rows"] = rows
     max_length = max_length or SETTINGS["max_length"].default
     base = Path(tempfile.mkdtemp(prefix="labelloop-speed-", dir=workdir))
     result: dict[str, Any] = {"part": "speed", "quick": quick, "torch_threads": torch.get_num_threads(),
@@ -214,7 +198,9 @@ def run_speed(
             ]
             _checkpoint(result, progress_path)
         if "io" in parts:
-            result["io"] = [measure_io(rows, base) for rows in plan["io_rows"]]
+            from benchmarks.io_speed import measure_io
+
+            result["io"] = measure_io(plan["io_rows"], base)
         result["machine"] = machine_info()
         return result
     finally:

@@ -29,12 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write the results here")
     args = parser.parse_args(argv)
 
+    from annotator.services.training.embeddings import load_embeddings
     from learner.classifier import TransformerClassifier
     from learner.head import EmbeddingHead
 
     folder = Path(args.prepared)
-    cache = np.load(folder / "base" / "embeddings" / "enc_v0.npz")
-    ids, X = cache["ids"], cache["vectors"]
+    ids, X = load_embeddings(folder / "base", 0)
     with sqlite3.connect(folder / "base" / "project.db") as conn:
         text = dict(conn.execute("SELECT id, text FROM examples"))
     gold = {}

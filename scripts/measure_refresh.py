@@ -1,7 +1,7 @@
 """Measure the fast-tier refresh (the time from a batch's last label to the re-ranked queue).
 
 Builds a project with a pool of N texts and a cached embedding matrix for
-encoder version 0 (rows reused from an existing ``enc_v0.npz`` cache, e.g. a
+encoder version 0 (rows reused from an existing project's ``embeddings/enc_v0`` cache, e.g. a
 TREC simulation's, tiled with small noise to reach N; the refresh never runs
 the encoder when the cache covers the pool, exactly as in the worker), labels
 L items through the queue with a cycling label, then times R refreshes
@@ -12,7 +12,7 @@ With ``--gold`` (the file the cache was built from, e.g. TREC train.jsonl), cach
 k-th distinct text of that file (the importer's order) and the simulated annotator answers
 with its gold label; without it labels cycle (a much harder, unrealistic fit for the head).
 
-    python scripts/measure_refresh.py --cache PROJECT/embeddings/enc_v0.npz [--gold FILE] [--pool 10000]
+    python scripts/measure_refresh.py --cache PROJECT [--gold FILE] [--pool 10000]
                                       [--labels 500] [--batch 25] [--repeats 5] [--strategy margin]
 """
 
@@ -33,7 +33,7 @@ from annotator.services import queue
 from annotator.services.imports import import_file
 from annotator.services.projects import create_project
 from annotator.services.settings import set_settings
-from annotator.services.training.embeddings import save_embeddings
+from annotator.services.training.embeddings import load_embeddings, save_embeddings
 from annotator.services.training.models import load_models
 from annotator.services.training.refresh import refresh
 from annotator.store.examples import text_hash
@@ -44,7 +44,7 @@ LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", required=True, help="an enc_v*.npz embeddings cache to draw vectors from")
+    parser.add_argument("--cache", required=True, help="a project folder with base-encoder embeddings (enc_v0)")
     parser.add_argument("--gold", default=None, help="the file the cache was embedded from (gold labels)")
     parser.add_argument("--pool", type=int, default=10_000)
     parser.add_argument("--labels", type=int, default=500)
@@ -52,8 +52,10 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--strategy", default="margin")
     args = parser.parse_args()
-    with np.load(args.cache) as data:
-        source = data["vectors"].astype(np.float32)
+    cached = load_embeddings(args.cache, 0)
+    if cached is None:
+        parser.error(f"{args.cache}: no cached base-encoder embeddings")
+    source = np.asarray(cached[1], dtype=np.float32)
     gold: list[str] | None = None
     if args.gold:
         seen, gold = set(), []

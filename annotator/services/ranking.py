@@ -17,6 +17,37 @@ from annotator.store.trainset import current_label_counts, max_label_id, pool
 from annotator.store.versions import ScoreRow, current_version
 
 
+def rank_positions(n: int, done: np.ndarray, informativeness: np.ndarray | None = None,
+                   first: Sequence[int] | None = None) -> np.ndarray:
+    """Positions 0..n-1 in rank order: ``first`` (a strategy's picks, in order), then by
+    ``informativeness`` descending (else pool order); items still needing labels before the ``done``
+    ones (a boolean mask)."""
+    base = (np.argsort(-np.asarray(informativeness, dtype=float), kind="stable") if informativeness is not None
+            else np.arange(n))
+    if first is not None and len(first):
+        picked = np.asarray([int(p) for p in dict.fromkeys(first) if 0 <= int(p) < n], dtype=np.int64)
+        rest = np.ones(n, dtype=bool)
+        rest[picked] = False
+        base = np.concatenate([picked, base[rest[base]]])
+    done = np.asarray(done, dtype=bool)
+    return np.concatenate([base[~done[base]], base[done[base]]])
+
+
+def score_rows(ids: np.ndarray, positions: np.ndarray, start_rank: int, n: int, *,
+               informativeness: np.ndarray | None = None, predicted: np.ndarray | None = None,
+               confidence: np.ndarray | None = None) -> list[ScoreRow]:
+    """Score rows for ``positions`` holding ranks ``start_rank``, ``start_rank + 1``, ...
+
+    ``score`` is the informativeness, or ``1 - rank / n`` for a pure order (a cold start);
+    ``predicted`` (label names) and ``confidence`` are the suggestion shown with the text.
+    """
+    ranks = np.arange(start_rank, start_rank + len(positions))
+    scores = (1.0 - ranks / n) if informativeness is None else np.asarray(informativeness, dtype=float)[positions]
+    labels = [None] * len(positions) if predicted is None else np.asarray(predicted, dtype=object)[positions].tolist()
+    confs = [None] * len(positions) if confidence is None else np.asarray(confidence, dtype=float)[positions].tolist()
+    return list(zip(np.asarray(ids)[positions].tolist(), ranks.tolist(), scores.tolist(), labels, confs))
+
+
 def build_scores(
     ids: Sequence[int],
     *,
@@ -26,38 +57,13 @@ def build_scores(
     predicted: Sequence[str | None] | None = None,
     confidence: np.ndarray | None = None,
 ) -> list[ScoreRow]:
-    """Rank ``ids`` (positions into them via ``order``, or by ``informativeness`` descending).
-
-    ``order`` may list only some positions (a strategy's top picks); the rest
-    follow by ``informativeness`` if given, else in pool order. A score row's
-    ``score`` is the informativeness, or ``1 - rank / n`` for a pure order.
-    """
-    n = len(ids)
-    if informativeness is not None:
-        by_score = list(np.argsort(-np.asarray(informativeness, dtype=float), kind="stable"))
-    else:
-        by_score = list(range(n))
-    if order is not None:
-        seen = set()
-        first = []
-        for position in order:
-            position = int(position)
-            if position not in seen and 0 <= position < n:
-                seen.add(position)
-                first.append(position)
-        ranked = first + [p for p in by_score if p not in seen]
-    else:
-        ranked = by_score
-    todo = [p for p in ranked if ids[p] not in done]
-    finished = [p for p in ranked if ids[p] in done]
-    rows: list[ScoreRow] = []
-    for rank, position in enumerate(todo + finished):
-        # without informativeness (a cold-start order) the score is the position: 1 first, -> 0 last
-        score = (1.0 - rank / n) if informativeness is None else float(informativeness[position])
-        label = None if predicted is None else predicted[position]
-        conf = None if confidence is None else float(confidence[position])
-        rows.append((int(ids[position]), rank, score, label, conf))
-    return rows
+    """Every example's score row (see :func:`rank_positions` and :func:`score_rows`)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    done_mask = np.isin(ids, np.fromiter(done, dtype=np.int64, count=len(done)))
+    positions = rank_positions(len(ids), done_mask, informativeness, order)
+    return score_rows(ids, positions, 0, len(ids), informativeness=informativeness,
+                      predicted=None if predicted is None else np.asarray(predicted, dtype=object),
+                      confidence=confidence)
 
 
 def random_order(n: int, seed: int) -> np.ndarray:

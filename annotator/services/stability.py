@@ -60,7 +60,8 @@ def stopping_history(project: Project) -> list[dict[str, Any]]:
     """One record per consecutive pair of versions, oldest first: the stored ones, and the
     pairs still holding scores computed now (versions published before the worker stored them)."""
     listed = versions.list_versions(project.db)
-    records = {v["version"]: v["metrics"][METRICS_KEY] for v in listed if METRICS_KEY in (v["metrics"] or {})}
+    records = {v["version"]: {**v["metrics"][METRICS_KEY], "new": v["version"]}
+               for v in listed if METRICS_KEY in (v["metrics"] or {})}
     scored = _holding_scores(listed)
     for old, new in zip(scored, scored[1:]):
         if new not in records:
@@ -70,9 +71,37 @@ def stopping_history(project: Project) -> list[dict[str, Any]]:
     return [records[v] for v in sorted(records)]
 
 
-def after_publish(project: Project, version: int | None) -> None:
-    """What follows every publish: record the change from the previous version (it needs that
-    version's scores), then prune the scores of old versions."""
+def after_publish(project: Project, version: int | None, *, prune: bool = True) -> None:
+    """What follows every publish: record the change from the previous version unless the publisher
+    already did (it needs that version's scores), then prune the scores of old versions (``prune``
+    False: the worker prunes when idle)."""
     if version is not None:
-        record_prediction_change(project, version)
-    versions.prune_scores(project.db)
+        stored = (versions.get_version(project.db, version) or {}).get("metrics") or {}
+        if METRICS_KEY not in stored:
+            record_prediction_change(project, version)
+    if prune:
+        versions.prune_scores(project.db)
+
+
+def change_between(old_version: int, old: tuple[np.ndarray, np.ndarray, list[str]],
+                   new: tuple[np.ndarray, np.ndarray, list[str]]) -> dict[str, Any] | None:
+    """The stopping signal from two in-memory predictions of the pool, each ``(ids ascending,
+    predicted class indices, classes)``: how many of the texts both cover changed, and Cohen's kappa
+    between them. The worker keeps the last version's predictions, so a refresh needs no query over
+    millions of score rows."""
+    (old_ids, old_pred, old_classes), (new_ids, new_pred, new_classes) = old, new
+    common, old_at, new_at = np.intersect1d(old_ids, new_ids, assume_unique=True, return_indices=True)
+    if not len(common):
+        return None
+    names = list(dict.fromkeys([*new_classes, *old_classes]))
+    to_names = np.asarray([names.index(c) for c in old_classes], dtype=np.int64)
+    a = to_names[np.asarray(old_pred)[old_at]]
+    b = np.asarray([names.index(c) for c in new_classes], dtype=np.int64)[np.asarray(new_pred)[new_at]]
+    k = len(names)
+    table = np.bincount(a * k + b, minlength=k * k).reshape(k, k).astype(float)
+    used = (table.sum(axis=0) + table.sum(axis=1)) > 0
+    table = table[np.ix_(used, used)]
+    total = int(table.sum())
+    changed = total - int(np.trace(table))
+    return {"old": int(old_version), "n_compared": total, "n_changed": changed,
+            "changed_fraction": changed / total, "kappa": cohen_kappa_table(table)}

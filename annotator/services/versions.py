@@ -16,8 +16,9 @@ from annotator.store.project import Project
 from annotator.store.versions import publish_version
 
 
-def publish(project: Project, **version: Any) -> int:
-    """Publish a version (keyword arguments of ``publish_version``); its number."""
+def publish(project: Project, *, prune: bool = True, **version: Any) -> int:
+    """Publish a version (keyword arguments of ``publish_version``); its number. ``prune`` False
+    leaves pruning old scores to the caller's idle time (the worker, at large pools)."""
     number = publish_version(project.db, **version)
-    after_publish(project, number)
+    after_publish(project, number, prune=prune)
     return number

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import numpy as np
 import sqlite_utils
 
 
-def _resolved(db: sqlite_utils.Database, is_eval: int) -> list[tuple[int, str, str]]:
+def _resolved(db: sqlite_utils.Database, is_eval: int, *, with_text: bool = True) -> list[tuple]:
+    text = "e.text" if with_text else "NULL"
     rows = db.execute(
-        "SELECT l.example_id, e.text, l.label, l.kind FROM labels l JOIN examples e ON e.id = l.example_id "
+        f"SELECT l.example_id, {text}, l.label, l.kind FROM labels l JOIN examples e ON e.id = l.example_id "
         "WHERE l.superseded = 0 AND e.is_eval = ? ORDER BY l.example_id, l.created_at, l.id",
         (is_eval,),
     ).fetchall()
@@ -36,6 +38,11 @@ def _resolved(db: sqlite_utils.Database, is_eval: int) -> list[tuple[int, str, s
             label = next(name for name in labels if counts[name] == best)
         out.append((example_id, texts[example_id], label))
     return out
+
+
+def resolved_label_pairs(db: sqlite_utils.Database, *, evaluation: bool) -> list[tuple[int, str]]:
+    """(example_id, label) of the training (or evaluation) examples, resolved as above, without texts."""
+    return [(example_id, label) for example_id, _, label in _resolved(db, int(evaluation), with_text=False)]
 
 
 def training_labels(db: sqlite_utils.Database) -> list[tuple[int, str, str]]:
@@ -101,6 +108,36 @@ def pool(db: sqlite_utils.Database) -> tuple[list[int], list[str], list[bool]]:
         texts.append(text)
         flags.append(bool(is_eval))
     return ids, texts, flags
+
+
+def pool_id_range(db: sqlite_utils.Database) -> tuple[int, int | None]:
+    """(number of examples, largest id): enough to tell whether a cached id list is still the pool."""
+    count, largest = db.execute("SELECT COUNT(*), MAX(id) FROM examples").fetchone()
+    return int(count), largest
+
+
+def example_ids(db: sqlite_utils.Database) -> np.ndarray:
+    """Every example id, ascending, as int64."""
+    count = db.execute("SELECT COUNT(*) FROM examples").fetchone()[0]
+    return np.fromiter((row[0] for row in db.execute("SELECT id FROM examples ORDER BY id")), dtype=np.int64,
+                       count=count)
+
+
+def eval_ids(db: sqlite_utils.Database) -> np.ndarray:
+    """Ids of the evaluation set, ascending (a partial index: no pool scan)."""
+    return np.asarray([row[0] for row in db.execute(
+        "SELECT id FROM examples INDEXED BY examples_eval WHERE is_eval = 1 ORDER BY id")], dtype=np.int64)
+
+
+def texts_of(db: sqlite_utils.Database, ids) -> list[str]:
+    """The texts of ``ids``, in that order (chunked IN queries)."""
+    ids = [int(i) for i in ids]
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        found.update(db.execute(f"SELECT id, text FROM examples WHERE id IN ({marks})", chunk).fetchall())
+    return [found[i] for i in ids]
 
 
 def newest_label_time(db: sqlite_utils.Database) -> float | None:

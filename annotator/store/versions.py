@@ -114,6 +114,7 @@ def publish_version(
     metrics: dict[str, Any] | None = None,
     prepare: Callable[[int], str | None] | None = None,
     head: StoredHead | None = None,
+    n_ranked: int | None = None,
     now: float | None = None,
     stage_chunk: int | None = STAGE_CHUNK,
 ) -> int:
@@ -124,7 +125,8 @@ def publish_version(
     ``models/vN`` there) and returns the stored ``path``. ``own_encoder`` (a
     fine-tuned version) sets ``encoder_version`` to the new version itself,
     also the head's. ``head`` is the version's predictor, stored in the same
-    transaction. If anything fails, nothing is published.
+    transaction. ``n_ranked``: the texts the ranking covers when ``scores`` holds only its best
+    rows (the rest follow with :func:`append_scores`). If anything fails, nothing is published.
     """
     rows = list(scores)
     created = time.time() if now is None else now
@@ -154,7 +156,7 @@ def publish_version(
             "INSERT INTO model_versions(version, kind, encoder_version, strategy, n_labels, watermark, "
             "metrics, created_at, n_scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (version, kind, encoder_version, strategy, n_labels, int(watermark), json.dumps(metrics or {}), created,
-             len(rows)),
+             len(rows) if n_ranked is None else int(n_ranked)),
         )
         if stage_chunk is None:
             insert_scores(conn, version, rows)
@@ -195,8 +197,32 @@ def discard_unpublished(db: sqlite_utils.Database, version: int | None = None) -
     return versions
 
 
-def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS) -> list[int]:
-    """Delete the scores of all but the newest ``keep`` versions (one version per transaction)."""
+def append_scores(db: sqlite_utils.Database, version: int, rows: Iterable[ScoreRow]) -> bool:
+    """Add score rows to a published version (the rest of a ranking published with its best rows),
+    in short transactions; False (nothing more written) once the version is no longer the current one."""
+    chunk = list(rows)
+    for start in range(0, len(chunk), STAGE_CHUNK):
+        tick = time.perf_counter()
+        with write_transaction(db) as conn:
+            newest = conn.execute("SELECT MAX(version) FROM model_versions WHERE published_at IS NOT NULL").fetchone()
+            if newest[0] != version:
+                return False
+            conn.executemany(
+                "INSERT OR IGNORE INTO scores(version, example_id, rank, score, predicted, confidence) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                ((version, int(e), int(r), sc, p, c) for e, r, sc, p, c in chunk[start:start + STAGE_CHUNK]),
+            )
+        time.sleep(min(STAGE_PAUSE_S, time.perf_counter() - tick))
+    return True
+
+
+def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS,
+                 budget_s: float | None = None) -> list[int]:
+    """Delete the scores of all but the newest ``keep`` versions (one version per transaction).
+
+    With ``budget_s``, stop after about that many seconds (the rest is pruned by the next call);
+    returns the versions finished."""
+    started = time.perf_counter()
     old = [
         row[0]
         for row in db.execute(
@@ -218,6 +244,8 @@ def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS) ->
                                  (time.time(), version))
                     break
             time.sleep(STAGE_PAUSE_S)
+            if budget_s is not None and time.perf_counter() - started > budget_s:
+                return old[:old.index(version)]
     return old
 
 

@@ -94,7 +94,7 @@ def test_prepare_dataset_reuses_a_cached_project(tiny_dataset, tiny_model_dir, t
     second = prepare_dataset(tiny_dataset, tmp_path / "w2", model=str(tiny_model_dir), pool_limit=50,
                              test_limit=20, cache_dir=cache)
     assert (first["cached"], second["cached"]) == (False, True)
-    assert second["base"] == first["base"] and (first["base"] / "embeddings" / "enc_v0.npz").is_file()
+    assert second["base"] == first["base"] and (first["base"] / "embeddings" / "enc_v0" / "vectors.npy").is_file()
     assert (second["n_pool"], second["n_test"]) == (50, 20)
 
 

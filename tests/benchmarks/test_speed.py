@@ -25,13 +25,36 @@ def test_cli_bench_speed_quick_writes_complete_results(tmp_path, capsys):
     assert scoring["top_label_agreement"] == 1.0
     assert [row["pool"] for row in result["refresh"]] == [300, 1000]
     for row in result["refresh"]:
-        assert row["total_s"] > 0 and row["labels"] > 0
-        assert {"head_fit_s", "scoring_s", "publish_s", "embeddings_read_s"} <= set(row)
-    for row in result["io"]:
-        assert row["examples_added"] == row["rows"] == row["exported_rows"] == row["labels_added"]
+        assert row["median_s"] > 0 and row["labels"] > 0
+        assert {"read_s", "head_fit_s", "scoring_s", "ranking_s", "publish_s", "rss_growth_mb"} <= set(row)
+        assert 0 < row["published_rows"] <= row["pool"]
+    io = result["io"]
+    assert io["examples_added"] == io["rows"] == io["exported_rows"] == io["labels_added"]
+    assert io["baseline_rows"] == io["rows"] == io["baseline_exported_rows"]
+    assert io["baseline_import_s"] > 0 and io["baseline_export_s"] > 0
     assert png.stat().st_size > 1000
     assert "scoring_speedup" in capsys.readouterr().out
     assert not list(tmp_path.glob("labelloop-speed-*")), "temporary projects are removed"
+
+
+def test_cli_bench_speed_pools_and_rows_choose_the_sizes(tmp_path):
+    out = tmp_path / "speed.json"
+    code = main(["bench", "speed", "--quick", "--parts", "refresh,io", "--pools", "500", "--rows", "200",
+                 "--json", str(out), "--workdir", str(tmp_path)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert [row["pool"] for row in result["refresh"]] == [500]
+    assert result["io"]["rows"] == 200 and result["io"]["exported_rows"] == 200
+    assert "scoring" not in result
+
+
+def test_cli_bench_speed_rejects_bad_sizes(tmp_path, capsys):
+    assert main(["bench", "speed", "--quick", "--parts", "refresh", "--pools", "10k",
+                 "--workdir", str(tmp_path)]) == 1
+    assert "--pools" in capsys.readouterr().err
+    assert main(["bench", "speed", "--quick", "--parts", "refresh", "--pools", "5",
+                 "--workdir", str(tmp_path)]) == 1
+    assert "at least 100" in capsys.readouterr().err
 
 
 def test_cli_bench_speed_rejects_unknown_part(tmp_path, capsys):

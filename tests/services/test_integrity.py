@@ -77,7 +77,7 @@ def test_a_truncated_embeddings_cache_is_rebuilt(tuned):
     from annotator.services.training.models import load_models
     from annotator.services.training.refresh import refresh
 
-    path = embeddings_path(tuned.path, tuned.bad)
+    path = embeddings_path(tuned.path, tuned.bad) / "vectors.npy"
     path.write_bytes(path.read_bytes()[:100])
     assert load_embeddings(tuned.path, tuned.bad) is None  # refused, moved aside
     result = refresh(tuned, load_models(tuned))

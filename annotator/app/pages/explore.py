@@ -355,10 +355,11 @@ def _map(found: searching.Search) -> list[int] | None:
         return None
     colour = st.radio("Colour by", projection.COLOURS, horizontal=True, key="ll_map_colour")
     points = projection.map_points(project, colour)
-    chart = projection.chart(points, colour)
+    spec = projection.chart_spec(points, colour)
     st.caption(f"{status['map']['n']:,} texts, {len(points):,} drawn ({status['map']['method']}); drag to select "
                "a region: its texts are listed below.")
-    event = st.altair_chart(chart, on_select="rerun", key="ll_map_chart", width="stretch")
+    event = st.vega_lite_chart(spec=spec, on_select="rerun", selection_mode="region", key="ll_map_chart",
+                               width="stretch")
     bounds = projection.selected_bounds(event)
     if bounds is None:
         return None

@@ -23,7 +23,7 @@ def _outputs(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="benchmarks: learning curves, speed, load",
+        help="benchmarks: learning curves, speed, load, search, seeding by search",
         description="Measure Labelloop: label efficiency (curves), speed against plain transformers "
                     "(speed) and latency under many annotators (load). Each part prints a summary and "
                     "can write JSON (--json) and a plot (--plot).",
@@ -101,6 +101,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _outputs(load)
     load.set_defaults(func=run_load)
 
+    search = parts.add_parser(
+        "search",
+        help="search and embedding-map speed on large synthetic pools",
+        description="Time semantic search (exact matrix product; hnswlib when installed, for comparison), "
+                    "word and regex search through annotator.services.search, and the embedding map "
+                    "(projection in the worker, the page's data) on synthetic pools of the given sizes.",
+        epilog="Example:\n  labelloop bench search --pools 10000,100000,1000000 --json search.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    search.add_argument("--pools", default="10000,100000", help="comma-separated pool sizes (default 10000,100000)")
+    search.add_argument("--dim", type=int, default=384, help="embedding dimensions (default 384, MiniLM's)")
+    search.add_argument("--repeats", type=int, default=20, help="timed searches per measure (default 20)")
+    _outputs(search)
+    search.set_defaults(func=run_search)
+
+    seed = parts.add_parser(
+        "seed",
+        help="cold start: one semantic search per label name first, against the queue alone",
+        description="A simulated lead first runs one semantic search per label name and labels the top K "
+                    "results of each (gold labels), then follows the queue; against the queue alone with "
+                    "the same budget. Accuracy of the fast tier at the checkpoints, per seed and mean.",
+        epilog="Example:\n  labelloop bench seed --data ../shared/datasets/banking77 --per-label 10,3 "
+               "--seeds 0,1,2 --json seed.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    seed.add_argument("--data", metavar="DIR", action="append", required=True,
+                      help="dataset folder (train.jsonl, test.jsonl); repeat for several")
+    seed.add_argument("--per-label", default="10", help="comma list of K: texts labeled per label's search")
+    seed.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    seed.add_argument("--budget", type=int, default=500, help="labels per run (default 500)")
+    seed.add_argument("--batch", type=int, default=25, help="queue labels between refreshes (default 25)")
+    seed.add_argument("--checkpoints", default="100,200,500", help="label counts to score at (default 100,200,500)")
+    seed.add_argument("--strategy", default="margin", choices=STRATEGY_NAMES, help="the queue's strategy")
+    seed.add_argument("--model", default=None, help="base model (default: the project default)")
+    seed.add_argument("--cache", metavar="DIR", default=None,
+                      help="keep each dataset's prepared project (pool + embeddings) in DIR and reuse it")
+    _outputs(seed)
+    seed.set_defaults(func=run_seed)
+
 
 def _part(name: str):
     """A module of the ``benchmarks`` package (shipped beside ``annotator``, with the ``bench`` extra's
@@ -165,3 +204,21 @@ def run_load(args: argparse.Namespace) -> int:
     keys = ("labels_saved", "labels_per_s", "p50_next_ms", "p95_next_ms", "p99_next_ms",
             "p50_save_ms", "p95_save_ms", "p99_save_ms", "lost", "double_leased", "db_multi_labeled")
     return _finish(result, args, plot_load, json.dumps({k: result[k] for k in keys}))
+
+
+def run_search(args: argparse.Namespace) -> int:
+    run = _part("search").run_search
+    result = run([int(n) for n in args.pools.split(",")], dim=args.dim, repeats=args.repeats, quick=args.quick,
+                 workdir=args.workdir, progress_path=args.json)
+    return _finish(result, args, lambda result, path: None, _part("search").summary_table(result))
+
+
+def run_seed(args: argparse.Namespace) -> int:
+    seeding = _part("seeding")
+    result = seeding.run_seeding(
+        args.data, seeds=[int(s) for s in args.seeds.split(",")],
+        per_label=[int(k) for k in args.per_label.split(",")], budget=args.budget, batch=args.batch,
+        checkpoints=tuple(int(c) for c in args.checkpoints.split(",")), strategy=args.strategy, quick=args.quick,
+        model=args.model, workdir=args.workdir, cache_dir=args.cache, progress_path=args.json,
+    )
+    return _finish(result, args, lambda result, path: None, seeding.summary_table(result))

@@ -7,7 +7,7 @@ pool giving probabilities AND embeddings (cached for the new encoder) ->
 refit the fast head on the new embeddings of the labeled items -> rank and
 evaluate on labeled eval items with that head -> publish: inside the publishing
 transaction the folder is renamed to ``models/vN`` and the embeddings to
-``enc_vN.npz``. A kill anywhere before the commit leaves only temporary or
+``enc_vN/``. A kill anywhere before the commit leaves only temporary or
 unpublished files that :func:`annotator.services.training.models.remove_orphans` deletes.
 Cancellable between training steps and between scoring chunks.
 """
@@ -27,14 +27,25 @@ from threadpoolctl import threadpool_limits
 
 from annotator.config import Settings
 from annotator.services.integrity import folder_checksums
-from annotator.services.training.embeddings import embeddings_path, write_pending
+from annotator.services.stability import METRICS_KEY as STOPPING_KEY
+from annotator.services.stability import change_between
+from annotator.services.training.embeddings import embeddings_path, replace_folder, write_pending
 from annotator.services.training.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
 from annotator.services.training.refresh import take_snapshot
-from annotator.services.training.scoring import HEAD_C, PREDICTOR, done_ids, eval_metrics, rank_pool, stored_head
+from annotator.services.training.scoring import (
+    HEAD_C,
+    PREDICTOR,
+    done_mask,
+    eval_metrics,
+    positions_of,
+    rank_pool,
+    score_pool,
+    stored_head,
+)
 from annotator.services.training.triggers import finetune_blocker
 from annotator.services.versions import publish
 from annotator.store.project import Project
-from annotator.store.versions import latest_version
+from annotator.store.versions import append_scores, latest_version
 from learner.classifier import TransformerClassifier
 from learner.errors import TrainingCancelled
 from learner.head import EmbeddingHead
@@ -128,21 +139,30 @@ def finetune(
     # (3 epochs, 250 labels, CPU) the fine-tuned classifier's own softmax was at 34% test accuracy
     # while the head on its embeddings was at 87%: the classifier only trains the encoder. Its
     # figures are kept under "classifier" for the benchmarks; no page shows them.
-    index = {e: i for i, e in enumerate(snap.ids)}
+    ids = np.asarray(snap.ids, dtype=np.int64)
+    evals = [(e, label) for e, _, label in snap.evals]
+    eval_positions = positions_of(ids, [e for e, _ in evals])
     with threadpool_limits(limits=1, user_api="blas"):
-        positions = [index[e] for e, _, _ in snap.train]
-        head = EmbeddingHead(classes=classes, C=HEAD_C).fit(X[positions], labels)
-        head_proba = head.predict_proba(X)
-        done = done_ids(snap.counts, settings)
-        rows = rank_pool(ids=snap.ids, proba=head_proba, embeddings=X, classes=classes,
-                         strategy=settings.strategy, done=done, estimator=head, seed=settings.seed)
-    own = eval_metrics(snap.evals, snap.ids, proba, classes)
-    metrics = {**eval_metrics(snap.evals, snap.ids, head_proba, classes),
+        head = EmbeddingHead(classes=classes, C=HEAD_C).fit(X[positions_of(ids, [e for e, _, _ in snap.train])],
+                                                            labels)
+        done = done_mask(ids, snap.counts, settings)
+        scores = score_pool(head, X, settings.strategy, settings.seed, int(done.sum()))
+        ranking = rank_pool(ids=ids, scores=scores, embeddings=X, classes=classes,
+                            strategy=settings.strategy, done=done, estimator=head, seed=settings.seed)
+        head_eval = head.predict_proba(X[eval_positions])
+    own = eval_metrics(evals, proba[eval_positions], classes)
+    metrics = {**eval_metrics(evals, head_eval, classes),
                "checksums": folder_checksums(pending),
                "predictor": PREDICTOR,
                "classifier": {k: own[k] for k in ("accuracy", "macro_f1", "n_eval") if k in own},
                "n_train": len(labels), "warm_start": warm,
                "train_s": round(train_s, 3)}
+    pool_mask = ~np.asarray(snap.is_eval, dtype=bool)
+    predictions = (ids[pool_mask], scores.predicted[pool_mask], list(classes))
+    if models.last_predictions is not None:
+        change = change_between(models.last_predictions[0], models.last_predictions[1], predictions)
+        if change is not None:
+            metrics[STOPPING_KEY] = change
     score_s = time.perf_counter() - started
 
     def prepare(version: int) -> str:
@@ -150,14 +170,18 @@ def finetune(
         if target.exists():  # left by a worker killed while publishing: never published
             shutil.rmtree(target)
         os.replace(pending, target)
-        os.replace(pending_emb, embeddings_path(project.path, version))
+        replace_folder(pending_emb, embeddings_path(project.path, version))
         return f"{project.models_dir.name}/{target.name}"
 
     with models.lock:
         version = publish(
-            project, kind="finetune", strategy=settings.strategy, scores=rows, own_encoder=True,
-            n_labels=len(labels), watermark=snap.watermark, metrics=metrics, prepare=prepare,
+            project, kind="finetune", strategy=settings.strategy, scores=ranking.top, n_ranked=ranking.n,
+            own_encoder=True, n_labels=len(labels), watermark=snap.watermark, metrics=metrics, prepare=prepare,
             head=stored_head(head, 0),
         )
         models.switch_encoder(clf, version)
+        models.last_predictions = (version, predictions)
+    for chunk in ranking.tail:  # a large pool's other rows, in this background thread
+        if not append_scores(project.db, version, chunk):
+            break
     return FinetuneResult(version, clf, head, metrics, train_s, score_s)

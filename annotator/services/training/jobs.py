@@ -19,7 +19,7 @@ from collections.abc import Callable
 from annotator.services.predictions import run_predict_job
 from annotator.services.training.finetune import FinetuneResult, NotEnoughLabels, finetune
 from annotator.services.training.models import LoopModels
-from annotator.services.training.refresh import refresh
+from annotator.services.training.refresh import HeadResult, refresh
 from annotator.store import jobs as job_store
 from annotator.store.project import Project
 from learner.errors import TrainingCancelled
@@ -59,8 +59,8 @@ def _failed(project: Project, job: int, what: str, error: BaseException) -> None
 
 
 def run_refresh(project: Project, models: LoopModels, kind: str = "refresh",
-                stop: threading.Event | None = None) -> int | None:
-    """A fast refresh as a job; the published version (None: empty pool, stopped or failed)."""
+                stop: threading.Event | None = None) -> HeadResult | None:
+    """A fast refresh as a job; what it published (None: empty pool, stopped or failed)."""
     job = job_store.start_job(project.db, kind)
     try:
         result = refresh(project, models, JobProgress(project, job, stop))
@@ -78,7 +78,7 @@ def run_refresh(project: Project, models: LoopModels, kind: str = "refresh",
     log.info("published v%s (%s) metrics=%s timings=%s", result.version, result.kind,
              {k: result.metrics[k] for k in ("accuracy", "n_eval", "n_train") if k in result.metrics},
              {k: round(v, 3) for k, v in result.timings.items()})
-    return result.version
+    return result
 
 
 def run_finetune(project: Project, models: LoopModels, *, stop: threading.Event | None = None,

@@ -20,7 +20,7 @@ from annotator.config import Settings
 from annotator.services.integrity import folder_problem
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_settings
-from annotator.services.training.embeddings import embeddings_path, ensure_embeddings, remove_temporary
+from annotator.services.training.embeddings import cached_versions, ensure_embeddings, remove_temporary
 from annotator.store import jobs as job_store
 from annotator.store.project import Project
 from annotator.store.versions import discard_unpublished, latest_version, list_versions, quarantine_version
@@ -68,11 +68,15 @@ class LoopModels:
     encoder: TransformerClassifier
     encoder_version: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # The last published version's predictions: (version, (ids, predicted class indices, classes)),
+    # for the stopping signal of the next one (annotator.services.stability.change_between).
+    last_predictions: tuple[int, tuple] | None = None
 
     def pool_embeddings(
-        self, ids: list[int], texts: list[str], progress: Callable[[float, str], None] | None = None
+        self, ids, texts, progress: Callable[[float, str], None] | None = None
     ) -> np.ndarray:
-        """Embeddings of ``ids`` by the current encoder; only uncached examples are embedded."""
+        """Embeddings of ``ids`` by the current encoder; only uncached examples are embedded. ``texts``
+        are the texts of ``ids``, or a function giving the texts of the ids it is passed."""
 
         def embed(batch: list[str]) -> np.ndarray:
             parts = []
@@ -173,11 +177,8 @@ def remove_orphans(project: Project) -> list[str]:
                 shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
                 removed.append(str(entry))
     remove_temporary(project.path)
-    emb_dir = embeddings_path(project.path, 0).parent
-    if emb_dir.is_dir():
-        for entry in emb_dir.glob("enc_v*.npz"):
-            number = entry.stem[len("enc_v"):]
-            if number.isdigit() and int(number) != 0 and int(number) not in published:
-                entry.unlink(missing_ok=True)
-                removed.append(str(entry))
+    for number, entry in cached_versions(project.path).items():
+        if number != 0 and number not in published:
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            removed.append(str(entry))
     return removed

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 
 from annotator.services.model_export import measurement_due
 from annotator.services.predictions import JOB_KIND as PREDICT_JOB
@@ -41,11 +42,12 @@ from annotator.store.trainset import (
     newest_label_time,
     training_examples_per_label,
 )
-from annotator.store.versions import current_version, latest_version
+from annotator.store.versions import append_scores, current_version, latest_version, prune_scores
 
 log = logging.getLogger("labelloop.worker")
 
 IDLE_SECONDS = 30.0
+CATCH_UP_SECONDS = 0.5
 RETRY_SECONDS = 60.0
 
 
@@ -59,6 +61,7 @@ class LearningLoop:
         self._finetune_tried: tuple[int, float] | None = None
         self._measured: tuple[int, int] | None = None
         self.explore = ExploreWork(project)  # the Explore page's typed queries and embedding map
+        self._tail: tuple[int, Iterator] | None = None  # (version, the rest of its ranking, in chunks)
 
     def refresh_due(self) -> bool:
         db = self.project.db
@@ -123,8 +126,11 @@ class LearningLoop:
         if self.refresh_due():
             busy = True
             before = labels_since(self.project.db, 0)
-            if run_refresh(self.project, self.models, stop=self.stop) is None:
+            result = run_refresh(self.project, self.models, stop=self.stop)
+            if result is None:
                 self._refresh_failed = (before, time.time())
+            elif result.tail is not None:
+                self._tail = (result.version, result.tail)
         if not self.finetune_running() and self.finetune_due():
             busy = True
             self.start_finetune()
@@ -132,7 +138,20 @@ class LearningLoop:
             busy = self.start_queued_job() or busy
         busy = self.explore.start_map(idle=not busy and not self.finetune_running()) or busy
         if not busy:
+            self.catch_up()
             self.measure_export()
+
+    def catch_up(self, budget_s: float = CATCH_UP_SECONDS) -> None:
+        """Idle work of a large pool, a little per poll: write the rest of the current ranking (its
+        best rows were published at once) and prune old versions' scores."""
+        started = time.perf_counter()
+        while self._tail is not None and time.perf_counter() - started < budget_s:
+            version, chunks = self._tail
+            chunk = next(chunks, None)
+            if chunk is None or not append_scores(self.project.db, version, chunk):
+                self._tail = None
+        if self._tail is None and time.perf_counter() - started < budget_s:
+            prune_scores(self.project.db, budget_s=budget_s)
 
     def start_queued_job(self) -> bool:
         """Run a job a page queued (pool predictions) in the background thread; True if one started."""
@@ -189,10 +208,13 @@ def start(project: Project, stop: threading.Event, poll_seconds: float = 1.0) ->
             log.error("%s", line)
     publish_random_ranking(project)  # the queue's order while the pool is embedded (seconds, no model)
     models = load_models(project)
-    run_refresh(project, models, kind="embed", stop=stop)
+    result = run_refresh(project, models, kind="embed", stop=stop)
     if stop.is_set():
         return None
-    return LearningLoop(project, models, stop, poll_seconds)
+    loop = LearningLoop(project, models, stop, poll_seconds)
+    if result is not None and result.tail is not None:
+        loop._tail = (result.version, result.tail)
+    return loop
 
 
 def run_once(loop: LearningLoop) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from annotator.config import Settings
-from annotator.services.ranking import build_scores
+from annotator.services.ranking import rank_positions, score_rows
 from annotator.store.leases import Overlap
-from annotator.store.versions import StoredHead
+from annotator.store.versions import STAGE_CHUNK, ScoreRow, StoredHead
 from learner.head import EmbeddingHead
 from learner.metrics import evaluate
 from learner.strategies import get_strategy, uncertainty_scores
@@ -42,54 +44,118 @@ def done_ids(counts: dict[int, int], settings: Settings) -> set[int]:
     return {e for e, n in counts.items() if n >= overlap.needed(e)}
 
 
+def done_mask(ids: np.ndarray, counts: dict[int, int], settings: Settings) -> np.ndarray:
+    """A boolean per pool position: labeled enough (see :func:`done_ids`)."""
+    done = done_ids(counts, settings)
+    return np.isin(ids, np.fromiter(done, dtype=np.int64, count=len(done)))
+
+
+# Pools up to FULL_PUBLISH texts publish every score row with the version; larger ones publish the
+# TOP_PUBLISHED best-ranked rows at once (all an annotator can reach before the next refresh) and
+# the rest when the worker is idle, so a refresh at a million texts is not a million-row write.
+FULL_PUBLISH = 50_000
+TOP_PUBLISHED = 20_000
+SCORE_CHUNK = 65_536
+DIVERSE_CANDIDATES = 5_000
+
+
+@dataclass
+class PoolScores:
+    """Per pool text: the predicted class (an index into the classes), its probability, and the
+    strategy's informativeness (higher = asked first)."""
+
+    predicted: np.ndarray
+    confidence: np.ndarray
+    informativeness: np.ndarray
+
+
+def scores_of(proba: np.ndarray, strategy: str, seed: int, n_done: int) -> PoolScores:
+    """PoolScores from a probability matrix (random: a fresh seeded draw per refresh)."""
+    if strategy in ("random",):
+        informativeness = np.random.default_rng(seed + n_done).random(len(proba))
+    else:
+        informativeness = uncertainty_scores("margin" if strategy == "diverse" else strategy, proba)
+    return PoolScores(proba.argmax(axis=1).astype(np.int32), proba.max(axis=1).astype(np.float32),
+                      np.asarray(informativeness, dtype=np.float64))
+
+
+def score_pool(head: EmbeddingHead, X: np.ndarray, strategy: str, seed: int, n_done: int,
+               chunk: int = SCORE_CHUNK) -> PoolScores:
+    """:func:`scores_of` over the whole pool in chunks: memory holds one chunk of probabilities,
+    not the pool's (X may be the memory-mapped cache)."""
+    parts = [scores_of(head.predict_proba(X[start:start + chunk]), strategy, seed, n_done)
+             for start in range(0, len(X), chunk)]
+    scores = PoolScores(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                          ("predicted", "confidence", "informativeness")))
+    if strategy == "random":  # one draw over the whole pool, not one per chunk
+        scores.informativeness = np.random.default_rng(seed + n_done).random(len(X))
+    return scores
+
+
+@dataclass
+class Ranking:
+    """A version's ranking: ``top`` rows published with it, ``tail`` chunks of the rest (rank order)."""
+
+    top: list[ScoreRow]
+    tail: Iterator[list[ScoreRow]]
+    n: int
+
+
 def rank_pool(
     *,
-    ids: list[int],
-    proba: np.ndarray,
+    ids: np.ndarray,
+    scores: PoolScores,
     embeddings: np.ndarray,
     classes: list[str],
     strategy: str,
-    done: set[int],
+    done: np.ndarray,
     estimator: Any,
     seed: int,
-) -> list[tuple]:
-    """Score rows for every example: informativeness by ``strategy``, suggestion = argmax class.
-
-    ``diverse`` puts a diverse batch (modAL batch sampling over embeddings) of
-    the open items first, then the rest by margin.
-    """
-    names = np.asarray(classes, dtype=object)
-    predicted = list(names[proba.argmax(axis=1)])
-    confidence = proba.max(axis=1)
+    top: int | None = None,
+) -> Ranking:
+    """Rank the pool: informativeness by ``strategy`` (``diverse`` puts a diverse batch of the most
+    uncertain open texts first, then the rest by margin), texts labeled enough last; the suggestion
+    of each row is the predicted class. ``top``: rows in ``Ranking.top`` (default: FULL_PUBLISH /
+    TOP_PUBLISHED by the pool's size)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    n = len(ids)
+    first = None
     if strategy == "diverse":
-        informativeness = uncertainty_scores("margin", proba)
-        open_positions = np.asarray([i for i, e in enumerate(ids) if e not in done], dtype=np.int64)
-        order = None
+        open_positions = np.flatnonzero(~done)
         if len(open_positions):
-            picks = get_strategy("diverse")(
-                estimator, embeddings[open_positions], min(DIVERSE_BATCH, len(open_positions)), random_state=seed
-            )
-            order = open_positions[np.asarray(picks, dtype=np.int64)]
-        return build_scores(ids, done=done, informativeness=informativeness, order=order,
-                            predicted=predicted, confidence=confidence)
-    # random: a fresh seeded draw per refresh (the seed advances with the labels)
-    informativeness = uncertainty_scores(strategy, proba, random_state=seed + len(done))
-    return build_scores(ids, done=done, informativeness=informativeness, predicted=predicted,
-                        confidence=confidence)
+            candidates = open_positions[np.argsort(-scores.informativeness[open_positions], kind="stable")
+                                        [:DIVERSE_CANDIDATES]]
+            picks = get_strategy("diverse")(estimator, np.asarray(embeddings[candidates]),
+                                            min(DIVERSE_BATCH, len(candidates)), random_state=seed)
+            first = candidates[np.asarray(picks, dtype=np.int64)]
+    order = rank_positions(n, done, scores.informativeness, first)
+    names = np.asarray(classes, dtype=object)[scores.predicted]
+    columns = {"informativeness": scores.informativeness, "predicted": names, "confidence": scores.confidence}
+    if top is None:
+        top = n if n <= FULL_PUBLISH else TOP_PUBLISHED
+    top = min(top, n)
+
+    def tail() -> Iterator[list[ScoreRow]]:
+        for start in range(top, n, STAGE_CHUNK * 5):
+            yield score_rows(ids, order[start:start + STAGE_CHUNK * 5], start, n, **columns)
+
+    return Ranking(score_rows(ids, order[:top], 0, n, **columns), tail(), n)
 
 
-def eval_metrics(
-    evals: list[tuple[int, str, str]], ids: list[int], proba: np.ndarray, classes: list[str]
-) -> dict[str, Any]:
-    """accuracy, macro_f1, n_eval, confusion on the labeled evaluation items (empty if none)."""
-    index = {e: i for i, e in enumerate(ids)}
-    rows = [(index[e], label) for e, _, label in evals if e in index]
-    if not rows:
+def positions_of(ids: np.ndarray, wanted) -> np.ndarray:
+    """Positions in the ascending ``ids`` of the ``wanted`` ids (which must be among them)."""
+    return np.searchsorted(np.asarray(ids, dtype=np.int64), np.asarray(list(wanted), dtype=np.int64))
+
+
+def eval_metrics(evals: list[tuple[int, str]], eval_proba: np.ndarray, classes: list[str]) -> dict[str, Any]:
+    """accuracy, macro_f1, n_eval, confusion of ``eval_proba`` (one row per (example_id, label) of
+    ``evals``, same order) on the labeled evaluation items (``{"n_eval": 0}`` if none)."""
+    if not evals:
         return {"n_eval": 0}
-    positions = np.asarray([p for p, _ in rows])
     names = np.asarray(classes, dtype=object)
-    y_pred = list(names[proba[positions].argmax(axis=1)])
-    result = evaluate([label for _, label in rows], y_pred, classes)
+    y_pred = list(names[np.asarray(eval_proba).argmax(axis=1)])
+    result = evaluate([label for _, label in evals], y_pred, classes)
+    rows = evals
     return {
         "accuracy": float(result["accuracy"]),
         "macro_f1": float(result["macro_f1"]),

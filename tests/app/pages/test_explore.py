@@ -81,3 +81,23 @@ def test_more_like_this_and_a_search_link(ui_project, db, sign_in_app):
     at = at.switch_page(EXPLORE).run()
     assert not at.exception, at.exception
     assert any(f"{len(order) - 1} matches" in c.value for c in at.caption)
+
+
+def test_the_map_tab_draws_the_worker_map(ui_project, db, sign_in_app):
+    from annotator.services import projection
+    from annotator.services.projects import open_project
+
+    ids = sorted(_ids(db).values())
+    vectors = np.random.default_rng(2).normal(size=(len(ids), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    save_embeddings(ui_project, 0, ids, vectors)
+    at = _explore(sign_in_app, "ann")
+    assert any("No map yet" in i.value for i in at.info)
+    with open_project(ui_project) as project:
+        projection.compute_map(project)  # what the worker does
+    at.run()
+    assert not at.exception
+    assert any(f"{len(ids)} texts, {len(ids)} drawn (pca)" in c.value for c in at.caption)
+    with open_project(ui_project) as project:
+        spec = projection.chart_spec(projection.map_points(project, "uncertainty"), "uncertainty")
+    assert spec["params"][0]["name"] == "region" and len(spec["data"]["values"]) == len(ids)
