@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from annotator.config import EMBEDDINGS_DIRNAME
+from learner.folders import replace_folder
 
 TMP_PREFIX = ".tmp-"
 CORRUPT_SUFFIX = ".corrupt"
@@ -117,20 +118,9 @@ def save_embeddings(project_dir: str | os.PathLike, encoder_version: int, ids: S
     return target
 
 
-def replace_folder(source: Path, target: Path) -> None:
-    """Rename ``source`` to ``target``; an existing ``target`` is renamed away first and deleted."""
-    if target.exists():
-        old = target.parent / f"{TMP_PREFIX}old-{uuid.uuid4().hex[:8]}"
-        os.replace(target, old)
-        os.replace(source, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(source, target)
-
-
 def write_pending(project_dir: str | os.PathLike, ids: Sequence[int], vectors: np.ndarray) -> Path:
     """Write embeddings of a not-yet-published encoder to a temporary folder; the publisher
-    renames it to ``enc_vN`` once N is known (:func:`replace_folder`)."""
+    renames it to ``enc_vN`` once N is known (``learner.folders.replace_folder``)."""
     folder = Path(project_dir) / EMBEDDINGS_DIRNAME / f"{TMP_PREFIX}{PENDING_PREFIX}{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)
     ids = np.asarray(ids, dtype=np.int64)
@@ -146,7 +136,7 @@ def remove_temporary(project_dir: str | os.PathLike) -> int:
     removed = 0
     if folder.is_dir():
         for entry in folder.iterdir():
-            if entry.name.startswith(TMP_PREFIX) or entry.name.endswith(".tmp.npz"):
+            if entry.name.startswith((TMP_PREFIX, ".enc_v")) or entry.name.endswith(".tmp.npz"):
                 shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
                 removed += 1
     return removed

@@ -29,7 +29,7 @@ from annotator.config import Settings
 from annotator.services.integrity import folder_checksums
 from annotator.services.stability import METRICS_KEY as STOPPING_KEY
 from annotator.services.stability import change_between
-from annotator.services.training.embeddings import embeddings_path, replace_folder, write_pending
+from annotator.services.training.embeddings import embeddings_path, write_pending
 from annotator.services.training.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
 from annotator.services.training.refresh import take_snapshot
 from annotator.services.training.scoring import (
@@ -48,6 +48,7 @@ from annotator.store.project import Project
 from annotator.store.versions import append_scores, latest_version
 from learner.classifier import TransformerClassifier
 from learner.errors import TrainingCancelled
+from learner.folders import replace_folder
 from learner.head import EmbeddingHead
 
 SCORE_CHUNK = 512
