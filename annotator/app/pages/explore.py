@@ -16,7 +16,7 @@ import streamlit as st
 from annotator.app import keys, page_scripts, session
 from annotator.app.labeling import remember_item, seconds_on_item, suggestion_caption, visible_text
 from annotator.errors import LabelloopError
-from annotator.services import explore_queue, projection
+from annotator.services import explore_queue, projection, queue
 from annotator.services import search as searching
 from annotator.services.settings import get_setting
 
@@ -28,6 +28,7 @@ FLASH_KEY = "ll_explore_flash"
 REGION_KEY = "ll_explore_region"
 BULK_KEY = "ll_explore_bulk"        # (search, label, ids or None = all matches) awaiting confirmation
 PAGE_SIZE = 25
+SEED_PER_LABEL = 10  # the guided first step is offered until the pool has this many labels per label
 WAIT_FOR_WORKER_S = 15.0
 MODES = {"Words": "words", "Pattern (regex)": "regex", "Meaning": "similar", "More like text #": "similar_to",
          "Filters only": "all"}
@@ -236,6 +237,9 @@ def _query_vector(found: searching.Search):
     vectors = st.session_state.setdefault(VECTOR_KEY, {})
     if found.query in vectors:
         return vectors[found.query]
+    if queue.queue_status(project)["worker_pid"] is None:
+        raise LabelloopError("a meaning search of typed words needs the worker, which is not running "
+                             "(labelloop serve starts it); More like text # works without it")
     job = searching.request_query_embedding(project, found.query, user.name)
     deadline = time.monotonic() + WAIT_FOR_WORKER_S
     with st.spinner("The worker is embedding your query…"):
@@ -347,6 +351,24 @@ def _confirm_bulk(found: searching.Search, target: str, ids: list[int] | None) -
         st.rerun()
 
 
+def _seed_each_label() -> None:
+    """The guided first step of a new project: one meaning search per label name, unlabeled texts."""
+    counts = queue.project_progress(project)
+    if counts["labeled"] >= SEED_PER_LABEL * len(labels):
+        return
+    with st.expander("Seed each label: a first step for a new project", icon=":material/flag:"):
+        st.caption(f"Search each label's name for texts close in meaning and label the good ones (about "
+                   f"{SEED_PER_LABEL} per label): the model then starts with every label, rare ones too.")
+        row = st.container(horizontal=True, vertical_alignment="bottom")
+        name = row.selectbox("Label", labels, key="ll_seed_label")
+        if row.button("Find texts like it", key="ll_seed_search"):
+            st.session_state[FOUND_KEY] = searching.Search("similar", name.replace("_", " "),
+                                                           filters=searching.Filters(labeled=False))
+            st.session_state["ll_explore_offset"] = 0
+            _reset_form()
+            st.rerun()
+
+
 # ------------------------------------------------------------------------------------ the map
 def _map(found: searching.Search) -> list[int] | None:
     status = projection.map_status(project)
@@ -385,6 +407,7 @@ if requested_item is not None:
 _show_flash()
 _card()
 
+_seed_each_label()
 submitted = _form(found)
 if submitted is not None:
     st.session_state[FOUND_KEY] = found = submitted

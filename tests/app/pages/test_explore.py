@@ -101,3 +101,15 @@ def test_the_map_tab_draws_the_worker_map(ui_project, db, sign_in_app):
     with open_project(ui_project) as project:
         spec = projection.chart_spec(projection.map_points(project, "uncertainty"), "uncertainty")
     assert spec["params"][0]["name"] == "region" and len(spec["data"]["values"]) == len(ids)
+
+
+def test_seed_each_label_searches_a_label_name_and_needs_the_worker(ui_project, db, sign_in_app):
+    at = _explore(sign_in_app, "lead")
+    assert [e for e in at.expander if e.label.startswith("Seed each label")]
+    at.selectbox(key="ll_seed_label").select("shipping")
+    button(at, "Find texts like it").click().run()
+    assert not at.exception
+    assert at.query_params["mode"] == "similar" and at.query_params["q"] == "shipping"
+    assert at.query_params["labeled"] == "0"
+    # no worker in this test, and no pool embeddings yet: the page says so instead of waiting
+    assert any("no embeddings yet" in i.value for i in at.info)
