@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="labelloop",
         description="Human-in-the-loop annotation and active learning for text classification.",
     )
+    parser.add_argument("--version", action="version", version=f"labelloop {version()}",
+                        help="print the installed version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     from annotator.cli import commands
 
@@ -28,6 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(subparsers)
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version (the package's own when not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("labelloop")
+    except PackageNotFoundError:
+        import annotator
+
+        return getattr(annotator, "__version__", "unknown")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,14 +2,22 @@
 
 * labels billing, shipping, technical, account, feedback;
 * the pool: ``support_tickets.csv`` imported without labels (its gold label
-  stays in each example's metadata, never shown as a label);
+  stays in each example's metadata, never shown as a label; its ``channel`` and
+  ``received`` columns are shown beside each text: the ``context_columns`` setting);
 * the evaluation set: ``support_tickets_eval.csv`` imported with its labels
   (annotator ``gold``) and marked ``is_eval`` so the loop never trains on it;
 * the guidelines from ``guidelines.md`` in the ``guidelines`` setting;
-* users ``lead`` (lead) and ``annotator`` (annotator), each with a random
-  password made for this project: stored only hashed in the database, shown
-  once when the project is created and written to ``demo_logins.txt`` in the
-  project folder (mode 0600) so later runs can say where they are.
+* users ``lead`` (lead) and ``annotator``, ``maria``, ``kenji`` (annotators), each
+  with a random password made for this project: stored only hashed in the
+  database, shown once when the project is created and written to
+  ``demo_logins.txt`` in the project folder (mode 0600) so later runs can say
+  where they are;
+* three days of the team's work (:mod:`annotator.services.demo_history`): labels with
+  blind overlap and a few disagreements, flags, comments, a late label, two
+  adjudications, all made through the queue's and the Review page's own calls.
+
+A folder that holds a Labelloop project other than the demo is refused (its users
+and passwords are not the demo's).
 
 The project is built in a temporary folder next to the target and renamed into
 place, so an interrupted first run never leaves half a demo behind.
@@ -27,9 +35,10 @@ from pathlib import Path
 import annotator
 from annotator.config import DB_FILENAME
 from annotator.errors import ProjectError
+from annotator.services.demo_history import History, build_history
 from annotator.services.imports import import_file
 from annotator.services.labelset import get_labels
-from annotator.services.passwords import hash_password, verify_password
+from annotator.services.passwords import STRONG, Cost, hash_password, verify_password
 from annotator.services.projects import create_project, open_project
 from annotator.services.settings import set_settings
 from annotator.store.users import get_user, insert_user
@@ -39,7 +48,8 @@ POOL_FILE = "support_tickets.csv"
 EVAL_FILE = "support_tickets_eval.csv"
 GUIDELINES_FILE = "guidelines.md"
 EVAL_ANNOTATOR = "gold"
-DEMO_ROLES = {"lead": "lead", "annotator": "annotator"}
+DEMO_ROLES = {"lead": "lead", "annotator": "annotator", "maria": "annotator", "kenji": "annotator"}
+CONTEXT_COLUMNS = ["channel", "received"]
 LOGINS_FILE = "demo_logins.txt"
 # What demo projects made by earlier versions used for every install: still accepted
 # by such a project until changed, so a run that reuses one warns about them.
@@ -58,6 +68,7 @@ class DemoInfo:
     users: list[str]
     logins_file: Path | None  # demo_logins.txt, when it is there
     fixed_password_users: list[str]  # users still on an earlier version's fixed demo password
+    history: History | None = None  # what the team's history holds (when created now)
 
 
 def sample_data_dir() -> Path:
@@ -72,20 +83,26 @@ def sample_data_dir() -> Path:
 
 
 def ensure_demo_project(
-    path: str | os.PathLike = "demo_project", *, sample_dir: str | os.PathLike | None = None
+    path: str | os.PathLike = "demo_project", *, sample_dir: str | os.PathLike | None = None, cost: Cost = STRONG,
 ) -> tuple[DemoInfo, dict[str, str]]:
     """Create the demo project at ``path`` the first time; reuse it afterwards.
 
     Returns what it holds and, when it was created now, the demo users' new
-    passwords (name -> password); an empty dict when it was reused.
+    passwords (name -> password); an empty dict when it was reused. ``cost``: of the
+    password hashes (tests use a cheap one).
     """
     folder = Path(path)
     passwords: dict[str, str] = {}
+    history = None
+    if (folder / DB_FILENAME).is_file() and not is_demo_project(folder):
+        raise ProjectError(f"{folder} is a Labelloop project but not the demo (it has none of the demo's users); "
+                           f"serve it with labelloop serve --project {folder}, or choose another --dir")
     if not (folder / DB_FILENAME).is_file():
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise ProjectError(f"{folder} exists and is not a Labelloop project; choose another --dir")
         passwords = {name: secrets.token_urlsafe(12) for name in DEMO_ROLES}
-        if not _build(folder, Path(sample_dir) if sample_dir is not None else sample_data_dir(), passwords):
+        history = _build(folder, Path(sample_dir) if sample_dir is not None else sample_data_dir(), passwords, cost)
+        if history is None:
             passwords = {}  # another process built it first: its passwords are in its logins file
     with open_project(folder) as project:
         from annotator.store.reporting import pool_counts
@@ -102,10 +119,21 @@ def ensure_demo_project(
             logins_file=folder / LOGINS_FILE if (folder / LOGINS_FILE).is_file() else None,
             fixed_password_users=[] if passwords else [
                 name for name, row in users.items()
-                if row and row["active"] and verify_password(OLD_FIXED_PASSWORDS[name], row["password_hash"])
+                if row and row["active"] and name in OLD_FIXED_PASSWORDS
+                and verify_password(OLD_FIXED_PASSWORDS[name], row["password_hash"])
             ],
+            history=history,
         )
     return info, passwords
+
+
+def is_demo_project(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a demo project: its logins file, or the demo's first two users."""
+    folder = Path(folder)
+    if (folder / LOGINS_FILE).is_file():
+        return True
+    with open_project(folder) as project:
+        return all(get_user(project.db, name) is not None for name in ("lead", "annotator"))
 
 
 def _write_logins(path: Path, passwords: dict[str, str]) -> None:
@@ -121,8 +149,8 @@ def _write_logins(path: Path, passwords: dict[str, str]) -> None:
         handle.write("\n".join(lines) + "\n")
 
 
-def _build(folder: Path, sample_dir: Path, passwords: dict[str, str]) -> bool:
-    """Build the demo at ``folder``; False when another process built it first (it is reused)."""
+def _build(folder: Path, sample_dir: Path, passwords: dict[str, str], cost: Cost) -> History | None:
+    """Build the demo at ``folder``; its history, or None when another process built it first (it is reused)."""
     for name in (POOL_FILE, EVAL_FILE, GUIDELINES_FILE):
         if not (sample_dir / name).is_file():
             raise ProjectError(f"demo data not found: {sample_dir / name} is missing")
@@ -130,7 +158,9 @@ def _build(folder: Path, sample_dir: Path, passwords: dict[str, str]) -> bool:
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         with create_project(staging / "project", DEMO_LABELS) as project:
-            import_file(project, sample_dir / POOL_FILE, text_column="text", id_column="id")
+            columns = _context_columns(sample_dir / POOL_FILE)
+            import_file(project, sample_dir / POOL_FILE, text_column="text", id_column="id",
+                        context_columns=columns or None)
             import_file(
                 project,
                 sample_dir / EVAL_FILE,
@@ -143,7 +173,8 @@ def _build(folder: Path, sample_dir: Path, passwords: dict[str, str]) -> bool:
             guidelines = (sample_dir / GUIDELINES_FILE).read_text(encoding="utf-8")
             set_settings(project.db, guidelines=guidelines)
             for name, password in passwords.items():
-                insert_user(project.db, name, DEMO_ROLES[name], hash_password(password))
+                insert_user(project.db, name, DEMO_ROLES[name], hash_password(password, cost=cost))
+            history = build_history(project, get_labels(project.db))
         _write_logins(staging / "project" / LOGINS_FILE, passwords)
         try:
             if folder.exists():
@@ -152,7 +183,14 @@ def _build(folder: Path, sample_dir: Path, passwords: dict[str, str]) -> bool:
         except OSError as error:
             if not (folder / DB_FILENAME).is_file():  # else another process built it first: reuse
                 raise ProjectError(f"cannot create the demo project at {folder}: {error.strerror or error}") from None
-            return False
+            return None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return True
+    return history
+
+
+def _context_columns(pool_file: Path) -> list[str]:
+    """The demo's context columns that the sample file has (a smaller sample may have none)."""
+    with pool_file.open(encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    return [column for column in CONTEXT_COLUMNS if column in header]

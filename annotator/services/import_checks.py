@@ -24,6 +24,7 @@ from typing import Any
 from annotator.errors import InputError, LabelSetError, shown
 from annotator.io.limits import ReadLimits
 from annotator.io.readers import RecordStream
+from annotator.services.labelset import did_you_mean
 from annotator.store.examples import text_hash
 
 # Characters that show nothing on their own, beyond the Unicode categories of
@@ -138,7 +139,8 @@ class RowChecker:
             return None
         if value not in self.known:
             raise LabelSetError(
-                f"{stream.name}: {place}: label {shown(value)} is not in the label set ({', '.join(self.labelset)})"
+                f"{stream.name}: {place}: label {shown(value)} is not in the label set"
+                f"{did_you_mean(value, self.labelset)} ({', '.join(self.labelset)})"
             )
         return value
 

@@ -12,7 +12,9 @@ anything is written, so a bad file leaves the database exactly as it was.
   per example: a different label supersedes the older one, the same label is
   left alone (re-importing a file changes nothing); within one file the later
   row wins.
-* Other columns are kept as a JSON object in ``examples.meta``.
+* Other columns are kept as a JSON object in ``examples.meta``; ``context_columns`` names
+  those the Label page shows beside each text (added to the ``context_columns`` setting in
+  the import's transaction; each must be one of the file's other columns).
 * ``eval_set=True`` marks the file's examples as the reserved evaluation set
   (``is_eval``; the loop never trains on them), including ones already in the pool.
 * Limits (:class:`~annotator.io.limits.ReadLimits`, with ``max_text_chars``
@@ -34,14 +36,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from annotator.errors import InputError, StoreError, one_line, shown
+from annotator.errors import InputError, LabelSetError, StoreError, one_line, shown
 from annotator.io.formats import READ_EXTENSIONS, READ_FORMATS  # noqa: F401 - the formats imports accept
 from annotator.io.limits import ReadLimits
 from annotator.io.readers import RecordStream, open_records
 from annotator.services.exports import EXPORT_HEADERS
 from annotator.services.import_checks import ImportItem, RowChecker
 from annotator.services.labelset import get_labels
-from annotator.services.settings import get_setting
+from annotator.services.settings import get_setting, set_settings
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels
 from annotator.store.connection import write_transaction
 from annotator.store.examples import ids_by_hash, insert_examples, mark_eval
@@ -105,6 +107,7 @@ def import_file(
     eval_set: bool = False,
     name: str | None = None,
     limits: ReadLimits | None = None,
+    context_columns: list[str] | None = None,
 ) -> ImportSummary:
     """Import ``path`` into ``project`` in one transaction; see the module docstring.
 
@@ -121,9 +124,12 @@ def import_file(
         checker.check_columns(stream)
         summary = ImportSummary(path=one_line(name), format=stream.fmt)
         items = _unique_items(stream, checker, summary)
+        shown_columns = _context_columns(project, stream, checker, context_columns)
     try:
         with write_transaction(project.db) as conn:
             _write(conn, items, _source_name(path), annotator, eval_set, summary)
+            if context_columns:
+                set_settings(project.db, context_columns=",".join(shown_columns))
     except sqlite3.Error as error:
         raise StoreError(
             f"could not write to the project database ({_first_cause(error)}); nothing was imported"
@@ -131,22 +137,81 @@ def import_file(
     return summary
 
 
+def _context_columns(project: Project, stream: RecordStream, checker: RowChecker,
+                     wanted: list[str] | None) -> list[str]:
+    """The ``context_columns`` setting after this import: the ones set before, then ``wanted``, each
+    checked to be one of the file's other columns (InputError otherwise)."""
+    before = [name.strip() for name in get_setting(project.db, "context_columns").split(",") if name.strip()]
+    for column in wanted or []:
+        if column in checker.reserved:
+            raise InputError(f"{stream.name}: column {shown(column)} is the text, label or id column, not context")
+        if column not in stream.columns or "," in column:
+            listed = ", ".join(c for c in stream.columns if c not in checker.reserved) or "none"
+            raise InputError(f"{stream.name}: no column {shown(column)} to show beside the texts (other columns: "
+                             f"{listed[:300]})")
+    return list(dict.fromkeys([*before, *(wanted or [])]))
+
+
 def _unique_items(stream: RecordStream, checker: RowChecker, summary: ImportSummary) -> dict[str, ImportItem]:
-    """Check every row; return the file's unique texts by hash, in first-seen order."""
+    """Check every row; return the file's unique texts by hash, in first-seen order.
+
+    A row with a problem does not stop the check: up to :data:`MAX_REPORTED` of them are reported
+    at once (:class:`RowProblems`), so a file is fixed in one go. A file the reader cannot go on
+    reading (a malformed line, a row over the limits) stops it there."""
     items: dict[str, ImportItem] = {}
-    for place, row in stream:
-        summary.rows_read += 1
-        item = checker.item(stream, place, row)
-        if checker.label_column and item.label is None:
-            summary.rows_without_label += 1
-        existing = items.get(item.text_hash)
-        if existing is None:
-            items[item.text_hash] = item
-            continue
-        summary.duplicates_in_file += 1
-        if item.label is not None:
-            existing.label = item.label  # within one file the later row wins
+    problems = RowProblems(stream.name)
+    try:
+        for place, row in stream:
+            summary.rows_read += 1
+            try:
+                item = checker.item(stream, place, row)
+            except InputError as error:
+                problems.add(error)
+                continue
+            _keep(items, item, checker, summary)
+    except InputError as error:
+        problems.add(error)
+    problems.raise_if_any()
     return items
+
+
+MAX_REPORTED = 10  # rows with a problem named in one error
+
+
+class RowProblems:
+    """The problems found in a file's rows, raised as one error of one line."""
+
+    def __init__(self, name: str):
+        self.name, self.errors, self.count = name, [], 0
+
+    def add(self, error: InputError) -> None:
+        self.count += 1
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(error)
+
+    def raise_if_any(self) -> None:
+        if not self.errors:
+            return
+        if self.count == 1:
+            raise self.errors[0]
+        prefix = f"{self.name}: "
+        parts = [str(error).removeprefix(prefix) for error in self.errors]
+        more = f" (the first {len(parts)} shown)" if self.count > len(parts) else ""
+        kind = LabelSetError if all(isinstance(error, LabelSetError) for error in self.errors) else InputError
+        raise kind(f"{self.name}: {self.count} rows have problems{more}, nothing was imported: " + "; ".join(parts))
+
+
+def _keep(items: dict[str, ImportItem], item: ImportItem, checker: RowChecker, summary: ImportSummary) -> None:
+    """Add a checked row's item, or count it as a repeat of one already in the file."""
+    if checker.label_column and item.label is None:
+        summary.rows_without_label += 1
+    existing = items.get(item.text_hash)
+    if existing is None:
+        items[item.text_hash] = item
+        return
+    summary.duplicates_in_file += 1
+    if item.label is not None:
+        existing.label = item.label  # within one file the later row wins
 
 
 def _source_name(path: str | os.PathLike) -> str:

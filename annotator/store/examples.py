@@ -117,3 +117,13 @@ def backdate_examples(db: sqlite_utils.Database, seconds: float) -> None:
     screenshots) starts earlier than the import that made the pool."""
     with write_transaction(db) as conn:
         conn.execute("UPDATE examples SET created_at = created_at - ?", (float(seconds),))
+
+
+def ids_by_ext_id(db: sqlite_utils.Database, ext_ids: list[str]) -> dict[str, int]:
+    """ext_id -> example id for those of ``ext_ids`` in the pool (the first example of each)."""
+    found: dict[str, int] = {}
+    for ext_id in ext_ids:
+        row = db.execute("SELECT MIN(id) FROM examples WHERE ext_id = ?", (ext_id,)).fetchone()
+        if row[0] is not None:
+            found[ext_id] = int(row[0])
+    return found

@@ -95,3 +95,38 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "label 'zzz' is not in the label set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_version(capsys):
+    import pytest
+
+    from annotator.cli import main, version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"labelloop {version()}"
+    assert version()[0].isdigit()
+
+
+def test_import_shows_context_columns_and_reports_every_bad_row(tmp_path, capsys):
+    folder = str(tmp_path / "P")
+    run(["init", folder, "--labels", "positive,negative"], capsys)
+    data = write_csv(tmp_path / "reviews.csv", [
+        {"text": "fine", "label": "Positive", "author": "ann", "product": "x"},
+        {"text": "", "label": "negative", "author": "bob", "product": "y"},
+        {"text": "meh", "label": "negativ", "author": "cy", "product": "z"},
+        {"text": "good", "label": "positive", "author": "di", "product": "w"},
+    ])
+    code, out, err = run(["import", str(data), "--label-column", "label", "--context-columns", "author,product",
+                          "--project", folder], capsys)
+    assert code == 1 and err.count("\n") == 1
+    assert "3 rows have problems, nothing was imported: row 1: label 'Positive' is not in the label set " \
+           "(did you mean 'positive'?)" in err
+    assert "; row 2: empty text in column 'text'; row 3: label 'negativ' is not in the label set " \
+           "(did you mean 'negative'?)" in err
+    good = write_csv(tmp_path / "good.csv", [{"text": "fine", "author": "ann", "product": "x"}])
+    code, _, err = run(["import", str(good), "--context-columns", "author,colour", "--project", folder], capsys)
+    assert code == 1 and "no column 'colour' to show beside the texts (other columns: author, product)" in err
+    assert run(["import", str(good), "--context-columns", "author,product", "--project", folder], capsys)[0] == 0
+    assert '"author,product"' in run(["settings", "context_columns", "--project", folder], capsys)[1]

@@ -63,3 +63,20 @@ def test_the_cli_cannot_deactivate_or_demote_the_last_lead(tmp_path, capsys, mon
 def test_password_is_not_an_option():
     with pytest.raises(SystemExit):
         build_parser().parse_args(["user", "add", "x", "--role", "lead", "--password", "secret"])
+
+
+def test_user_add_with_no_input_is_one_line(tmp_path, capsys, monkeypatch):
+    """``labelloop user add NAME --role R < /dev/null``: the prompt meets the end of the input."""
+    import subprocess
+
+    from tests.helpers.cli import CLI
+
+    folder = str(tmp_path / "P")
+    run(["init", folder, "--labels", "pos,neg"], capsys)
+    result = subprocess.run([*CLI, "user", "add", "zed", "--role", "lead", "--project", folder],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, start_new_session=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "labelloop: error: no password: the input ended before one was typed "
+        "(to give it on standard input, use --password-stdin)")
+    assert "zed" not in run(["user", "list", "--project", folder], capsys)[1]

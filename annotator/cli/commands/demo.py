@@ -13,8 +13,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="create the demo project from sample_data/ (once) and show how to sign in",
-        description="Create a demo project of customer-support tickets (an unlabeled pool, a labeled "
-        "evaluation set, guidelines, a lead and an annotator) the first time; reuse it afterwards.",
+        description="Create a demo project of customer-support tickets (a pool, a labeled evaluation set, "
+        "guidelines, a lead and three annotators with three days of labels, flags and comments) the first "
+        "time; reuse it afterwards. A folder holding another Labelloop project is refused.",
+        epilog="Example: labelloop demo --dir /tmp/demo --no-serve",
     )
     parser.add_argument(
         "--dir", default="demo_project", metavar="DIR",
@@ -30,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
     info, passwords = ensure_demo_project(args.dir)
     print(f"{'created' if info.created else 'reusing'} demo project {info.path}")
     print(f"  {info.pool} texts to label and {info.eval} in the evaluation set, labels: {', '.join(info.labels)}")
+    if info.history is not None:
+        history = info.history
+        print(f"  the team's first days: {history.labels} labels ({history.overlap_texts} texts labeled blind by two), "
+              f"{history.flags} flags and {history.comments} comments for the lead, {history.adjudicated} settled")
     if passwords:
         print(f"  sign in as (new random passwords, shown only now; also in {info.path / LOGINS_FILE}, "
               "readable by you only):")

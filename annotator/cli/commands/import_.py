@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--eval-set", action="store_true",
         help="mark these examples as the held-out evaluation set (never trained on)",
     )
+    parser.add_argument(
+        "--context-columns", metavar="COL,COL",
+        help="other columns of the file to show annotators beside each text (e.g. author,date,product); "
+        "added to the project's context_columns setting",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -53,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
             annotator=args.annotator,
             fmt=args.fmt,
             eval_set=args.eval_set,
+            context_columns=[c.strip() for c in args.context_columns.split(",") if c.strip()]
+            if args.context_columns else None,
         )
     print(json.dumps(summary.as_dict(), indent=2) if args.json else summary.describe())
     return 0

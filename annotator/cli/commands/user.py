@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from annotator.cli.options import add_project_option
+from annotator.errors import UserError
 from annotator.services.projects import open_project
 from annotator.services.users import ROLES, add_user, change_user, list_users, remove_user
 
@@ -54,11 +55,19 @@ def _password_option(parser: argparse.ArgumentParser) -> None:
 
 
 def read_password(args: argparse.Namespace) -> tuple[str, str | None]:
-    """The new password from stdin (one line), or from a hidden prompt asked twice (with the repeat)."""
+    """The new password from stdin (one line), or from a hidden prompt asked twice (with the repeat).
+
+    An input that ends before a password was typed (``< /dev/null``, a closed pipe) is a
+    one-line UserError, not a traceback."""
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n"), None
-    password = getpass.getpass("password: ")
-    return password, getpass.getpass("repeat password: ")
+    try:
+        password = getpass.getpass("password: ")
+        return password, getpass.getpass("repeat password: ")
+    except EOFError:
+        sys.stderr.write("\n")  # after the prompt, so the error has a line of its own
+        raise UserError("no password: the input ended before one was typed "
+                        "(to give it on standard input, use --password-stdin)") from None
 
 
 def run_add(args: argparse.Namespace) -> int:
