@@ -46,7 +46,7 @@ from annotator.services.labelset import get_labels
 from annotator.services.settings import get_setting, set_settings
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels
 from annotator.store.connection import write_transaction
-from annotator.store.examples import ids_by_hash, insert_examples, mark_eval
+from annotator.store.examples import ids_by_hash, insert_examples, mark_eval, metadata_keys
 from annotator.store.project import Project
 
 IMPORT_KIND = "import"
@@ -88,6 +88,12 @@ class ImportSummary:
         if self.marked_eval:
             lines.append(f"marked {self.marked_eval} examples as the evaluation set")
         return "\n".join(lines)
+
+
+def metadata_columns(project: Project) -> list[str]:
+    """The other columns the pool's texts carry (of the newest 2,000 texts): what the Project page
+    offers as context columns."""
+    return metadata_keys(project.db)
 
 
 def import_limits(project: Project) -> ReadLimits:

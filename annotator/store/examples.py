@@ -127,3 +127,15 @@ def ids_by_ext_id(db: sqlite_utils.Database, ext_ids: list[str]) -> dict[str, in
         if row[0] is not None:
             found[ext_id] = int(row[0])
     return found
+
+
+def metadata_keys(db: sqlite_utils.Database, *, sample: int = 2_000) -> list[str]:
+    """The names of the other columns kept with the newest ``sample`` examples, sorted."""
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT DISTINCT j.key FROM (SELECT meta FROM examples WHERE meta IS NOT NULL ORDER BY id DESC LIMIT ?) "
+            "AS m, json_each(m.meta) AS j ORDER BY j.key",
+            (sample,),
+        )
+    ]

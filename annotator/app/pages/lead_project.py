@@ -1,9 +1,12 @@
-"""Project page: label set, guidelines and loop settings, importing a file, the evaluation set.
+"""Project page: label set (add, rename, merge, delete), guidelines and loop settings, the columns
+annotators see beside each text, importing a file, the evaluation set.
 
 UI only: settings are validated by annotator.services.settings.set_settings (the
-one source of configuration), uploads go through annotator.services.uploads (the same
-import_file and validation as ``labelloop import``), the evaluation set through
-annotator.services.evalset. Every action re-checks the lead role.
+one source of configuration), label changes by annotator.services.labelset, uploads go
+through annotator.services.uploads (the same import_file and validation as
+``labelloop import``), the evaluation set through annotator.services.evalset. Every
+action re-checks the lead role. Each form's message shows right under that form (where
+the lead is looking), never a server path.
 """
 
 from __future__ import annotations
@@ -15,49 +18,92 @@ from annotator.app.keys import escape_markdown
 from annotator.config import SETTINGS, STRATEGY_NAMES
 from annotator.errors import InputError, LabelloopError
 from annotator.services.evalset import pool_counts_of, reserve_eval_set
-from annotator.services.imports import READ_EXTENSIONS, READ_FORMATS
-from annotator.services.labelset import add_labels, get_labels
+from annotator.services.imports import READ_EXTENSIONS, READ_FORMATS, metadata_columns
+from annotator.services.labelset import add_labels, delete_label, get_labels, merge_labels, rename_label
 from annotator.services.settings import get_settings, set_settings
 from annotator.services.uploads import import_upload
 
 FLASH_KEY = "ll_project_flash"
+KEEP = "(nowhere: refuse if labels use it)"
 
 user = session.require_page_role("lead")
 project = session.project()
 
 
-def run_action(action, success) -> None:
-    """Run ``action()`` if the session still belongs to a lead; keep the outcome for the page."""
-    if session.authorized("lead") is None:
+def run_action(where: str, action, success) -> None:
+    """Run ``action(lead)`` if the session still belongs to a lead; keep the outcome for the form ``where``."""
+    lead = session.authorized("lead")
+    if lead is None:
         return
     try:
-        result = action()
+        result = action(lead)
     except LabelloopError as error:
-        st.session_state[FLASH_KEY] = ("error", escape_markdown(str(error)))
+        st.session_state[FLASH_KEY] = (where, "error", escape_markdown(str(error)))
     else:
-        st.session_state[FLASH_KEY] = ("success", success(result) if callable(success) else success)
+        st.session_state[FLASH_KEY] = (where, "success", success(result) if callable(success) else success)
+
+
+def message(where: str) -> None:
+    """The outcome of the form ``where``, under it."""
+    flash = st.session_state.get(FLASH_KEY)
+    if flash and flash[0] == where:
+        st.session_state.pop(FLASH_KEY)
+        getattr(st, flash[1])(flash[2])
 
 
 st.title("Project")
-flash = st.session_state.pop(FLASH_KEY, None)
-if flash:
-    getattr(st, flash[0])(flash[1])
 settings = get_settings(project.db)
 counts = pool_counts_of(project)
 st.caption(
-    f"{project.path} · {counts['pool']} pool items ({counts['labeled']} labeled) · "
+    f"{project.path.name} · {counts['pool']} pool items ({counts['labeled']} labeled) · "
     f"{counts['eval']} evaluation items ({counts['eval_labeled']} labeled)"
 )
 
 # ---------------------------------------------------------------- labels
 st.header("Label set")
-st.text(", ".join(get_labels(project.db)))  # as typed, never as markdown
-with st.form("ll_project_label", clear_on_submit=True):
-    new_label = st.text_input("New label", key="ll_project_new_label",
-                              help="Appended at the end of the set. Labels cannot be renamed or removed.")
-    if st.form_submit_button("Add label"):
-        run_action(lambda: add_labels(project.db, [new_label]), f"Added the label {escape_markdown(new_label)}.")
-        st.rerun()
+labels = get_labels(project.db)
+st.text(", ".join(labels))  # as typed, never as markdown
+add_tab, rename_tab, merge_tab, delete_tab = st.tabs(["Add", "Rename", "Merge", "Delete"])
+with add_tab:
+    with st.form("ll_project_label", clear_on_submit=True):
+        new_label = st.text_input("New label", key="ll_project_new_label", help="Appended at the end of the set.")
+        if st.form_submit_button("Add label"):
+            run_action("labels", lambda lead: add_labels(project.db, [new_label], actor=lead.name),
+                       f"Added the label {escape_markdown(new_label)}.")
+            st.rerun()
+with rename_tab:
+    with st.form("ll_project_rename", clear_on_submit=True):
+        old = st.selectbox("Label", labels, key="ll_project_rename_old")
+        new = st.text_input("New name", key="ll_project_rename_new",
+                            help="Every stored label, suggestion and prediction of it takes the new name.")
+        if st.form_submit_button("Rename"):
+            run_action("labels", lambda lead: rename_label(project.db, old, new, actor=lead.name),
+                       lambda n: f"Renamed {escape_markdown(old)} to {escape_markdown(new)} ({n} label rows).")
+            st.rerun()
+with merge_tab:
+    with st.form("ll_project_merge"):
+        left, right = st.columns(2)
+        source = left.selectbox("Merge", labels, key="ll_project_merge_from")
+        target = right.selectbox("into", labels, index=min(1, len(labels) - 1), key="ll_project_merge_into")
+        st.caption("Every label of the first moves to the second, which keeps what each was given in its history; "
+                   "the first leaves the label set.")
+        if st.form_submit_button("Merge"):
+            run_action("labels", lambda lead: merge_labels(project.db, source, target, actor=lead.name),
+                       lambda n: f"Merged {escape_markdown(source)} into {escape_markdown(target)} "
+                                 f"({n} label rows moved).")
+            st.rerun()
+with delete_tab:
+    with st.form("ll_project_delete"):
+        left, right = st.columns(2)
+        doomed = left.selectbox("Delete", labels, key="ll_project_delete_label")
+        move_to = right.selectbox("Move its labels to", [KEEP, *labels], key="ll_project_delete_move")
+        st.caption("A label that labels use is deleted only when they move to another label.")
+        if st.form_submit_button("Delete"):
+            run_action("labels", lambda lead: delete_label(project.db, doomed, actor=lead.name,
+                                                           move_to=None if move_to == KEEP else move_to),
+                       f"Deleted the label {escape_markdown(doomed)}.")
+            st.rerun()
+message("labels")
 
 # ---------------------------------------------------------------- settings
 st.header("Guidelines and loop settings")
@@ -80,16 +126,37 @@ with st.form("ll_project_settings"):
                                    help=SETTINGS["overlap_k"].help, key="ll_project_overlap_k")
     read_pause_ms = left.number_input("Read pause (ms)", value=int(settings.read_pause_ms), step=50,
                                       help=SETTINGS["read_pause_ms"].help, key="ll_project_read_pause")
+    session_hours = right.number_input("Sign-in lasts (hours)", value=int(settings.session_hours), step=1,
+                                       help=SETTINGS["session_hours"].help, key="ll_project_session_hours")
     if st.form_submit_button("Save settings"):
         run_action(
-            lambda: set_settings(
+            "settings",
+            lambda lead: set_settings(
                 project.db, guidelines=guidelines, batch_size=batch_size, finetune_every=finetune_every,
                 strategy=strategy, lease_seconds=lease_seconds, overlap_fraction=overlap_fraction,
-                overlap_k=overlap_k, read_pause_ms=read_pause_ms,
+                overlap_k=overlap_k, read_pause_ms=read_pause_ms, session_hours=session_hours,
             ),
             "Settings saved.",
         )
         st.rerun()
+message("settings")
+
+# ---------------------------------------------------------------- context columns
+st.header("Context beside each text")
+shown = [name.strip() for name in settings.context_columns.split(",") if name.strip()]
+available = sorted(set(metadata_columns(project)) | set(shown))
+with st.form("ll_project_context"):
+    chosen = st.multiselect(
+        "Columns annotators see under the text", available, default=shown, key="ll_project_context_columns",
+        help="Other columns of the imported files (author, date, product, thread, ...). Leave out any that "
+             "would give the answer away, such as a label column.",
+        placeholder="No other columns imported yet" if not available else "Choose columns",
+    )
+    if st.form_submit_button("Save columns"):
+        run_action("context", lambda lead: set_settings(project.db, context_columns=",".join(chosen)),
+                   "Saved: annotators see " + (escape_markdown(", ".join(chosen)) or "no other column") + ".")
+        st.rerun()
+message("context")
 
 # ---------------------------------------------------------------- import
 st.header("Import a file")
@@ -102,34 +169,39 @@ with st.form("ll_project_import", clear_on_submit=True):
     label_column = left.text_input("Label column (optional)", "", key="ll_project_label_column")
     annotator = right.text_input("Labels are by", "import", key="ll_project_import_annotator",
                                  help="the annotator name recorded for imported labels")
+    context = st.text_input("Columns to show annotators beside each text (optional, comma-separated)", "",
+                            key="ll_project_import_context", help="e.g. author,date,product")
     eval_set = st.checkbox("This file is the evaluation set (never trained on)", key="ll_project_import_eval")
     if st.form_submit_button("Import"):
-        def do_import():
+        def do_import(lead):
             if upload is None:
                 raise InputError("choose a file to import first")
             return import_upload(
                 project, upload.name, upload.getvalue(), text_column=text_column.strip() or "text",
                 id_column=id_column.strip() or None, label_column=label_column.strip() or None,
                 annotator=annotator.strip(), eval_set=eval_set,
+                context_columns=[name.strip() for name in context.split(",") if name.strip()] or None,
             )
 
-        run_action(do_import, lambda summary: escape_markdown(summary.describe()).replace("\n", "  \n"))
+        run_action("import", do_import, lambda summary: escape_markdown(summary.describe()).replace("\n", "  \n"))
         st.rerun()
+message("import")
 
 # ---------------------------------------------------------------- evaluation set
 st.header("Evaluation set")
-available = counts["unlabeled"]
+unlabeled = counts["unlabeled"]
 st.caption(
     "Reserve a seeded random sample of unlabeled pool items. They are labeled like any other item but "
     "never trained on, so the learning curve on the Dashboard is measured on an unbiased sample. "
-    f"{available} unlabeled pool items are available."
+    f"{unlabeled} unlabeled pool items are available."
 )
 with st.form("ll_project_eval"):
     left, right = st.columns(2)
-    size = left.number_input("Items to reserve", min_value=1, value=max(1, min(200, available)), step=10,
+    size = left.number_input("Items to reserve", min_value=1, value=max(1, min(200, unlabeled)), step=10,
                              key="ll_project_eval_size")
     seed = right.number_input("Seed", value=int(settings.seed), step=1, key="ll_project_eval_seed")
     if st.form_submit_button("Reserve"):
-        run_action(lambda: reserve_eval_set(project, int(size), seed=int(seed)),
+        run_action("eval", lambda lead: reserve_eval_set(project, int(size), seed=int(seed)),
                    lambda ids: f"Reserved {len(ids)} evaluation items.")
         st.rerun()
+message("eval")
