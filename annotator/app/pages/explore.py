@@ -85,6 +85,8 @@ def _open(example_id: int) -> None:
         item = explore_queue.lease_item(session.project(), who.name, int(example_id))
     except LabelloopError as error:
         st.session_state[CARD_KEY] = None
+        if "item" in st.query_params:
+            del st.query_params["item"]  # not tried again on every rerun
         _flash("error", str(error))
         return
     st.session_state[CARD_KEY] = (item, st.session_state.get(FOUND_KEY, searching.Search()).describe())

@@ -9,7 +9,7 @@ import numpy as np
 
 from annotator.services.training.embeddings import save_embeddings
 from annotator.store.labels import add_label
-from tests.helpers.app import PAGES_DIR, TEXTS, button
+from tests.helpers.app import APP_MAIN, PAGES_DIR, TEXTS, button
 
 EXPLORE = str(PAGES_DIR / "explore.py")
 
@@ -113,3 +113,36 @@ def test_seed_each_label_searches_a_label_name_and_needs_the_worker(ui_project, 
     assert at.query_params["labeled"] == "0"
     # no worker in this test, and no pool embeddings yet: the page says so instead of waiting
     assert any("no embeddings yet" in i.value for i in at.info)
+
+
+def test_the_explore_page_never_imports_torch(ui_project, db):
+    """Search, more like this and the map render in a fresh interpreter without torch."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from annotator.services import projection
+    from annotator.services.projects import open_project
+    from tests.helpers.app import session_token
+
+    ids = sorted(_ids(db).values())
+    save_embeddings(ui_project, 0, ids, np.random.default_rng(3).normal(size=(len(ids), 8)).astype(np.float32))
+    with open_project(ui_project) as project:
+        projection.compute_map(project)
+    script = textwrap.dedent(f"""
+        import json, os, sys
+        os.environ["LABELLOOP_PROJECT"] = {str(ui_project)!r}
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({str(APP_MAIN)!r}, default_timeout=120)
+        at.session_state["ll_token"] = {session_token(ui_project, "lead")!r}
+        at.session_state["ll_user"] = "lead"
+        at.run()
+        at.query_params.update({{"mode": "similar_to", "like": "{ids[0]}", "item": "{ids[1]}"}})
+        at.switch_page({EXPLORE!r}).run()
+        errors = [str(e.value) for e in at.exception] + [e.value for e in at.error]
+        print(json.dumps({{"torch": "torch" in sys.modules, "errors": errors, "texts": len(at.text)}}))
+        """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["torch"] is False and result["errors"] == [] and result["texts"] > 1
