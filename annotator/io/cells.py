@@ -44,11 +44,12 @@ FORMULA_START = "=+-@\t\r\n"
 
 _NEEDS_QUOTE = re.compile(rf"^'*[{re.escape(FORMULA_START)}]")
 _NEUTRALISED = re.compile(rf"^'+[{re.escape(FORMULA_START)}]")
+_RISKY_FIRST = frozenset(FORMULA_START + "'")  # only a text starting with one of these can need the quote
 
 
 def neutralise_cell(value: Any) -> Any:
     """Prefix a single quote to a text a spreadsheet would run as a formula; other values as they are."""
-    if isinstance(value, str) and _NEEDS_QUOTE.match(value):
+    if isinstance(value, str) and value[:1] in _RISKY_FIRST and _NEEDS_QUOTE.match(value):
         return "'" + value
     return value
 

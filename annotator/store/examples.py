@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from annotator.store.connection import one_dict, write_transaction
+from annotator.store.connection import bulk_cache, one_dict, write_transaction
 
 
 def text_hash(text: str) -> str:
@@ -75,11 +75,12 @@ def insert_examples(conn: sqlite3.Connection, rows: Sequence[tuple]) -> list[int
     """
     start = (conn.execute("SELECT MAX(id) FROM examples").fetchone()[0] or 0) + 1
     ids = list(range(start, start + len(rows)))
-    conn.executemany(
-        f"INSERT INTO examples(id, {', '.join(EXAMPLE_INSERT_COLUMNS)}) "
-        f"VALUES (?, {', '.join('?' * len(EXAMPLE_INSERT_COLUMNS))})",
-        ((example_id, *row) for example_id, row in zip(ids, rows)),
-    )
+    with bulk_cache(conn):
+        conn.executemany(
+            f"INSERT INTO examples(id, {', '.join(EXAMPLE_INSERT_COLUMNS)}) "
+            f"VALUES (?, {', '.join('?' * len(EXAMPLE_INSERT_COLUMNS))})",
+            ((example_id, *row) for example_id, row in zip(ids, rows)),
+        )
     return ids
 
 
