@@ -42,8 +42,8 @@ if user is None and current is not pages[0]:
     # A page's address opened signed out: sign in first, then open it (with its query, e.g. ?item=).
     session.remember_wanted(current.url_path, st.query_params.to_dict())
     st.switch_page(pages[0])
-if session.take_go_home():  # after sign-in or sign-out: the page shown before may not be in the menu
-    wanted = session.take_wanted() if user is not None else None
+if session.take_go_home() and user is not None:  # just signed in: the page asked for, else home
+    wanted = session.take_wanted()
     target = pages[0]
     if wanted is not None:
         target = next((page for page in pages[: len(shown)] if page.url_path == wanted[0]), pages[0])

@@ -77,12 +77,13 @@ def _presses(page) -> list[dict]:
 
 
 def _sign_in(page, url: str, name: str = "ann") -> None:
-    """Sign in; return once the text is up, the form is gone and nothing has the focus.
+    """Sign in (at the Label page's address: a lead lands on the Dashboard otherwise); return once
+    the text is up, the form is gone and nothing has the focus.
 
     (Streamlit keeps the previous page's elements until a rerun ends; a key typed into a
     stale password box would never reach the labeling page.)
     """
-    page.goto(url)
+    page.goto(url.rstrip("/") + "/label")
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.keyboard.press("Enter")
