@@ -6,8 +6,10 @@ A simulated lead answers with the gold labels. Two ways to spend the same budget
   query strategy), exactly as ``labelloop simulate`` does;
 * ``seedK``: first one semantic search per label name (the name with ``_`` as spaces, embedded by
   the current encoder, over the cached pool embeddings, unlabeled texts only: the Explore page's
-  typed search) and the top K results labeled with their gold label (strategy ``search``), label
-  by label in label-set order; then the queue for the rest of the budget.
+  typed search) and the top K results labeled with their gold label (strategy ``search``), rank
+  after rank (the best text of every search, then the second best, ...); then the queue for the
+  rest of the budget. ``seedK-by-label`` labels search after search instead (all K texts of the
+  first label, then the next label): with many labels, early checkpoints then see few of them.
 
 After every ``batch`` queue labels, and at every checkpoint, the worker's fast refresh runs (the
 embedding head on the base encoder, no fine-tuning), and at the checkpoints the head is scored on
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import machine_info, now, write_json
+from benchmarks.common import base_test_vectors, machine_info, now, write_json
 
 QUICK = {"budget": 40, "batch": 10, "pool_limit": 300, "test_limit": 100, "checkpoints": (20, 40)}
 SIMULATED_LEAD = "lead"
@@ -46,8 +48,9 @@ def _evaluate(head, seen: list[str], test_vectors: np.ndarray, test_labels: list
 
 def run_arm(prepared: dict[str, Any], run_dir: Path, *, per_label: int, seed: int, budget: int, batch: int,
             checkpoints: tuple[int, ...], test_vectors: np.ndarray, test_labels: list[str],
-            strategy: str = "margin") -> dict[str, Any]:
-    """One arm (``per_label`` 0 = the queue alone) on a fresh copy of the prepared project."""
+            strategy: str = "margin", by_label: bool = False) -> dict[str, Any]:
+    """One arm (``per_label`` 0 = the queue alone) on a fresh copy of the prepared project; the searched
+    texts are labeled rank after rank across the searches, or with ``by_label`` search after search."""
     from annotator.services import queue
     from annotator.services import search as searching
     from annotator.services.explore_queue import save_search_label
@@ -82,21 +85,30 @@ def run_arm(prepared: dict[str, Any], run_dir: Path, *, per_label: int, seed: in
                                           classes)})
 
         if per_label:
+            hits: list[list] = []
             for name in classes:
                 query = name.replace("_", " ")
                 vector = models.encoder.embed([query])[0]
                 found = searching.Search("similar", query, filters=searching.Filters(labeled=False))
                 page = searching.search(project, found, limit=per_label,
                                         query_vector=(models.encoder_version, vector))
-                for hit in page.results:
-                    if labeled >= budget:
-                        break
-                    save_search_label(project, SIMULATED_LEAD, hit.example_id, answers[text_hash(hit.text)],
-                                      found.describe())
-                    labeled += 1
-                    seeded += 1
-                    if labeled in checkpoints:
-                        checkpoint()
+                hits.append([(hit, found.describe()) for hit in page.results])
+            if by_label:  # label after label: all K of one search, then the next search
+                order = [pair for column in hits for pair in column]
+            else:  # rank after rank: the best text of every search first, then the second best, ...
+                order = [column[k] for k in range(per_label) for column in hits if k < len(column)]
+            done: set[int] = set()
+            for hit, described in order:
+                if labeled >= budget:
+                    break
+                if hit.example_id in done:  # found by two searches
+                    continue
+                done.add(hit.example_id)
+                save_search_label(project, SIMULATED_LEAD, hit.example_id, answers[text_hash(hit.text)], described)
+                labeled += 1
+                seeded += 1
+                if labeled in checkpoints:
+                    checkpoint()
         while labeled < budget:
             upcoming = [c for c in checkpoints if c > labeled]
             step = min(batch, budget - labeled, (upcoming[0] - labeled) if upcoming else batch)
@@ -112,26 +124,9 @@ def run_arm(prepared: dict[str, Any], run_dir: Path, *, per_label: int, seed: in
                 break
             checkpoint()
     shutil.rmtree(run_dir, ignore_errors=True)
-    return {"arm": f"seed{per_label}" if per_label else "queue", "per_label": per_label, "seed": seed,
+    arm = (f"seed{per_label}" + ("-by-label" if by_label else "")) if per_label else "queue"
+    return {"arm": arm, "per_label": per_label, "by_label": by_label, "seed": seed,
             "seeded": seeded, "curve": curve, "total_s": round(now() - started, 1)}
-
-
-def _test_vectors(prepared: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
-    """The test texts embedded once by the base encoder (cached beside the prepared project)."""
-    from annotator.services.projects import open_project
-    from annotator.services.training.models import load_models
-    from benchmarks.common import read_jsonl
-
-    rows = read_jsonl(prepared["test"])
-    cache = Path(prepared["base"]).parent / "test_vectors.npy"
-    if cache.is_file():
-        vectors = np.load(cache)
-        if len(vectors) == len(rows):
-            return vectors, [str(r["label"]) for r in rows]
-    with open_project(prepared["base"]) as project:
-        vectors = load_models(project).encoder.embed([r["text"] for r in rows])
-    np.save(cache, vectors)
-    return vectors, [str(r["label"]) for r in rows]
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -149,7 +144,7 @@ def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def run_seeding(data: list[str], *, seeds: list[int], per_label: list[int], budget: int = 500, batch: int = 25,
+def run_seeding(data: list[str], *, seeds: list[int], per_label: list[int | str], budget: int = 500, batch: int = 25,
                 checkpoints: tuple[int, ...] = (100, 200, 500), strategy: str = "margin", quick: bool = False,
                 model: str | None = None, workdir: str | None = None, cache_dir: str | None = None,
                 pool_limit: int | None = None, test_limit: int | None = None,
@@ -172,13 +167,15 @@ def run_seeding(data: list[str], *, seeds: list[int], per_label: list[int], budg
         for folder in dataset_dirs(data):
             prepared = prepare_dataset(folder, work, model=model, pool_limit=pool_limit, test_limit=test_limit,
                                        cache_dir=Path(cache_dir) if cache_dir else None)
-            test_vectors, test_labels = _test_vectors(prepared)
+            test_vectors, test_labels = base_test_vectors(prepared)
             runs = []
             for seed in seeds:
-                for k in [0, *per_label]:
-                    runs.append(run_arm(prepared, work / f"run-{folder.name}-{seed}-{k}", per_label=k, seed=seed,
+                for arm in ["0", *per_label]:
+                    k, by_label = int(str(arm).split(":")[0]), str(arm).endswith(":label")
+                    runs.append(run_arm(prepared, work / f"run-{folder.name}-{seed}-{arm}", per_label=k, seed=seed,
                                         budget=budget, batch=batch, checkpoints=tuple(checkpoints),
-                                        test_vectors=test_vectors, test_labels=test_labels, strategy=strategy))
+                                        test_vectors=test_vectors, test_labels=test_labels, strategy=strategy,
+                                        by_label=by_label))
                     result["datasets"][folder.name] = {"n_pool": prepared["n_pool"], "n_test": prepared["n_test"],
                                                        "classes": len(prepared["classes"]), "runs": runs,
                                                        "table": summarize(runs)}

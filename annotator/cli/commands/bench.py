@@ -128,7 +128,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     seed.add_argument("--data", metavar="DIR", action="append", required=True,
                       help="dataset folder (train.jsonl, test.jsonl); repeat for several")
-    seed.add_argument("--per-label", default="10", help="comma list of K: texts labeled per label's search")
+    seed.add_argument("--per-label", default="10",
+                      help="comma list of K: texts labeled per label's search, rank after rank across the "
+                           "searches; K:label labels search after search")
     seed.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     seed.add_argument("--budget", type=int, default=500, help="labels per run (default 500)")
     seed.add_argument("--batch", type=int, default=25, help="queue labels between refreshes (default 25)")
@@ -217,7 +219,7 @@ def run_seed(args: argparse.Namespace) -> int:
     seeding = _part("seeding")
     result = seeding.run_seeding(
         args.data, seeds=[int(s) for s in args.seeds.split(",")],
-        per_label=[int(k) for k in args.per_label.split(",")], budget=args.budget, batch=args.batch,
+        per_label=[k.strip() for k in args.per_label.split(",")], budget=args.budget, batch=args.batch,
         checkpoints=tuple(int(c) for c in args.checkpoints.split(",")), strategy=args.strategy, quick=args.quick,
         model=args.model, workdir=args.workdir, cache_dir=args.cache, progress_path=args.json,
     )
