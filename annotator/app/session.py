@@ -141,7 +141,7 @@ def _resume() -> User | None:
     """Once per browser session: sign in again from the session cookie, if it names a valid session."""
     st.session_state[RESUMED_KEY] = True
     cookie = st.context.cookies.get(cookie_name())
-    if not cookie:
+    if not isinstance(cookie, str) or not cookie:
         return None
     user = resume_session(project(), cookie)
     if user is None:

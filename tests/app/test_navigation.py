@@ -76,3 +76,19 @@ def test_annotator_cannot_reach_a_lead_page(ui_project, stub_lead_page, sign_in_
     lead = sign_in_app("lead")
     lead.switch_page(str(stub_lead_page)).run()
     assert "lead secret" in _markdown(lead)
+
+
+def test_a_lead_lands_on_the_dashboard_and_leases_nothing(ui_project, db, sign_in_app):
+    lead = sign_in_app("lead")
+    assert titles(lead) == ["Dashboard"]
+    assert db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+    assert [spec.url_path for spec in navigation.pages_for(User("lead", "lead"))][:2] == ["dashboard", "label"]
+
+
+def test_leaving_the_label_page_gives_its_text_back(ui_project, db, sign_in_app):
+    lead = sign_in_app("lead")
+    lead.switch_page(str(PAGES_DIR / "label.py")).run()
+    assert db.execute("SELECT COUNT(*) FROM leases WHERE annotator = 'lead'").fetchone()[0] == 1
+    lead.switch_page(str(PAGES_DIR / "lead_review.py")).run()
+    assert titles(lead) == ["Review"]
+    assert db.execute("SELECT COUNT(*) FROM leases WHERE annotator = 'lead'").fetchone()[0] == 0

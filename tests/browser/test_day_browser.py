@@ -174,16 +174,18 @@ def test_an_annotators_and_a_leads_day(chromium, serve_project, day_project, tmp
     lead = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = lead.new_page()
     try:
-        # A lead opens /dashboard directly: sign in, then the Dashboard; no text is leased.
-        page.goto(served.url + "/dashboard")
-        _sign_in(page, "lead")
-        page.get_by_role("heading", name="Dashboard", level=1).wait_for(timeout=60_000)
-        assert _rows(day_project, "SELECT COUNT(*) FROM leases WHERE annotator = 'lead'") == [(0,)]
-        # Signed in, any page's address opens it: the flag and the comment wait on Review.
+        # A lead opens /review signed out: sign in, then the Review page, where the flag and the
+        # comment wait.
         page.goto(served.url + "/review")
+        _sign_in(page, "lead")
         page.get_by_role("heading", name="Review", level=1).wait_for(timeout=60_000)
         page.get_by_role("tab", name="Flags (1)").wait_for(timeout=30_000)
         page.get_by_role("tab", name="Comments (1)").wait_for(timeout=30_000)
+        # Signed in, /dashboard opens the Dashboard; no page but the Label page leases a text.
+        page.goto(served.url + "/dashboard")
+        page.get_by_role("heading", name="Dashboard", level=1).wait_for(timeout=60_000)
+        page.get_by_text("Flagged texts").wait_for(timeout=30_000)
+        assert _rows(day_project, "SELECT COUNT(*) FROM leases WHERE annotator = 'lead'") == [(0,)]
         # Rename and merge on the Project page.
         page.get_by_role("link", name="Project").click()
         page.get_by_role("heading", name="Project", level=1).wait_for(timeout=60_000)

@@ -145,11 +145,11 @@ else:
         st.altair_chart(
             alt.Chart(data.annotator_labels).mark_bar().encode(
                 x=alt.X("share:Q", title="share of their labels", axis=alt.Axis(format="%")),
-                y=alt.Y("annotator:N", title=None),
-                # the legend under the bars: beside them, a chart of one annotator is too short to hold it
-                color=alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", columns=3)),
+                y=alt.Y("annotator:N", title=None), color=alt.Color("label:N"),
                 tooltip=["annotator:N", "label:N", "n:Q", alt.Tooltip("share:Q", format=".1%")],
-            ).properties(height=max(60, 30 * data.annotators["annotator"].nunique())),
+            # tall enough for the legend beside it: one annotator's single bar would cut it off
+            ).properties(height=max(22 * data.annotator_labels["label"].nunique() + 20,
+                                    30 * data.annotators["annotator"].nunique())),
             width="stretch",
         )
     table(data.annotators, "Table: annotators")
@@ -217,7 +217,7 @@ else:
                           var_name="metric", value_name="value")
         st.altair_chart(
             alt.Chart(long).mark_line(point=True).encode(
-                x=alt.X("n_labels:Q", title="training labels"),
+                x=alt.X("n_labels:Q", title="training labels", axis=alt.Axis(format="d")),
                 y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
                 color=alt.Color("metric:N", title=None),
                 tooltip=["version:Q", "model:N", "n_labels:Q", "metric:N", alt.Tooltip("value:Q", format=".3f")],
