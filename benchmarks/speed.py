@@ -61,26 +61,32 @@ def load_texts(path: str | os.PathLike | None, n: int, seed: int = 0) -> tuple[l
 
 
 def measure_finetune(model: str, texts: list[str], labels: list[str], *, epochs: int, batch_size: int,
-                     max_length: int, out_dir: Path) -> dict[str, Any]:
-    """Fit a fresh classifier on the texts; time it; save it to ``out_dir``."""
+                     max_length: int, out_dir: Path, min_steps: int = 0,
+                     objective: str = "mean_head") -> dict[str, Any]:
+    """Fit a fresh classifier on the texts as the loop does (its objective and step floor); time it;
+    save it to ``out_dir``."""
     from learner.classifier import TransformerClassifier
 
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise InputError("the fine-tune texts need at least two labels")
     classifier = TransformerClassifier(model=model, classes=classes, epochs=epochs, batch_size=batch_size,
-                                       max_length=max_length, seed=0)
+                                       max_length=max_length, seed=0, min_steps=min_steps, objective=objective)
     started = now()
     classifier.fit(texts, labels)
     seconds = now() - started
     classifier.save(out_dir)
-    return {"texts": len(texts), "epochs": epochs, "seconds": round(seconds, 3),
+    return {"texts": len(texts), "epochs": epochs, "min_steps": min_steps, "objective": objective,
+            "steps": classifier.history_[-1]["steps"], "seconds": round(seconds, 3),
             "seconds_per_500": round(seconds * 500 / len(texts), 3)}
 
 
 def measure_scoring(model_dir: Path, texts: list[str], *, batch_size: int, max_length: int,
                     repeats: int) -> dict[str, Any]:
-    """Ours versus the plain pipeline on the same folder and texts, alternating rounds."""
+    """Ours versus the plain pipeline on the same folder and texts, alternating rounds.
+
+    Both score through the folder's own sequence classifier (a mean head saved beside it is
+    left out), so the two run the same network and must give the same top labels."""
     import numpy as np
     import transformers
 
@@ -90,6 +96,7 @@ def measure_scoring(model_dir: Path, texts: list[str], *, batch_size: int, max_l
     transformers.utils.logging.disable_progress_bar()
     ours = TransformerClassifier.load(model_dir, device="cpu")
     ours.set_params(batch_size=batch_size, max_length=max_length)
+    ours.mean_head_ = None
     pipe = transformers.pipeline("text-classification", model=str(model_dir), device="cpu",
                                  batch_size=batch_size)
     call = {"top_k": None, "truncation": True, "max_length": max_length}
@@ -176,7 +183,9 @@ def run_speed(
             texts, labels = load_texts(texts_file, max(plan["score_texts"], plan["finetune_texts"]))
             finetune = measure_finetune(model, texts[: plan["finetune_texts"]], labels[: plan["finetune_texts"]],
                                         epochs=epochs, batch_size=batch_size, max_length=max_length,
-                                        out_dir=base / "model")
+                                        out_dir=base / "model",
+                                        min_steps=0 if quick else SETTINGS["finetune_min_steps"].default,
+                                        objective=SETTINGS["finetune_objective"].default)
             scoring = measure_scoring(base / "model", texts[: plan["score_texts"]], batch_size=batch_size,
                                       max_length=max_length, repeats=plan["repeats"])
             result.update({

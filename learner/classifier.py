@@ -4,6 +4,16 @@ skorch conventions: ``__init__`` stores its arguments and nothing else,
 learned state ends in ``_``, ``fit`` returns ``self``, unfitted use raises
 ``NotFittedError``, ``fit`` retrains from the base encoder with a fresh head
 and ``partial_fit`` continues from the current weights (warm start).
+
+Two objectives (``objective``):
+
+* ``"mean_head"`` (default): the fast tier's head on mean-pooled features
+  (:mod:`learner.mean_head`), started from an :class:`~learner.head.EmbeddingHead`
+  fitted on the starting encoder's embeddings of the training texts; it is what
+  ``predict_proba`` uses afterwards, and ``save`` writes it beside the model as
+  ``mean_head.npz``. The ``BertForSequenceClassification`` folder's own first-token
+  classifier is then left untrained.
+* ``"classifier"``: the first-token classifier, a fresh linear layer.
 """
 
 from __future__ import annotations
@@ -13,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -21,6 +30,8 @@ from .batching import as_text_list, encode, inference_batches, scatter
 from .devices import autocast_context, inference_batch_size, resolve_device, torch_threads
 from .errors import InputError, ModelLoadError, UnknownLabelError
 from .folders import atomic_folder
+from .head import EmbeddingHead
+from .mean_head import MeanHeadModel, mean_pool
 from .models import (
     classes_from_config,
     load_encoder,
@@ -34,20 +45,16 @@ from .models import (
 from .training import train
 
 META_FILE = "labelloop.json"
+MEAN_HEAD_FILE = "mean_head.npz"
+OBJECTIVES = ("mean_head", "classifier")
 # Hyper-parameters written next to a saved model and restored by ``load``.
 _SAVED_PARAMS = (
     "max_length", "batch_size", "train_batch_size", "epochs", "learning_rate",
     "weight_decay", "warmup_ratio", "seed", "precision", "num_threads",
+    "objective", "min_steps", "head_C",
 )
 
-
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of the token vectors under the attention mask, L2-normalised, in fp32."""
-    hidden = hidden.float()
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    summed = (hidden * mask).sum(dim=1)
-    counts = mask.sum(dim=1).clamp(min=1.0)
-    return F.normalize(summed / counts, p=2, dim=-1)
+__all__ = ["OBJECTIVES", "TransformerClassifier", "mean_pool"]
 
 
 def _as_labels(labels) -> list[str]:
@@ -89,6 +96,13 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         torch CPU threads while this classifier trains or scores (restored
         afterwards); ``None`` leaves torch's default.  On a CPU shared with
         other busy processes, 1 can be several times faster than the default.
+    objective : "mean_head" or "classifier"
+        What training optimises (see the module docstring).
+    min_steps : int
+        Optimiser steps per training call at least; on few texts this adds
+        epochs (``learner.training.train``).
+    head_C : float
+        Regularisation of the head that starts the ``mean_head`` objective.
     """
 
     def __init__(
@@ -106,6 +120,9 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         seed=0,
         precision="auto",
         num_threads=None,
+        objective="mean_head",
+        min_steps=0,
+        head_C=10.0,
     ):
         self.model = model
         self.classes = classes
@@ -120,6 +137,9 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.precision = precision
         self.num_threads = num_threads
+        self.objective = objective
+        self.min_steps = min_steps
+        self.head_C = head_C
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
@@ -135,6 +155,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         classifier as it was before the call.
         """
         texts, labels = self._check_training_data(texts, labels)
+        self._check_objective()
         classes = self._resolve_classes(labels)
         device = resolve_device(self.device)
         source = resolve_model(self.model)
@@ -142,8 +163,10 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         if self.seed is not None:
             torch.manual_seed(self.seed)  # the fresh head's initial weights
         model = load_fresh_classifier(source, classes).to(device)
-        summary = self._train(model, tokenizer, texts, labels, classes, device, self.seed, callback, should_stop)
+        summary, mean_head = self._train(model, tokenizer, texts, labels, classes, device, self.seed, callback,
+                                         should_stop)
         self.model_, self.tokenizer_, self.device_ = model, tokenizer, device
+        self.mean_head_ = mean_head
         self.__dict__.pop("_encoder_cache", None)  # the fine-tuned encoder replaces the base one
         self.classes_ = np.asarray(classes, dtype=str)
         self.history_ = [dict(summary, kind="fit")]
@@ -158,6 +181,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         if not self.__sklearn_is_fitted__():
             return self.fit(texts, labels, callback=callback, should_stop=should_stop)
         texts, labels = self._check_training_data(texts, labels)
+        self._check_objective()
         classes = [str(c) for c in self.classes_]
         unknown = sorted(set(labels) - set(classes))
         if unknown:
@@ -166,7 +190,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         seed = None if self.seed is None else self.seed + len(self.history_)
         done = False
         try:
-            summary = self._train(
+            summary, mean_head = self._train(
                 self.model_, self.tokenizer_, texts, labels, classes, self.device_, seed, callback, should_stop
             )
             done = True
@@ -174,8 +198,13 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             if not done:
                 self.model_.load_state_dict(snapshot)
                 self.model_.eval()
+        self.mean_head_ = mean_head
         self.history_.append(dict(summary, kind="partial_fit"))
         return self
+
+    def _check_objective(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise InputError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
 
     def _check_training_data(self, texts, labels):
         texts = as_text_list(texts)
@@ -206,12 +235,18 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         return classes
 
     def _train(self, model, tokenizer, texts, labels, classes, device, seed, callback, should_stop):
+        """Train ``model`` (or the mean head over its encoder) in place; ``(summary, mean head or None)``."""
         index = {c: i for i, c in enumerate(classes)}
         targets = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
+        ids = encode(tokenizer, texts, self.max_length)
         with torch_threads(self.num_threads):
-            return train(
-                model,
-                encode(tokenizer, texts, self.max_length),
+            trained = model
+            if self.objective == "mean_head":
+                start = self._starting_head(model.base_model, tokenizer, ids, labels, classes)
+                trained = MeanHeadModel(model.base_model, *start.linear())
+            summary = train(
+                trained,
+                ids,
                 targets,
                 pad_id=_pad_id(tokenizer),
                 device=device,
@@ -222,9 +257,16 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 warmup_ratio=self.warmup_ratio,
                 seed=seed,
                 precision=self.precision,
+                min_steps=self.min_steps,
                 callback=callback,
                 should_stop=should_stop,
             )
+        return summary, (trained if trained is not model else None)
+
+    def _starting_head(self, encoder, tokenizer, ids, labels, classes) -> EmbeddingHead:
+        """The fast tier's head fitted on ``encoder``'s embeddings of the training texts."""
+        _, X = self._run(encoder, None, tokenizer, ids, want_proba=False, want_embed=True)
+        return EmbeddingHead(classes=classes, C=self.head_C).fit(X, labels)
 
     # ----------------------------------------------------------------- inference
 
@@ -268,29 +310,43 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         if self.__sklearn_is_fitted__():
             model, tokenizer = self.model_, self.tokenizer_
             encoder = model.base_model
+            head = getattr(self, "mean_head_", None)
+            if head is not None:
+                model = head
         else:
             encoder, tokenizer = self._base_encoder()
             model = None
-        device = next(encoder.parameters()).device
         n = len(texts)
-        n_classes = len(self.classes_) if model is not None else 0
-        width = encoder.config.hidden_size
         if n == 0:
-            return np.zeros((0, n_classes)), np.zeros((0, width), dtype=np.float32)
-        ids = encode(tokenizer, texts, self.max_length)
+            n_classes = len(self.classes_) if model is not None else 0
+            return np.zeros((0, n_classes)), np.zeros((0, encoder.config.hidden_size), dtype=np.float32)
+        return self._run(encoder, model, tokenizer, encode(tokenizer, texts, self.max_length),
+                         want_proba=want_proba, want_embed=want_embed, callback=callback)
+
+    def _run(self, encoder, model, tokenizer, ids, *, want_proba: bool, want_embed: bool, callback=None):
+        """Probabilities (from ``model``: a sequence classifier or a :class:`MeanHeadModel`) and/or
+        mean-pooled embeddings of token ids, in batches of similar lengths."""
+        device = next(encoder.parameters()).device
+        n = len(ids)
         pin = device.type == "cuda"
         probas, embeds, positions = [], [], []
         with torch_threads(self.num_threads), torch.inference_mode(), autocast_context(device, self.precision):
             for batch in inference_batches(ids, inference_batch_size(device, self.batch_size), _pad_id(tokenizer)):
                 inputs = batch.tensors(device, pin_memory=pin)
-                if want_proba:
+                pooled = None
+                if want_proba and isinstance(model, MeanHeadModel):
+                    out = model(**inputs)
+                    probas.append(out.logits.float().softmax(dim=-1).cpu().numpy())
+                    pooled = out.pooled
+                elif want_proba:
                     out = model(**inputs, output_hidden_states=want_embed)
                     probas.append(out.logits.float().softmax(dim=-1).cpu().numpy())
-                    hidden = out.hidden_states[-1] if want_embed else None
+                    if want_embed:
+                        pooled = mean_pool(out.hidden_states[-1], inputs["attention_mask"])
                 else:
-                    hidden = encoder(**inputs).last_hidden_state
+                    pooled = mean_pool(encoder(**inputs).last_hidden_state, inputs["attention_mask"])
                 if want_embed:
-                    embeds.append(mean_pool(hidden, inputs["attention_mask"]).cpu().numpy())
+                    embeds.append(pooled.float().cpu().numpy())
                 positions.append(batch.positions)
                 if callback is not None:
                     callback(sum(len(p) for p in positions), n)
@@ -313,6 +369,10 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             with quiet_transformers():
                 self.model_.save_pretrained(tmp)
                 self.tokenizer_.save_pretrained(tmp)
+            head = getattr(self, "mean_head_", None)
+            if head is not None:
+                coef, intercept = head.weights()
+                np.savez(tmp / MEAN_HEAD_FILE, coef=coef, intercept=intercept)
             meta = {
                 "format": 1,
                 "classes": [str(c) for c in self.classes_],
@@ -334,6 +394,9 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         meta_path = source / META_FILE
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         params = {k: v for k, v in meta.get("params", {}).items() if k in _SAVED_PARAMS}
+        head_path = source / MEAN_HEAD_FILE
+        # a folder saved before the objective existed (or any other checkpoint) trained its classifier
+        params.setdefault("objective", "mean_head" if head_path.exists() else "classifier")
         model = load_trained_classifier(str(source))
         classes = classes_from_config(model.config)
         clf = cls(model=str(source), classes=classes, device=device, **params)
@@ -342,6 +405,17 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         clf.tokenizer_ = load_tokenizer(str(source))
         clf.classes_ = np.asarray(classes, dtype=str)
         clf.history_ = list(meta.get("history", []))
+        clf.mean_head_ = None
+        if head_path.exists():
+            try:
+                with np.load(head_path) as saved:
+                    coef, intercept = saved["coef"], saved["intercept"]
+            except (OSError, ValueError, KeyError) as error:
+                raise ModelLoadError(f"{head_path}: unreadable mean head ({error})") from None
+            if coef.shape != (len(classes), model.config.hidden_size) or intercept.shape != (len(classes),):
+                raise ModelLoadError(f"{head_path}: mean head of shape {coef.shape} does not fit "
+                                     f"{len(classes)} classes of width {model.config.hidden_size}")
+            clf.mean_head_ = MeanHeadModel(clf.model_.base_model, coef, intercept).eval()
         if meta.get("base_model"):
             clf.base_model_ = portable_model_name(str(meta["base_model"]))
         return clf

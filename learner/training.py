@@ -59,10 +59,17 @@ def train(
     warmup_ratio: float,
     seed: int | None,
     precision: str = "auto",
+    min_steps: int = 0,
     callback: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict:
     """Fine-tune ``model`` in place on token ids ``ids`` with integer ``targets``.
+
+    ``model(**inputs)`` must return an object with ``.logits``. The run takes
+    ``max(epochs * batches per epoch, min_steps)`` optimiser steps: on few labels
+    ``min_steps`` adds epochs (100 labels at batch 16 are 21 steps in 3 epochs,
+    too few to move the encoder; see docs/benchmarks.md), and the last epoch
+    stops when the step count is reached. Warmup and decay run over that total.
 
     ``callback(progress)`` is called after every optimiser step with
     ``{"step", "total", "epoch", "epochs", "loss", "lr"}`` (step and epoch
@@ -72,13 +79,16 @@ def train(
     """
     if epochs < 0:
         raise InputError(f"epochs must be >= 0, got {epochs}")
+    if min_steps < 0:
+        raise InputError(f"min_steps must be >= 0, got {min_steps}")
     if not 0.0 <= warmup_ratio < 1.0:
         raise InputError(f"warmup_ratio must be in [0, 1), got {warmup_ratio}")
     rng = np.random.default_rng(seed)
     if seed is not None:
         torch.manual_seed(seed)
     steps_per_epoch = math.ceil(len(ids) / batch_size)
-    total = epochs * steps_per_epoch
+    total = max(epochs * steps_per_epoch, min_steps if epochs > 0 else 0)
+    epochs = math.ceil(total / steps_per_epoch) if steps_per_epoch else 0
     optimizer = make_optimizer(model, learning_rate, weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, linear_schedule(total, int(total * warmup_ratio))
@@ -93,6 +103,8 @@ def train(
         for epoch in range(1, epochs + 1):
             running, seen = 0.0, 0
             for batch in training_batches(ids, batch_size, pad_id, rng):
+                if step >= total:
+                    break
                 if should_stop is not None and should_stop():
                     raise TrainingCancelled(step, total)
                 inputs = batch.tensors(device, pin_memory=pin)

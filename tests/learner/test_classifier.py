@@ -76,15 +76,62 @@ def test_save_load_gives_identical_probabilities(fitted, toy, tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["v1"]
 
 
-def test_pipeline_round_trip_uses_our_label_names(fitted, toy, tmp_path):
+def test_pipeline_round_trip_uses_our_label_names(make_clf, toy, tmp_path):
+    """The classifier objective's folder is a plain sequence classifier."""
     from transformers import pipeline
 
-    target = fitted.save(tmp_path / "v1")
+    texts, labels = toy
+    clf = make_clf(objective="classifier").fit(texts, labels)
+    assert clf.mean_head_ is None
+    target = clf.save(tmp_path / "v1")
+    assert not (target / "mean_head.npz").exists()
     pipe = pipeline("text-classification", model=str(target), device=-1)
+    out = pipe(texts[:8])
+    assert [row["label"] for row in out] == list(clf.predict(texts[:8]))
+    assert np.allclose([row["score"] for row in out], clf.predict_proba(texts[:8]).max(axis=1), atol=1e-4)
+    assert TransformerClassifier.load(target).objective == "classifier"
+
+
+def test_mean_head_is_saved_beside_the_model_and_exports_to_a_plain_pipeline(fitted, toy, tmp_path):
+    """The default objective predicts with the mean head; learner.export writes it into a folder
+    a plain transformers pipeline scores the same."""
+    from transformers import pipeline
+
+    from learner.export import write_head_classifier
+
     texts = toy[0][:8]
-    out = pipe(texts)
-    assert [row["label"] for row in out] == list(fitted.predict(texts))
-    assert np.allclose([row["score"] for row in out], fitted.predict_proba(texts).max(axis=1), atol=1e-4)
+    target = fitted.save(tmp_path / "v1")
+    assert (target / "mean_head.npz").is_file()
+    loaded = TransformerClassifier.load(target)
+    assert loaded.objective == "mean_head" and loaded.mean_head_ is not None
+    assert np.allclose(loaded.predict_proba(texts), fitted.predict_proba(texts), atol=1e-6)
+    coef, intercept = fitted.mean_head_.weights()
+    folder = write_head_classifier(target, coef, intercept, TOY_CLASSES, tmp_path / "export", max_length=64)
+    out = pipeline("text-classification", model=str(folder), device=-1, top_k=None)(texts)
+    scores = np.array([[next(r["score"] for r in row if r["label"] == c) for c in TOY_CLASSES] for row in out])
+    assert np.allclose(scores, fitted.predict_proba(texts), atol=1e-4)
+
+
+def test_mean_head_starts_from_the_head_on_the_starting_encoder(make_clf, toy):
+    """The first step's loss is that of a fitted head, far below a fresh first-token layer's (~ln 5)."""
+    texts, labels = toy
+    mean_first, _ = _first_loss(make_clf(), "fit", texts, labels)
+    cls_first, _ = _first_loss(make_clf(objective="classifier"), "fit", texts, labels)
+    assert mean_first < 0.75 * cls_first
+
+
+def test_min_steps_adds_epochs_on_few_texts(make_clf, toy):
+    texts, labels = toy[0][:32], toy[1][:32]
+    seen = []
+    clf = make_clf(epochs=1, min_steps=7, train_batch_size=16).fit(texts, labels, callback=seen.append)
+    assert [row["step"] for row in seen] == list(range(1, 8))
+    assert seen[-1]["total"] == 7 and seen[-1]["epochs"] == 4  # 2 steps an epoch: 4 epochs, the last cut short
+    assert clf.history_[-1]["steps"] == 7
+
+
+def test_unknown_objective_is_a_clear_error(make_clf, toy):
+    with pytest.raises(InputError, match="objective must be one of"):
+        make_clf(objective="contrastive").fit(*toy)
 
 
 def _first_loss(clf, method, texts, labels):
@@ -93,10 +140,11 @@ def _first_loss(clf, method, texts, labels):
     return seen[0]["loss"], seen
 
 
-def test_partial_fit_warm_starts_from_current_weights(make_clf, toy, tmp_path):
+@pytest.mark.parametrize("objective", ["classifier", "mean_head"])
+def test_partial_fit_warm_starts_from_current_weights(make_clf, toy, tmp_path, objective):
     texts, labels = toy
-    fresh_first, _ = _first_loss(make_clf(), "fit", texts, labels)
-    clf = make_clf().fit(texts, labels)
+    fresh_first, _ = _first_loss(make_clf(objective="classifier"), "fit", texts, labels)
+    clf = make_clf(objective=objective).fit(texts, labels)
     trained_loss = clf.history_[-1]["loss"]
     head_before = clf.model_.classifier.weight.detach().clone()
     warm_first, _ = _first_loss(clf, "partial_fit", texts, labels)
@@ -104,10 +152,11 @@ def test_partial_fit_warm_starts_from_current_weights(make_clf, toy, tmp_path):
     assert warm_first < 0.75 * fresh_first
     assert abs(warm_first - trained_loss) < 0.5 * (fresh_first - trained_loss)
     assert [h["kind"] for h in clf.history_] == ["fit", "partial_fit"]
-    # the head moved on from its trained values instead of being replaced
-    head_after = clf.model_.classifier.weight.detach()
-    assert not np.allclose(head_before, head_after)
-    assert float((head_after - head_before).norm()) < float(head_before.norm())
+    if objective == "classifier":
+        # the head moved on from its trained values instead of being replaced
+        head_after = clf.model_.classifier.weight.detach()
+        assert not np.allclose(head_before, head_after)
+        assert float((head_after - head_before).norm()) < float(head_before.norm())
 
     # the same from a saved version: load, continue
     target = clf.save(tmp_path / "v2")

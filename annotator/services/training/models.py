@@ -44,6 +44,8 @@ def new_classifier(settings: Settings, classes: list[str]) -> TransformerClassif
         classes=classes,
         max_length=settings.max_length,
         epochs=settings.epochs,
+        min_steps=settings.finetune_min_steps,
+        objective=settings.finetune_objective,
         device=device_of(settings),
         seed=settings.seed,
     )
