@@ -106,3 +106,21 @@ def read_jsonl(path: str | os.PathLike, limit: int | None = None) -> list[dict[s
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
     return rows
+
+
+def base_test_vectors(prepared: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+    """A prepared dataset's test texts embedded once by the base encoder (cached beside its project
+    as ``test_vectors.npy``), and their labels."""
+    from annotator.services.projects import open_project
+    from annotator.services.training.models import load_models
+
+    rows = read_jsonl(prepared["test"])
+    cache = Path(prepared["base"]).parent / "test_vectors.npy"
+    if cache.is_file():
+        vectors = np.load(cache)
+        if len(vectors) == len(rows):
+            return vectors, [str(r["label"]) for r in rows]
+    with open_project(prepared["base"]) as project:
+        vectors = load_models(project).encoder.embed([r["text"] for r in rows])
+    np.save(cache, vectors)
+    return vectors, [str(r["label"]) for r in rows]

@@ -11,16 +11,23 @@ Tiers: ``fast`` = the embedding head only (never fine-tune); ``warm`` =
 fine-tune every F labels from the previous version; ``scratch`` = fine-tune
 every F labels from the base model.
 
-Summary per dataset and configuration (``strategy/tier``): AUC (mean accuracy
-over the curve's points, as ``simulate`` defines it; mean and spread over
-seeds), final accuracy and macro-F1, and the labels needed to reach the
-accuracy random sampling reaches with the full budget in the same tier.
+Summary per dataset and configuration (``strategy/tier``, with ``/prior-MODE``
+when runs set the ``label_prior`` setting): AUC (mean accuracy over the
+curve's points, as ``simulate`` defines it; mean and spread over seeds), final
+accuracy and macro-F1, and the labels needed to reach the accuracy random
+sampling reaches with the full budget in the same tier (random with the prior
+off when several priors ran: the plain baseline).
+
+Splits: ``test`` = the pool is train.jsonl, scored on test.jsonl (for
+reporting); ``dev`` = the pool is a seeded 80% of train.jsonl's distinct texts,
+scored on the other 20%, and test.jsonl is never read (for choosing defaults).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -28,11 +35,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from annotator.config import STRATEGY_NAMES
 from annotator.errors import InputError
-from benchmarks.common import machine_info, now, read_jsonl, write_json
+from benchmarks.common import base_test_vectors, machine_info, now, read_jsonl, write_json
 
 TIERS = ("fast", "warm", "scratch")
+SPLITS = ("test", "dev")
+LABEL_PRIORS = ("auto", "on", "off")
+DEV_FRACTION, DEV_SEED = 0.2, 1234
 QUICK = {"budget": 40, "batch": 10, "finetune_every": 20, "pool_limit": 300, "test_limit": 100,
          "finetune_min_per_class": 2}
 
@@ -68,21 +80,36 @@ def dataset_dirs(paths: list[str | os.PathLike]) -> list[Path]:
     return found
 
 
-def _write_limited(source: Path, target: Path, limit: int | None) -> tuple[Path, list[str], int]:
-    rows = read_jsonl(source, limit)
+def _write_rows(rows: list[dict[str, Any]], target: Path) -> tuple[Path, list[str], int]:
     with target.open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps({"text": row["text"], "label": str(row["label"])}) + "\n")
     return target, sorted({str(r["label"]) for r in rows}), len(rows)
 
 
-def _cache_key(data: Path, model: str | None, pool_limit: int | None, test_limit: int | None) -> str:
+def split_rows(data: Path, split: str, pool_limit: int | None,
+               test_limit: int | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(pool rows, scored rows) of a dataset folder for ``split`` (see the module notes)."""
+    if split == "test":
+        return read_jsonl(data / "train.jsonl", pool_limit), read_jsonl(data / "test.jsonl", test_limit)
+    if split != "dev":
+        raise InputError(f"unknown split {split!r}: choose from {', '.join(SPLITS)}")
+    distinct = list({row["text"]: row for row in reversed(read_jsonl(data / "train.jsonl"))}.values())[::-1]
+    random.Random(DEV_SEED).shuffle(distinct)
+    n_dev = round(DEV_FRACTION * len(distinct))
+    held, rest = distinct[:n_dev], distinct[n_dev:]
+    return rest[:pool_limit] if pool_limit else rest, held[:test_limit] if test_limit else held
+
+
+def _cache_key(data: Path, model: str | None, pool_limit: int | None, test_limit: int | None,
+               split: str = "test") -> str:
     name = "default" if model in (None, "", "default") else Path(model).name
-    return f"{data.name}-{name}-pool{pool_limit or 'all'}-test{test_limit or 'all'}"
+    return (f"{data.name}-{name}-pool{pool_limit or 'all'}-test{test_limit or 'all'}"
+            + ("" if split == "test" else f"-{split}"))
 
 
 def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: int | None,
-                    test_limit: int | None, cache_dir: Path | None = None) -> dict[str, Any]:
+                    test_limit: int | None, cache_dir: Path | None = None, split: str = "test") -> dict[str, Any]:
     """Gold/test files and a base project whose pool embeddings are cached; returns its facts.
 
     With ``cache_dir`` the prepared project is kept there and reused by later runs with the
@@ -91,10 +118,11 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
     from annotator.services.imports import import_file
     from annotator.services.projects import create_project
     from annotator.services.settings import set_settings
+    from annotator.services.training.embeddings import ensure_embeddings
     from annotator.services.training.models import load_models
     from annotator.store.trainset import pool
 
-    folder = (cache_dir / _cache_key(data, model, pool_limit, test_limit)) if cache_dir else work / data.name
+    folder = (cache_dir / _cache_key(data, model, pool_limit, test_limit, split)) if cache_dir else work / data.name
     gold, test = folder / "gold.jsonl", folder / "test.jsonl"
     ready = folder / "ready.json"
     if ready.is_file():
@@ -103,8 +131,9 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
     if folder.exists():
         shutil.rmtree(folder)  # an unfinished preparation
     folder.mkdir(parents=True)
-    gold, gold_labels, n_pool = _write_limited(data / "train.jsonl", gold, pool_limit)
-    test, test_labels, n_test = _write_limited(data / "test.jsonl", test, test_limit)
+    pool_rows, scored_rows = split_rows(data, split, pool_limit, test_limit)
+    gold, gold_labels, n_pool = _write_rows(pool_rows, gold)
+    test, test_labels, n_test = _write_rows(scored_rows, test)
     labels = sorted(set(gold_labels) | set(test_labels))
     started = now()
     with create_project(folder / "base", labels) as project:
@@ -113,6 +142,13 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
             set_settings(project.db, model=model)
         models = load_models(project)
         ids, texts, _ = pool(project.db)
+        known = _known_vectors(cache_dir, data, model) if split != "test" else {}
+        if known:  # the dev split's texts are all in the test split's prepared pool: reuse its vectors
+            def embed(batch: list[str]) -> np.ndarray:
+                return _vectors_for(batch, known, models.encoder.embed)
+
+            ensure_embeddings(folder / "base", 0, ids, texts, embed)
+            np.save(folder / "test_vectors.npy", embed([r["text"] for r in scored_rows]))
         models.pool_embeddings(ids, texts)
     facts = {"n_pool": n_pool, "n_test": n_test, "classes": labels}
     ready.write_text(json.dumps(facts))
@@ -120,26 +156,59 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
             "cached": False}
 
 
+def _known_vectors(cache_dir: Path | None, data: Path, model: str | None) -> dict[str, np.ndarray]:
+    """Text -> base-encoder vector of the test split's prepared pool of ``data`` in ``cache_dir``."""
+    from annotator.services.projects import open_project
+    from annotator.services.training.embeddings import load_embeddings
+    from annotator.store.trainset import pool
+
+    base = cache_dir / _cache_key(data, model, None, None) / "base" if cache_dir else None
+    if base is None or not (base.parent / "ready.json").is_file():
+        return {}
+    cached = load_embeddings(base, 0)
+    if cached is None:
+        return {}
+    with open_project(base) as donor:
+        ids, texts, _ = pool(donor.db)
+    if not np.array_equal(np.asarray(ids, dtype=np.int64), cached[0]):
+        return {}
+    return dict(zip(texts, np.asarray(cached[1])))
+
+
+def _vectors_for(texts: list[str], known: dict[str, np.ndarray], encode) -> np.ndarray:
+    """Vectors of ``texts``: the known ones looked up, the others encoded (and remembered)."""
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        known.update(zip(missing, encode(missing)))
+    return np.stack([known[t] for t in texts]).astype(np.float32)
+
+
 def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int, tier: str, budget: int,
             batch: int, finetune_every: int | None, on_point=None,
-            finetune_min_per_class: int | None = None) -> dict[str, Any]:
-    """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch."""
+            finetune_min_per_class: int | None = None, label_prior: str | None = None) -> dict[str, Any]:
+    """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch.
+    ``label_prior``: the setting for this run (None: the project default, not named in the config)."""
     from annotator.services.projects import open_project
     from annotator.services.settings import set_settings
     from annotator.services.simulate import simulate
 
     shutil.copytree(prepared["base"], run_dir)
+    changes: dict[str, Any] = {}
     if tier != "fast":
-        changes: dict[str, Any] = {"warm_start": tier == "warm"}
+        changes["warm_start"] = tier == "warm"
         if finetune_min_per_class is not None:
             changes["finetune_min_per_class"] = finetune_min_per_class
+    if label_prior is not None:
+        changes["label_prior"] = label_prior
+    if changes:
         with open_project(run_dir) as project:
             set_settings(project.db, **changes)
     result = simulate(run_dir, prepared["gold"], prepared["test"], budget=budget, batch=batch,
                       strategy=strategy, seed=seed, finetune_every=0 if tier == "fast" else finetune_every,
-                      on_point=on_point)
+                      on_point=on_point, test_vectors=prepared.get("test_vectors"))
     shutil.rmtree(run_dir, ignore_errors=True)
-    return {**result, "tier": tier, "config": f"{strategy}/{tier}"}
+    config = f"{strategy}/{tier}" + (f"/prior-{label_prior}" if label_prior is not None else "")
+    return {**result, "tier": tier, "config": config, "label_prior": label_prior}
 
 
 def labels_to_reach(curve: list[dict[str, Any]], target: float) -> int | None:
@@ -162,9 +231,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for run in runs:
         groups.setdefault(run["config"], []).append(run)
     random_final: dict[str, float] = {}
-    for members in groups.values():
-        if members[0]["strategy"] == "random":
-            random_final[members[0]["tier"]] = _mean_curve(members)[-1]["accuracy"]
+    # the baseline per tier: random sampling, with the prior off when several priors ran
+    baselines = sorted((members for members in groups.values() if members[0]["strategy"] == "random"),
+                       key=lambda members: members[0].get("label_prior") in (None, "off"))
+    for members in baselines:
+        random_final[members[0]["tier"]] = _mean_curve(members)[-1]["accuracy"]
     rows = []
     for config, members in sorted(groups.items()):
         mean = _mean_curve(members)
@@ -221,12 +292,24 @@ def run_curves(
     pool_limit: int | None = None,
     progress_path: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
+    label_priors: list[str] | None = None,
+    split: str = "test",
 ) -> dict[str, Any]:
-    """Run every dataset x tier x strategy x seed; return curves and summaries (JSON-ready)."""
+    """Run every dataset x tier x strategy x label prior x seed; return curves and summaries
+    (JSON-ready). ``label_priors``: values of the ``label_prior`` setting to run each strategy with
+    (None: the project default only)."""
     strategies = [s.strip() for s in strategies if s.strip()]
     unknown = [s for s in strategies if s not in STRATEGY_NAMES]
     if unknown:
         raise InputError(f"unknown strategy {unknown[0]!r}: choose from {', '.join(STRATEGY_NAMES)}")
+    priors: list[str | None] = [None]
+    if label_priors:
+        priors = [p.strip() for p in label_priors if p.strip()]
+        wrong = [p for p in priors if p not in LABEL_PRIORS]
+        if wrong:
+            raise InputError(f"unknown label prior {wrong[0]!r}: choose from {', '.join(LABEL_PRIORS)}")
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}: choose from {', '.join(SPLITS)}")
     tier_list = _tiers(tiers, fast_only, warm_start)
     folders = dataset_dirs(data)
     base = Path(tempfile.mkdtemp(prefix="labelloop-curves-", dir=workdir))
@@ -243,13 +326,15 @@ def run_curves(
         "part": "curves", "quick": quick,
         "config": {"strategies": strategies, "seeds": list(seeds), "budget": budget, "batch": batch,
                    "finetune_every": finetune_every, "tiers": tier_list, "model": model or "default",
-                   "pool_limit": pool_limit, "test_limit": test_limit},
+                   "pool_limit": pool_limit, "test_limit": test_limit, "label_priors": label_priors,
+                   "split": split},
         "datasets": {},
     }
     try:
         for folder in folders:
             prepared = prepare_dataset(folder, base, model=model, pool_limit=pool_limit, test_limit=test_limit,
-                                       cache_dir=Path(cache_dir) if cache_dir else None)
+                                       cache_dir=Path(cache_dir) if cache_dir else None, split=split)
+            prepared["test_vectors"] = base_test_vectors(prepared)[0] if model is None else None
             how = (f"pool embeddings reused from {cache_dir}" if prepared["cached"]
                    else f"pool embedded in {prepared['embed_s']:.0f} s")
             print(f"[curves] {folder.name}: pool {prepared['n_pool']}, test {prepared['n_test']}, {how}",
@@ -259,9 +344,10 @@ def run_curves(
             entry["reference"] = REFERENCES.get(folder.name, [])
             result["datasets"][folder.name] = entry
             for tier in tier_list:
-                for strategy in strategies:
+                for strategy, prior in [(s, p) for s in strategies for p in priors]:
                     for seed in seeds:
-                        partial = {"config": f"{strategy}/{tier}", "seed": seed, "curve": []}
+                        partial = {"config": f"{strategy}/{tier}" + (f"/prior-{prior}" if prior else ""),
+                                   "seed": seed, "curve": []}
 
                         def on_point(point, partial=partial):
                             # checkpoint every batch: a stopped run still leaves its curve so far
@@ -269,9 +355,9 @@ def run_curves(
                             if progress_path:
                                 write_json({**result, "in_progress": partial}, progress_path)
 
-                        run = run_one(prepared, base / folder.name / f"run-{tier}-{strategy}-{seed}",
+                        run = run_one(prepared, base / folder.name / f"run-{tier}-{strategy}-{prior}-{seed}",
                                       strategy=strategy, seed=seed, tier=tier, budget=budget, batch=batch,
-                                      finetune_every=finetune_every, on_point=on_point,
+                                      finetune_every=finetune_every, on_point=on_point, label_prior=prior,
                                       finetune_min_per_class=QUICK["finetune_min_per_class"] if quick else None)
                         entry["runs"].append(run)
                         last = run["curve"][-1] if run["curve"] else {}
@@ -292,10 +378,10 @@ def summary_table(result: dict[str, Any]) -> str:
     lines = []
     for name, data in result["datasets"].items():
         lines.append(f"{name} (pool {data['n_pool']}, test {data['n_test']}):")
-        lines.append(f"  {'config':<26}{'seeds':>6}{'AUC':>8}{'final acc':>11}{'macro-F1':>10}{'to random':>11}")
+        lines.append(f"  {'config':<30}{'seeds':>6}{'AUC':>8}{'final acc':>11}{'macro-F1':>10}{'to random':>11}")
         for row in data["summary"]["table"]:
             reach = row["labels_to_random_final"]
-            lines.append(f"  {row['config']:<26}{row['seeds']:>6}{row['auc']:>8.3f}{row['final_accuracy']:>11.3f}"
+            lines.append(f"  {row['config']:<30}{row['seeds']:>6}{row['auc']:>8.3f}{row['final_accuracy']:>11.3f}"
                          f"{row['final_macro_f1']:>10.3f}{(str(reach) if reach else '-'):>11}")
     return "\n".join(lines)
 

@@ -18,9 +18,29 @@ written into a standard transformers classifier (:mod:`learner.export`) that
 gives exactly the head's probabilities. On TREC-6 (MiniLM, C=10, 50-2000
 random labels, 5 seeds) the centred features scored within 0.05 points of the
 plain L2-normalised ones.
+
+The label-name prior
+--------------------
+``prior`` gives the head one pseudo-example per class before any text of that
+class is labeled: a ``(k, d)`` array whose row ``j`` is the embedding of the
+name of ``classes[j]`` (by the encoder that embeds the pool). Every ``fit``
+stacks these rows under the labeled ones with sample weight ``prior_weight``
+(labeled rows weigh 1), so every class has a direction from the first fit on,
+and a fit on texts of a single class (or none) is still a real model.
+
+Measured on cached MiniLM embeddings (fast tier, margin, batches of 25, k-means
+cold start, test sets, 3-8 seeds), labels needed to reach the accuracy random
+sampling has at 500 labels, without -> with the prior: Banking77 350 -> 250,
+SST-2 200 -> 150, SMS spam 150 -> 125, TREC-6 350 -> 275; the 77 Banking77 names
+alone classify 62.4% of its test set. It hurts when the names say little about
+the texts: SUBJ ("objective" / "subjective") 375 -> 475. Fading the prior as a
+class gets labels lost most of the gain. Whether the loop uses it is the
+``label_prior`` setting (``annotator.services.training.label_prior``).
 """
 
 from __future__ import annotations
+
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -65,15 +85,22 @@ class EmbeddingHead(ClassifierMixin, BaseEstimator):
         the sorted labels seen by ``fit``.
     C, max_iter
         Passed to :class:`sklearn.linear_model.LogisticRegression`.
+    prior : array of shape (len(classes), d), optional
+        One pseudo-example per class, in ``classes`` order (the label names'
+        embeddings; see the module notes); needs ``classes``.
+    prior_weight : float
+        Sample weight of each prior row (each labelled row weighs 1).
 
-    After ``fit``, ``X_train_`` holds the labelled embeddings (the "diverse"
-    query strategy measures novelty against them).
+    After ``fit``, ``X_train_`` holds the labelled embeddings only, never the
+    prior rows (the "diverse" query strategy measures novelty against them).
     """
 
-    def __init__(self, classes=None, C=1.0, max_iter=1000):
+    def __init__(self, classes=None, C=1.0, max_iter=1000, prior=None, prior_weight=1.0):
         self.classes = classes
         self.C = C
         self.max_iter = max_iter
+        self.prior = prior
+        self.prior_weight = prior_weight
 
     def fit(self, X, y):
         X = _as_matrix(X)
@@ -82,7 +109,7 @@ class EmbeddingHead(ClassifierMixin, BaseEstimator):
         y = np.asarray([str(label) for label in y], dtype=object)
         if len(y) != len(X):
             raise InputError(f"got {len(X)} embeddings but {len(y)} labels")
-        if len(y) == 0:
+        if len(y) == 0 and self.prior is None:
             raise InputError("cannot fit the head on an empty set of labels")
         if self.classes is None:
             classes = sorted(set(y))
@@ -96,18 +123,37 @@ class EmbeddingHead(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(classes, dtype=str)
         self.n_features_in_ = X.shape[1]
         self.X_train_ = X
-        seen = sorted(set(y))
+        rows, targets, weights = X, y, None
+        if self.prior is not None:
+            prior = self._checked_prior(X.shape[1])
+            rows = np.vstack([X, prior])
+            targets = np.concatenate([y, np.asarray(classes, dtype=object)])
+            weights = np.concatenate([np.ones(len(X)), np.full(len(prior), float(self.prior_weight))])
+        seen = sorted(set(targets))
         if len(seen) == 1:
             self.estimator_ = None
             self.only_class_ = seen[0]
         else:
             with threadpool_limits(limits=1):
-                self.estimator_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(head_features(X), y)
+                self.estimator_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(
+                    head_features(rows), targets, sample_weight=weights)
             self.only_class_ = None
         index = {c: i for i, c in enumerate(classes)}
         fitted = self.estimator_.classes_ if self.estimator_ is not None else [self.only_class_]
         self.columns_ = np.asarray([index[c] for c in fitted], dtype=np.int64)
         return self
+
+    def _checked_prior(self, d: int) -> np.ndarray:
+        if self.classes is None:
+            raise InputError("a prior needs classes: one prior row per class, in classes order")
+        prior = _as_matrix(self.prior, "prior")
+        if prior.shape != (len(self.classes), d):
+            raise InputError(f"prior must have one row per class and {d} columns: expected shape "
+                             f"{(len(self.classes), d)}, got {prior.shape}")
+        weight = self.prior_weight
+        if isinstance(weight, bool) or not isinstance(weight, Real) or not weight > 0:
+            raise InputError(f"prior_weight must be a number above 0, got {weight!r}")
+        return prior
 
     def predict_proba(self, X) -> np.ndarray:
         """``(n, len(classes_))`` probabilities; classes never seen get 0."""

@@ -68,12 +68,15 @@ def simulate(
     finetune_every: int | None = None,
     model: str | None = None,
     on_point: Callable[[dict[str, Any]], None] | None = None,
+    test_vectors: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Run the simulation; return ``{strategy, seed, curve, auc, total_s}``.
 
     A missing project is created with the gold file's labels (sorted); an
     empty pool is filled with the gold file's texts (without labels).
     ``finetune_every``: None = the project's setting, 0 = never fine-tune.
+    ``test_vectors``: the test texts already embedded by the base encoder (a benchmark running
+    many simulations embeds them once), used while no fine-tuned encoder exists.
     """
     if budget < 1 or batch < 1:
         raise InputError("--budget and --batch must be at least 1")
@@ -103,6 +106,10 @@ def simulate(
             models = load_models(project)
             refresh(project, models)
             evaluator = _TestEvaluator([t for t, _ in test_rows], [label for _, label in test_rows], models.classes)
+            if test_vectors is not None:
+                if len(test_vectors) != len(test_rows):
+                    raise InputError(f"{len(test_vectors)} test vectors for {len(test_rows)} test rows")
+                evaluator.base_vectors = np.asarray(test_vectors)
             curve: list[dict[str, Any]] = []
             labeled, since_finetune, head, version = 0, 0, None, None
             while labeled < budget:
@@ -166,8 +173,11 @@ class _TestEvaluator:
     def __init__(self, texts: list[str], labels: list[str], classes: list[str]):
         self.texts, self.labels, self.classes = texts, labels, classes
         self._embedded: tuple[int, np.ndarray] | None = None
+        self.base_vectors: np.ndarray | None = None  # the texts by the base encoder, when given
 
     def head_proba(self, head, models) -> np.ndarray:
+        if models.encoder_version == 0 and self.base_vectors is not None:
+            return head.predict_proba(self.base_vectors)
         if self._embedded is None or self._embedded[0] != models.encoder_version:
             self._embedded = (models.encoder_version, models.encoder.embed(self.texts))
         return head.predict_proba(self._embedded[1])

@@ -110,3 +110,50 @@ def test_markdown_tables_have_a_row_per_configuration():
     assert lines[2].startswith("| strategy / tier | seeds | AUC | acc @30 | macro-F1 @30 |")
     assert lines[4].startswith("| margin/fast | 2 | 63.3 ± 4.7 | 80.0 | 80.0 | 20 |")
     assert lines[5].startswith("| random/fast | 1 | 50.0 | 60.0 | 60.0 | 30 |")
+
+
+def test_cli_bench_curves_runs_each_label_prior_and_margin_kmeans(tiny_dataset, tmp_path):
+    out = tmp_path / "curves.json"
+    code = main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--strategies", "margin_kmeans,random",
+                 "--label-prior", "off,on", "--fast-only", "--budget", "20", "--batch", "10",
+                 "--json", str(out), "--workdir", str(tmp_path)])
+    assert code == 0
+    data = json.loads(out.read_text())["datasets"]["toy"]
+    assert sorted(run["config"] for run in data["runs"]) == [
+        "margin_kmeans/fast/prior-off", "margin_kmeans/fast/prior-on", "random/fast/prior-off", "random/fast/prior-on"]
+    rows = {row["config"]: row for row in data["summary"]["table"]}
+    random_off = next(r for r in data["runs"] if r["config"] == "random/fast/prior-off")
+    assert data["summary"]["random_final_accuracy"]["fast"] == round(random_off["curve"][-1]["accuracy"], 4)
+    assert rows["margin_kmeans/fast/prior-on"]["random_final_accuracy"] == data["summary"]["random_final_accuracy"]["fast"]
+    assert main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--label-prior", "maybe",
+                 "--workdir", str(tmp_path)]) == 1
+
+
+def test_the_dev_split_holds_out_part_of_train_and_reuses_its_vectors(tiny_dataset, tiny_model_dir, tmp_path):
+    import numpy as np
+
+    from benchmarks.common import base_test_vectors, read_jsonl
+    from benchmarks.curves import prepare_dataset, split_rows
+
+    pool, held = split_rows(tiny_dataset, "dev", None, None)
+    train = {row["text"] for row in read_jsonl(tiny_dataset / "train.jsonl")}
+    test = {row["text"] for row in read_jsonl(tiny_dataset / "test.jsonl")}
+    assert {r["text"] for r in pool} | {r["text"] for r in held} == train  # test.jsonl never read
+    assert not {r["text"] for r in pool} & {r["text"] for r in held} and not test & {r["text"] for r in held}
+    assert abs(len(held) - 0.2 * len(train)) <= 1
+    assert split_rows(tiny_dataset, "dev", None, None) == (pool, held)  # seeded
+
+    cache = tmp_path / "cache"
+    full = prepare_dataset(tiny_dataset, tmp_path / "w1", model=str(tiny_model_dir), pool_limit=None,
+                           test_limit=None, cache_dir=cache)
+    dev = prepare_dataset(tiny_dataset, tmp_path / "w2", model=str(tiny_model_dir), pool_limit=None,
+                          test_limit=None, cache_dir=cache, split="dev")
+    assert dev["base"] != full["base"] and (dev["n_pool"], dev["n_test"]) == (len(pool), len(held))
+    vectors, labels = base_test_vectors(dev)
+    assert labels == [str(r["label"]) for r in held] and len(vectors) == len(held)
+    from annotator.services.projects import open_project
+    from annotator.services.training.models import load_models
+
+    with open_project(dev["base"]) as project:
+        fresh = load_models(project).encoder.embed([r["text"] for r in held[:5]])
+    assert np.allclose(vectors[:5], fresh, atol=1e-5)  # the reused vectors are the encoder's own

@@ -32,5 +32,5 @@ def test_lazy_names_resolve():
     import learner
 
     assert callable(learner.get_strategy) and callable(learner.evaluate)
-    assert set(learner.STRATEGIES) == {"least_confidence", "margin", "entropy", "diverse", "random"}
+    assert set(learner.STRATEGIES) == {"least_confidence", "margin", "entropy", "diverse", "margin_kmeans", "random"}
     assert issubclass(learner.TrainingCancelled, learner.LearnerError)

@@ -155,3 +155,38 @@ def test_diverse_rejects_texts(pool):
     head, _ = pool
     with pytest.raises(ValueError, match="embedding matrix"):
         get_strategy("diverse")(head, ["a", "b"], 1)
+
+
+def test_margin_kmeans_takes_the_most_uncertain_item_of_each_cluster():
+    X, y = blobs(n_per=8, k=5, d=8, spread=0.05, seed=2)  # 40 items in five tight, far-apart groups
+    head = EmbeddingHead().fit(X[[0, 8, 16]], y[[0, 8, 16]])
+    scores = margin_scores(head.predict_proba(X))
+    picked = get_strategy("margin_kmeans")(head, X, 5, random_state=0)  # 10 * 5 candidates: the whole pool
+    assert sorted(y[picked].tolist()) == ["c0", "c1", "c2", "c3", "c4"]  # one per group
+    for i in picked:
+        assert scores[i] >= scores[y == y[i]].max() - 1e-12  # the group's most uncertain item
+    assert np.all(np.diff(scores[picked]) <= 1e-12)  # in margin order
+    assert picked[0] == np.argmax(scores)
+
+
+def test_margin_kmeans_clusters_only_the_most_uncertain_candidates():
+    X, y = blobs(n_per=100, k=4, d=8, seed=5)
+    head = EmbeddingHead().fit(X[[0, 100, 200, 300]], y[[0, 100, 200, 300]])
+    picked = get_strategy("margin_kmeans")(head, X, 6, random_state=1)
+    top = rank_by_score(margin_scores(head.predict_proba(X)), 60, 1)
+    assert set(picked.tolist()) <= set(top.tolist())
+    assert not np.array_equal(picked, top[:6])  # not plain margin: one pick per cluster
+    assert np.array_equal(picked, get_strategy("margin_kmeans")(head, X, 6, random_state=1))
+
+
+def test_margin_kmeans_with_duplicate_rows_still_fills_the_batch():
+    X = np.repeat(np.eye(3, 6, dtype=np.float32), 10, axis=0)  # three distinct rows, ten copies each
+    head = EmbeddingHead().fit(X[[0, 10]], ["a", "b"])
+    picked = get_strategy("margin_kmeans")(head, X, 5, random_state=0)
+    assert len(set(picked.tolist())) == 5
+
+
+def test_margin_kmeans_rejects_texts(pool):
+    head, _ = pool
+    with pytest.raises(ValueError, match="embedding matrix"):
+        get_strategy("margin_kmeans")(head, ["a", "b"], 1)

@@ -128,6 +128,10 @@ with st.form("ll_project_settings"):
                                       help=SETTINGS["read_pause_ms"].help, key="ll_project_read_pause")
     session_hours = right.number_input("Sign-in lasts (hours)", value=int(settings.session_hours), step=1,
                                        help=SETTINGS["session_hours"].help, key="ll_project_session_hours")
+    prior_choices = SETTINGS["label_prior"].choices
+    label_prior = left.selectbox("Label names as examples", prior_choices,
+                                 index=prior_choices.index(settings.label_prior),
+                                 help=SETTINGS["label_prior"].help, key="ll_project_label_prior")
     if st.form_submit_button("Save settings"):
         run_action(
             "settings",
@@ -135,6 +139,7 @@ with st.form("ll_project_settings"):
                 project.db, guidelines=guidelines, batch_size=batch_size, finetune_every=finetune_every,
                 strategy=strategy, lease_seconds=lease_seconds, overlap_fraction=overlap_fraction,
                 overlap_k=overlap_k, read_pause_ms=read_pause_ms, session_hours=session_hours,
+                label_prior=label_prior,
             ),
             "Settings saved.",
         )

@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     curves.add_argument("--data", metavar="DIR", action="append", required=True,
                         help="dataset folder (train.jsonl, test.jsonl); repeat for several")
     curves.add_argument("--strategies", default=",".join(STRATEGY_NAMES),
-                        help="comma-separated strategies (default: all five)")
+                        help=f"comma-separated strategies (default: all {len(STRATEGY_NAMES)})")
     curves.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     curves.add_argument("--budget", type=int, default=500, help="labels per run (default 500)")
     curves.add_argument("--batch", type=int, default=25, help="labels between refreshes (default 25)")
@@ -62,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="keep each dataset's prepared project (pool + embeddings) in DIR and reuse it")
     curves.add_argument("--test-limit", type=int, default=None, help="use only the first N test rows")
     curves.add_argument("--pool-limit", type=int, default=None, help="use only the first N train rows")
+    curves.add_argument("--label-prior", default=None, metavar="MODES",
+                        help="comma list of auto, on, off: run each strategy with each value of the "
+                             "label_prior setting (default: the project default only)")
+    curves.add_argument("--split", default="test", choices=("test", "dev"),
+                        help="test: score on test.jsonl (default); dev: pool = a seeded 80%% of train.jsonl, "
+                             "scored on the other 20%%, test.jsonl unread (for choosing defaults)")
     _outputs(curves)
     curves.set_defaults(func=run_curves)
 
@@ -177,6 +183,7 @@ def run_curves(args: argparse.Namespace) -> int:
         tiers=args.tiers.split(",") if args.tiers else None, fast_only=args.fast_only,
         warm_start=args.warm_start, model=args.model, quick=args.quick, workdir=args.workdir,
         test_limit=args.test_limit, pool_limit=args.pool_limit, progress_path=args.json, cache_dir=args.cache,
+        label_priors=args.label_prior.split(",") if args.label_prior else None, split=args.split,
     )
     return _finish(result, args, plot_curves, summary_table(result))
 

@@ -1,7 +1,9 @@
 """Fast tier: a light head on cached pool embeddings re-ranks the queue in seconds.
 
 Also publishes the cold-start ranking (k-means diversity or seeded random
-order over the embeddings) while fewer than two classes are labeled.
+order over the embeddings) before any label, and while fewer than two classes
+are labeled unless the head has the label-name prior (every class has a
+direction then, so a head is fitted from the first batch on).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from annotator.services.settings import get_settings
 from annotator.services.stability import METRICS_KEY as STOPPING_KEY
 from annotator.services.stability import change_between
 from annotator.services.training.embeddings import load_embeddings
+from annotator.services.training.label_prior import prior_for
 from annotator.services.training.models import LoopModels
 from annotator.services.training.scoring import (
     FULL_PUBLISH,
@@ -148,7 +151,8 @@ def refresh(
         labels = [label for _, label in state.train]
         large = len(state.ids) > FULL_PUBLISH
         base_metrics = {"n_train": len(labels)}
-        if len(set(labels)) < 2:
+        prior = prior_for(models, classes, settings) if labels else None
+        if not labels or (len(set(labels)) < 2 and prior is None):
             rows = _cold_start_rows(state, X, done, settings)
             version = publish(
                 project, kind="coldstart", strategy=settings.cold_start, scores=rows,
@@ -160,15 +164,17 @@ def refresh(
         # One BLAS thread: a small logistic regression gains nothing from threads, and on a busy
         # machine OpenBLAS's spinning threads made this fit 20x slower (5 s instead of 0.2 s).
         with threadpool_limits(limits=1, user_api="blas"):
-            head = EmbeddingHead(classes=classes, C=HEAD_C).fit(
+            head = EmbeddingHead(classes=classes, C=HEAD_C, prior=prior).fit(
                 np.asarray(X[positions_of(state.ids, [e for e, _ in state.train])]), labels)
             timings["fit"] = time.perf_counter() - tick
             tick = time.perf_counter()
             scores = score_pool(head, X, settings.strategy, settings.seed, int(done.sum()))
             ranking = rank_pool(ids=state.ids, scores=scores, embeddings=X, classes=classes,
-                                strategy=settings.strategy, done=done, estimator=head, seed=settings.seed)
+                                strategy=settings.strategy, done=done, estimator=head, seed=settings.seed,
+                                batch_size=settings.batch_size)
             eval_proba = head.predict_proba(np.asarray(X[positions_of(state.ids, [e for e, _ in state.evals])]))
-        metrics = {**eval_metrics(state.evals, eval_proba, classes), **base_metrics, "predictor": PREDICTOR}
+        metrics = {**eval_metrics(state.evals, eval_proba, classes), **base_metrics, "predictor": PREDICTOR,
+                   "label_prior": prior is not None}
         pool_mask = ~np.isin(state.ids, state.eval_ids)
         predictions = (state.ids[pool_mask], scores.predicted[pool_mask], list(classes))
         if models.last_predictions is not None:

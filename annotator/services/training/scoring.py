@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.config import Settings
+from annotator.config import SETTINGS, Settings
 from annotator.services.ranking import rank_positions, score_rows
 from annotator.store.leases import Overlap
 from annotator.store.versions import STAGE_CHUNK, ScoreRow, StoredHead
@@ -17,6 +17,9 @@ from learner.metrics import evaluate
 from learner.strategies import get_strategy, uncertainty_scores
 
 DIVERSE_BATCH = 100
+# Strategies that choose a whole batch together: their picks head the ranking, the rest follows by
+# their informativeness. margin_kmeans picks one labeling batch (``batch_size`` texts).
+BATCH_STRATEGIES = ("diverse", "margin_kmeans")
 # Inverse regularisation of the fast head (logistic regression on L2-normalised embeddings).
 # Measured once on TREC-6 (MiniLM fine-tuned at 250 and 500 labels, 500 labels, test set of 500):
 # C=1 -> 91.6% / macro-F1 0.77 (margin run), 86.0% / 0.71 (random run); C=10 -> 93.8% / 0.91 and
@@ -112,21 +115,24 @@ def rank_pool(
     estimator: Any,
     seed: int,
     top: int | None = None,
+    batch_size: int = SETTINGS["batch_size"].default,
 ) -> Ranking:
-    """Rank the pool: informativeness by ``strategy`` (``diverse`` puts a diverse batch of the most
-    uncertain open texts first, then the rest by margin), texts labeled enough last; the suggestion
-    of each row is the predicted class. ``top``: rows in ``Ranking.top`` (default: FULL_PUBLISH /
-    TOP_PUBLISHED by the pool's size)."""
+    """Rank the pool: informativeness by ``strategy`` (``diverse`` puts a diverse batch of
+    DIVERSE_BATCH of the most uncertain open texts first, ``margin_kmeans`` its ``batch_size``
+    picks, then the rest by margin), texts labeled enough last; the suggestion of each row is the
+    predicted class. ``top``: rows in ``Ranking.top`` (default: FULL_PUBLISH / TOP_PUBLISHED by the
+    pool's size)."""
     ids = np.asarray(ids, dtype=np.int64)
     n = len(ids)
     first = None
-    if strategy == "diverse":
+    if strategy in BATCH_STRATEGIES:
         open_positions = np.flatnonzero(~done)
         if len(open_positions):
             candidates = open_positions[np.argsort(-scores.informativeness[open_positions], kind="stable")
                                         [:DIVERSE_CANDIDATES]]
-            picks = get_strategy("diverse")(estimator, np.asarray(embeddings[candidates]),
-                                            min(DIVERSE_BATCH, len(candidates)), random_state=seed)
+            wanted = DIVERSE_BATCH if strategy == "diverse" else max(int(batch_size), 1)
+            picks = get_strategy(strategy)(estimator, np.asarray(embeddings[candidates]),
+                                           min(wanted, len(candidates)), random_state=seed)
             first = candidates[np.asarray(picks, dtype=np.int64)]
     order = rank_positions(n, done, scores.informativeness, first)
     names = np.asarray(classes, dtype=object)[scores.predicted]

@@ -16,9 +16,11 @@ def test_project_page_settings_labels_and_eval_set(app_env):
     at.number_input(key="ll_project_batch_size").set_value(40)
     at.selectbox(key="ll_project_strategy").set_value("entropy")
     at.number_input(key="ll_project_read_pause").set_value(400)
+    assert at.selectbox(key="ll_project_label_prior").value == "auto"
+    at.selectbox(key="ll_project_label_prior").set_value("on")
     [b for b in at.button if b.label == "Save settings"][0].click().run()
     saved = get_settings(app_env.db)
-    assert (saved.batch_size, saved.strategy, saved.read_pause_ms) == (40, "entropy", 400)
+    assert (saved.batch_size, saved.strategy, saved.read_pause_ms, saved.label_prior) == (40, "entropy", 400, "on")
     at.text_input(key="ll_project_new_label").input("mixed")
     [b for b in at.button if b.label == "Add label"][0].click().run()
     assert get_labels(app_env.db) == ["pos", "neg", "neutral", "mixed"]
