@@ -53,8 +53,6 @@ SETTINGS: dict[str, Setting] = {
     "model": Setting("default", str, "base model: 'default' (all-MiniLM-L6-v2), a local folder or a hub name"),
     "max_length": Setting(128, int, "tokens per text; longer texts are truncated", 8, 4096),
     "epochs": Setting(3, int, "epochs per fine-tune", 1, 100),
-    "label_prior": Setting("auto", str, "the label names as one extra example per class in the fast tier's head: "
-                           "'auto' (on with 10 or more labels), 'on' or 'off'", choices=("auto", "on", "off")),
     "finetune_min_steps": Setting(150, int, "optimizer steps per fine-tune at least (more epochs on few labels; "
                                   "0: epochs only)", 0, 100_000),
     "finetune_objective": Setting("mean_head", str, "what a fine-tune trains: 'mean_head' (the encoder with the "
