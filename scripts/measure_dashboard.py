@@ -103,7 +103,7 @@ def time_page(folder: Path, repeat: int) -> dict[str, dict[str, float]]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["LABELLOOP_PROJECT"] = str(folder)
-    page = Path(__file__).resolve().parents[1] / "annotator" / "app" / "pages" / "lead_dashboard.py"
+    page = Path(__file__).resolve().parents[1] / "annotator" / "app" / "views" / "lead_dashboard.py"
     at = AppTest.from_file(str(page), default_timeout=600)
     at.session_state["ll_user"] = "lead"
     started = time.perf_counter()

@@ -28,14 +28,11 @@ st.set_page_config(page_title="Labelloop", page_icon=":material/label:", layout=
 
 user = session.signed_in_user()
 shown = navigation.pages_for(user)
+specs = shown + navigation.hidden_pages_for(user)
 pages = [
     st.Page(navigation.page_path(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
-            default=(index == 0))
-    for index, spec in enumerate(shown)
-] + [
-    st.Page(navigation.page_path(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
-            visibility="hidden")
-    for spec in navigation.hidden_pages_for(user)
+            default=(index == 0), visibility="visible" if index < len(shown) else "hidden")
+    for index, spec in enumerate(specs)
 ]
 current = st.navigation(pages, position="sidebar" if user else "hidden")
 if user is None and current is not pages[0]:
@@ -49,7 +46,9 @@ if session.take_go_home() and user is not None:  # just signed in: the page aske
         target = next((page for page in pages[: len(shown)] if page.url_path == wanted[0]), pages[0])
     if target is not current or (wanted and wanted[1]):
         st.switch_page(target, query_params=wanted[1] if wanted and target is not pages[0] else None)
-if user is not None and current.url_path != navigation.LABEL_URL_PATH:
+# By the page itself, not current.url_path: the first page of the menu (Label, for annotators) has url_path "".
+on_label_page = any(page is current and spec.url_path == navigation.LABEL_URL_PATH for page, spec in zip(pages, specs))
+if user is not None and not on_label_page:
     session.give_back_item()  # left the Label page: its text goes back to the queue
 
 if user is not None and user.is_lead:

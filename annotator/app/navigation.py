@@ -19,12 +19,15 @@ from pathlib import Path
 
 from annotator.services.auth import User, has_role
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# Not named "pages": Streamlit runs a "pages" folder beside the entry script as an old-style
+# multipage app until st.navigation first runs in the process, so /label on a fresh server (and
+# every AppTest run) would run views/label.py alone, without main.py's sign-in and deep links.
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 
 
 @dataclass(frozen=True)
 class PageSpec:
-    file: str          # a file in annotator/app/pages/
+    file: str          # a file in annotator/app/views/
     title: str
     icon: str
     role: str          # the least role that may open the page
@@ -38,7 +41,7 @@ ANNOTATOR_PAGES: list[PageSpec] = [
     PageSpec("explore.py", "Explore", ":material/search:", "annotator", "explore"),
 ]
 
-# ---- Lead pages: one line each, file annotator/app/pages/lead_<name>.py ----
+# ---- Lead pages: one line each, file annotator/app/views/lead_<name>.py ----
 LEAD_PAGES: list[PageSpec] = [
     PageSpec("lead_dashboard.py", "Dashboard", ":material/monitoring:", "lead", "dashboard"),
     PageSpec("lead_review.py", "Review", ":material/rule:", "lead", "review"),

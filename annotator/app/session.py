@@ -205,26 +205,8 @@ def authorized(role: str) -> User | None:
     return user if has_role(user, role) else None
 
 
-def _run_through_main() -> None:
-    """A page was run without main.py: run again through it.
-
-    Streamlit treats a folder named ``pages`` beside the entry script as an old-style
-    multipage app until the entry script's ``st.navigation`` first runs in the process: on a
-    fresh server, an address such as ``/label`` (the page file's own name) runs
-    ``pages/label.py`` alone, without main.py's navigation, session cookie or deep-link
-    handling. The page then clears that mode for the process and reruns, which runs main.py
-    with the same page asked for.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def require_page_role(role: str) -> User:
     """Top of every page (and fragment): stop unless the session is still valid and holds ``role``."""
-    _run_through_main()
     user = _valid_or_rerun()
     if user is None:
         st.warning(take_notice() or "Sign in first.")

@@ -92,3 +92,12 @@ def test_leaving_the_label_page_gives_its_text_back(ui_project, db, sign_in_app)
     lead.switch_page(str(PAGES_DIR / "lead_review.py")).run()
     assert titles(lead) == ["Review"]
     assert db.execute("SELECT COUNT(*) FROM leases WHERE annotator = 'lead'").fetchone()[0] == 0
+
+
+def test_an_annotators_home_page_keeps_its_text_from_run_to_run(ui_project, db, sign_in_app):
+    # Label is an annotator's first page, whose url_path Streamlit reports as "": it is still the Label page.
+    ann = sign_in_app("ann")
+    held = db.execute("SELECT example_id, leased_at FROM leases WHERE annotator = 'ann'").fetchall()
+    ann.run()
+    assert len(held) == 1
+    assert db.execute("SELECT example_id, leased_at FROM leases WHERE annotator = 'ann'").fetchall() == held

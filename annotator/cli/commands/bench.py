@@ -76,8 +76,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scoring vs a plain transformers pipeline, fine-tune, refresh, import/export",
         description="In one run: pool scoring (TransformerClassifier.predict_proba) versus "
                     "transformers.pipeline on the same saved model and texts; fine-tune time per "
-                    "500 labels; queue refresh after a batch at 10k and 100k pools; import and "
-                    "export of 100k and 1M rows.",
+                    "500 labels; queue refresh after a batch at 10k, 100k and 1M pools; import and "
+                    "export of 1M rows beside sqlite-utils and pandas on the same file. "
+                    "Example: labelloop bench speed --parts refresh --pools 10000,100000,1000000 "
+                    "--json refresh.json",
     )
     speed.add_argument("--model", default=None, help="base model (default: all-MiniLM-L6-v2)")
     speed.add_argument("--texts", metavar="FILE", default=None,
@@ -87,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speed.add_argument("--repeats", type=int, default=None, help="alternating scoring rounds (default 3)")
     speed.add_argument("--parts", default="scoring,refresh,io",
                        help="comma list of scoring, refresh, io (default: all)")
+    speed.add_argument("--pools", default=None, metavar="N,N,...",
+                       help="refresh: comma list of pool sizes (default 10000,100000,1000000)")
+    speed.add_argument("--rows", type=int, default=None, help="io: rows imported and exported (default 1000000)")
     _outputs(speed)
     speed.set_defaults(func=run_speed)
 
@@ -161,6 +166,15 @@ def _part(name: str):
         ) from None
 
 
+def _integers(text: str | None, option: str) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(part.replace("_", "")) for part in text.split(",")]
+    except ValueError:
+        raise InputError(f"{option}: expected a comma list of whole numbers, got {text!r}") from None
+
+
 def _finish(result: dict[str, Any], args: argparse.Namespace, plot, summary: str) -> int:
     if args.plot:
         plot(result, args.plot)
@@ -194,13 +208,16 @@ def run_speed(args: argparse.Namespace) -> int:
 
     result = run(quick=args.quick, model=args.model, texts_file=args.texts, batch_size=args.batch_size,
                  parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir,
-                 score_texts=args.score_texts, repeats=args.repeats, progress_path=args.json)
+                 score_texts=args.score_texts, repeats=args.repeats, progress_path=args.json,
+                 pools=_integers(args.pools, "--pools"), rows=args.rows)
     keys = ("scoring_texts_per_s", "pipeline_texts_per_s", "scoring_speedup", "finetune_s_per_500")
     lines = [f"{key}: {result[key]}" for key in keys if key in result]
     for row in result.get("refresh", []):
-        lines.append(f"refresh at {row['pool']:,}: {row['total_s']} s")
-    for row in result.get("io", []):
-        lines.append(f"import {row['rows']:,} rows: {row['import_s']} s; export: {row['export_s']} s")
+        lines.append(f"refresh at {row['pool']:,}: {row['median_s']} s (median)")
+    if "io" in result:
+        io = result["io"]
+        lines.append(f"import {io['rows']:,} rows: {io['import_s']} s (baseline {io['baseline_import_s']} s); "
+                     f"export: {io['export_s']} s (baseline {io['baseline_export_s']} s)")
     return _finish(result, args, plot_speed, "\n".join(lines))
 
 

@@ -33,7 +33,7 @@ WAIT_FOR_WORKER_S = 15.0
 MODES = {"Words": "words", "Pattern (regex)": "regex", "Meaning": "similar", "More like text #": "similar_to",
          "Filters only": "all"}
 ANY = "(any)"
-PAGE_FILE = "pages/explore.py"  # as navigation registers it (relative to main.py)
+PAGE_FILE = "views/explore.py"  # as navigation registers it (relative to main.py)
 FORM_PREFIX = "ll_explore_f_"
 
 user = session.require_page_role("annotator")
