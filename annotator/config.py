@@ -73,6 +73,8 @@ SETTINGS: dict[str, Setting] = {
     "guidelines": Setting("", str, "labeling guidelines (markdown) shown to annotators"),
     "context_columns": Setting("", str, "other columns of the imported files shown beside each text on the Label "
                                "page, comma-separated (e.g. author,date,product)"),
+    "none_of_these": Setting(False, bool, "multi-label projects: an annotator may submit an empty set "
+                             "(none of the labels applies)"),
     "session_hours": Setting(12, int, "how long a sign-in lasts (hours): a reload or a new tab stays signed in "
                              "until then, or until sign-out, a new password, a role change or a deactivation", 1, 720),
     "seed": Setting(0, int, "random seed for cold start, training and strategies", 0, 2**31 - 1),

@@ -7,14 +7,16 @@ from pathlib import Path
 
 from annotator.config import DB_FILENAME, resolve_project_dir
 from annotator.errors import ProjectError
+from annotator.services.label_mode import set_label_mode
 from annotator.services.labelset import add_labels, get_labels
 from annotator.store.project import Project, open_database
 
 __all__ = ["Project", "create_project", "open_project"]
 
 
-def create_project(path: str | os.PathLike, labels: list[str]) -> Project:
-    """Make a new project folder with the given ordered label set (nothing is left on failure)."""
+def create_project(path: str | os.PathLike, labels: list[str], *, multi_label: bool = False) -> Project:
+    """Make a new project folder with the given ordered label set (nothing is left on failure);
+    ``multi_label``: each text gets a set of labels (fixed for the project's life)."""
     folder = Path(path)
     if (folder / DB_FILENAME).exists():
         raise ProjectError(f"{folder} is already a Labelloop project")
@@ -24,6 +26,7 @@ def create_project(path: str | os.PathLike, labels: list[str]) -> Project:
     project = open_database(folder)
     try:
         add_labels(project.db, labels)
+        set_label_mode(project.db, multi_label)
     except Exception:
         project.close()
         for suffix in ("", "-wal", "-shm", "-writer"):

@@ -41,11 +41,13 @@ from typing import Any
 
 from annotator.config import Settings
 from annotator.errors import InputError, shown
+from annotator.services.label_mode import is_multi_label
 from annotator.services.settings import get_settings
 from annotator.services.training.triggers import new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store import leases as q
 from annotator.store.connection import read_snapshot, write_transaction
+from annotator.store.label_sets import add_label_set
 from annotator.store.labels import add_label, current_label_of, undo_last
 from annotator.store.project import Project
 from annotator.store.reporting import pool_counts
@@ -192,29 +194,64 @@ def save_label(
     a silent second label.
     """
     now = time.time() if now is None else now
-    limit = get_settings(project.db).max_text_chars
+    if is_multi_label(project.db):
+        raise InputError("this is a multi-label project: save a set of labels (save_label_set)")
     with write_transaction(project.db) as conn:
-        length = q.text_length(conn, example_id)
-        if length is not None and length > limit:
-            raise InputError(
-                f"this text has {length:,} characters, more than max_text_chars ({limit:,}): it cannot be shown "
-                "whole, so it cannot be labeled; skip it, or ask a lead to raise the setting"
-            )
-        lease = q.get_lease(conn, example_id, annotator)
-        late = not q.lease_is_live(lease, now)
-        if lease is not None:
-            provenance = (lease["model_version"], lease["strategy"], lease["score"])
-        else:
-            version = current_version(project.db)
-            if version is None:
-                provenance = (None, None, None)
-            else:
-                scored = example_score(project.db, version["version"], example_id)
-                provenance = (version["version"], version["strategy"], scored["score"] if scored else None)
+        provenance, late = _save_provenance(conn, project, annotator, example_id, now)
         return add_label(
             project.db, example_id, label, annotator, seconds=seconds,
             model_version=provenance[0], strategy=provenance[1], score=provenance[2], late=late,
             suggestion=suggestion, now=now,
+        )
+
+
+def _save_provenance(conn, project: Project, annotator: str, example_id: int,
+                     now: float) -> tuple[tuple[int | None, str | None, float | None], bool]:
+    """What a save records, in its transaction: the provenance (version, strategy, score) from the lease
+    or the current ranking, and whether it is late; InputError for a text too long to be shown whole."""
+    limit = get_settings(project.db).max_text_chars
+    length = q.text_length(conn, example_id)
+    if length is not None and length > limit:
+        raise InputError(
+            f"this text has {length:,} characters, more than max_text_chars ({limit:,}): it cannot be shown "
+            "whole, so it cannot be labeled; skip it, or ask a lead to raise the setting"
+        )
+    lease = q.get_lease(conn, example_id, annotator)
+    late = not q.lease_is_live(lease, now)
+    if lease is not None:
+        return (lease["model_version"], lease["strategy"], lease["score"]), late
+    version = current_version(project.db)
+    if version is None:
+        return (None, None, None), late
+    scored = example_score(project.db, version["version"], example_id)
+    return (version["version"], version["strategy"], scored["score"] if scored else None), late
+
+
+def save_label_set(
+    project: Project,
+    annotator: str,
+    example_id: int,
+    labels: list[str],
+    *,
+    seconds: float | None = None,
+    suggestion: list[str] | None = None,
+    now: float | None = None,
+) -> int:
+    """Save a multi-label project's set for a text, with the same provenance and lateness rules as
+    :func:`save_label`; return the label row id. An empty set is refused unless the ``none_of_these``
+    setting allows it; ``suggestion``: the model's suggested set that was on screen (kept as JSON)."""
+    now = time.time() if now is None else now
+    if not is_multi_label(project.db):
+        raise InputError("this is a single-label project: save one label (save_label)")
+    names = list(dict.fromkeys(labels))
+    if not names and not get_settings(project.db).none_of_these:
+        raise InputError("choose at least one label (the lead has not allowed 'none of these')")
+    with write_transaction(project.db) as conn:
+        provenance, late = _save_provenance(conn, project, annotator, example_id, now)
+        return add_label_set(
+            project.db, example_id, names, annotator, seconds=seconds,
+            model_version=provenance[0], strategy=provenance[1], score=provenance[2], late=late,
+            suggestion=None if suggestion is None else json.dumps(list(suggestion)), now=now,
         )
 
 

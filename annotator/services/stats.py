@@ -3,6 +3,7 @@
 Core keys (always present), in the one vocabulary of counts (also the Dashboard's and the
 Label page's):
 
+* ``label_mode``: ``single-label`` or ``multi-label`` (fixed when the project was created);
 * ``examples``: every text of the project;
 * ``pool``: the texts to label (every text not in the evaluation set);
 * ``labeled`` / ``unlabeled``: pool texts with / without at least one current label;
@@ -25,6 +26,7 @@ import importlib
 from collections.abc import Iterable
 from typing import Any
 
+from annotator.services.label_mode import mode_name
 from annotator.store.project import Project
 from annotator.store.reporting import label_totals, pool_counts
 
@@ -36,7 +38,7 @@ SECTIONS: dict[str, str] = {
 
 def project_stats(project: Project, *, sections: Iterable[str] | None = None) -> dict[str, Any]:
     """The core counts plus the extra ``sections`` (default: all of :data:`SECTIONS`)."""
-    stats = {**pool_counts(project.db), **label_totals(project.db)}
+    stats = {"label_mode": mode_name(project.db), **pool_counts(project.db), **label_totals(project.db)}
     for key in SECTIONS if sections is None else sections:
         stats[key] = _section(key)(project)
     return stats

@@ -47,23 +47,35 @@ def add_label(
     with write_transaction(db) as conn:
         if not conn.execute("SELECT 1 FROM labelset WHERE name = ?", (label,)).fetchone():
             raise LabelSetError(f"label {label!r} is not in the label set")
-        if not conn.execute("SELECT 1 FROM examples WHERE id = ?", (example_id,)).fetchone():
-            raise InputError(f"no example with id {example_id}")
-        now = time.time() if now is None else now
-        conn.execute(
-            "UPDATE labels SET superseded = 1, superseded_at = ?, superseded_reason = ? "
-            "WHERE example_id = ? AND annotator = ? AND superseded = 0",
-            (now, "adjudication" if kind == "adjudication" else "relabel", example_id, annotator),
+        return write_current_label(
+            conn, example_id, label, annotator, seconds=seconds, model_version=model_version, strategy=strategy,
+            score=score, kind=kind, late=late, suggestion=suggestion, now=now,
         )
-        cursor = conn.execute(
-            "INSERT INTO labels(example_id, label, annotator, kind, created_at, seconds, "
-            "model_version, strategy, score, late, suggestion) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (example_id, label, annotator, kind, now, seconds, model_version, strategy, score, int(late), suggestion),
-        )
-        conn.execute(
-            "DELETE FROM leases WHERE example_id = ? AND annotator = ?", (example_id, annotator)
-        )
-        return cursor.lastrowid
+
+
+def write_current_label(
+    conn, example_id: int, label: str | None, annotator: str, *, seconds: float | None, model_version: int | None,
+    strategy: str | None, score: float | None, kind: str, late: bool, suggestion: str | None, now: float | None,
+) -> int:
+    """In the caller's transaction: supersede the annotator's current label of the example, insert this one
+    (``label`` None: a multi-label row, whose set the caller writes) and drop their lease; the new row id."""
+    if not conn.execute("SELECT 1 FROM examples WHERE id = ?", (example_id,)).fetchone():
+        raise InputError(f"no example with id {example_id}")
+    now = time.time() if now is None else now
+    conn.execute(
+        "UPDATE labels SET superseded = 1, superseded_at = ?, superseded_reason = ? "
+        "WHERE example_id = ? AND annotator = ? AND superseded = 0",
+        (now, "adjudication" if kind == "adjudication" else "relabel", example_id, annotator),
+    )
+    cursor = conn.execute(
+        "INSERT INTO labels(example_id, label, annotator, kind, created_at, seconds, "
+        "model_version, strategy, score, late, suggestion) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (example_id, label, annotator, kind, now, seconds, model_version, strategy, score, int(late), suggestion),
+    )
+    conn.execute(
+        "DELETE FROM leases WHERE example_id = ? AND annotator = ?", (example_id, annotator)
+    )
+    return cursor.lastrowid
 
 
 def undo_last(db: sqlite_utils.Database, annotator: str) -> dict[str, Any] | None:

@@ -393,6 +393,47 @@ def m011_label_management(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m013_multi_label(db: sqlite_utils.Database) -> None:
+    """Multi-label projects (issue 14). ``project_meta`` holds what is fixed at creation: ``label_mode``
+    (``single`` or ``multi``; a project without the row is single-label). A multi-label annotation is one
+    ``labels`` row with ``label`` NULL and its set, possibly empty, in ``label_members``; so ``labels.label``
+    becomes nullable: the table is rebuilt from its own stored definition (every column and index kept)."""
+    _run(
+        db,
+        """
+        CREATE TABLE project_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )
+        """,
+    )
+    table_sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'labels'").fetchone()[0]
+    nullable = table_sql.replace("label TEXT NOT NULL REFERENCES labelset(name)",
+                                 "label TEXT REFERENCES labelset(name)")
+    if nullable == table_sql:
+        raise RuntimeError("m013: unexpected definition of the labels table")
+    index_sql = [row[0] for row in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'labels' AND sql IS NOT NULL")]
+    db.execute(nullable.replace("CREATE TABLE labels", "CREATE TABLE labels_rebuilt", 1))
+    db.execute("INSERT INTO labels_rebuilt SELECT * FROM labels")
+    db.execute("DROP TABLE labels")
+    db.execute("ALTER TABLE labels_rebuilt RENAME TO labels")
+    for sql in index_sql:
+        db.execute(sql)
+    _run(
+        db,
+        """
+        CREATE TABLE label_members (
+            label_id INTEGER NOT NULL REFERENCES labels(id),
+            name TEXT NOT NULL REFERENCES labelset(name),
+            PRIMARY KEY (label_id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX label_members_name ON label_members(name)
+        """,
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring ``db`` to the newest schema; a no-op when it is already there.
 

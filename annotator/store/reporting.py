@@ -64,8 +64,10 @@ def label_totals(db: sqlite_utils.Database) -> dict[str, Any]:
     with read_snapshot(db) as conn:
         one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
         per_label = {name: 0 for (name,) in conn.execute("SELECT name FROM labelset ORDER BY position")}
-        per_label.update(conn.execute(
-            f"SELECT label, COUNT(*) FROM labels WHERE superseded = 0 AND {POOL_ONLY} GROUP BY label"
+        per_label.update(conn.execute(  # a multi-label row (label NULL) counts once per label of its set
+            "SELECT COALESCE(m.name, l.label) AS name, COUNT(*) FROM labels l "
+            "LEFT JOIN label_members m ON m.label_id = l.id AND l.label IS NULL "
+            f"WHERE l.superseded = 0 AND l.{POOL_ONLY} AND COALESCE(m.name, l.label) IS NOT NULL GROUP BY 1"
         ).fetchall())
         return {
             "labels_current": one("SELECT COUNT(*) FROM labels WHERE superseded = 0"),

@@ -130,3 +130,15 @@ def test_import_shows_context_columns_and_reports_every_bad_row(tmp_path, capsys
     assert code == 1 and "no column 'colour' to show beside the texts (other columns: author, product)" in err
     assert run(["import", str(good), "--context-columns", "author,product", "--project", folder], capsys)[0] == 0
     assert '"author,product"' in run(["settings", "context_columns", "--project", folder], capsys)[1]
+
+
+def test_init_multi_label_is_shown_by_stats(tmp_path, capsys):
+    folder = str(tmp_path / "M")
+    code, out, _ = run(["init", folder, "--labels", "joy,anger", "--multi-label"], capsys)
+    assert code == 0 and out.startswith("created multi-label project")
+    code, out, _ = run(["stats", "--project", folder], capsys)
+    assert code == 0 and "project:   multi-label" in out
+    assert json.loads(run(["stats", "--project", folder, "--json"], capsys)[1])["label_mode"] == "multi-label"
+    run(["init", str(tmp_path / "S"), "--labels", "a,b"], capsys)
+    assert json.loads(run(["stats", "--project", str(tmp_path / "S"), "--json"], capsys)[1])["label_mode"] == \
+        "single-label"

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(stats, indent=2, ensure_ascii=False))
         return 0
+    print(f"project:   {stats['label_mode']}")
     print(f"pool:      {stats['pool']} examples ({stats['eval']} in the evaluation set)")
     print(f"labeled:   {stats['labeled']}  unlabeled: {stats['unlabeled']}")
     print(f"labels:    {stats['labels_current']} current, {stats['labels_total']} in history")
