@@ -38,9 +38,12 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from annotator.errors import InputError
 from annotator.io.formats import WRITE_FORMATS  # noqa: F401 - the formats exports write
 from annotator.io.writers import write_rows
 from annotator.services.flags import comment_line, flag_text_line
+from annotator.services.label_mode import is_multi_label
+from annotator.services.label_set_finals import FINAL_SET_COLUMNS, SET_LIST_COLUMNS, final_set_row, joined_labels
 from annotator.services.labelset import get_labels
 from annotator.store.label_rows import (
     RAW_LABEL_COLUMNS,
@@ -49,6 +52,7 @@ from annotator.store.label_rows import (
     raw_label_rows,
     raw_note_rows,
 )
+from annotator.store.label_sets import members_of
 from annotator.store.notes import all_comments, all_flags
 from annotator.store.project import Project
 
@@ -58,17 +62,24 @@ FINAL_COLUMNS = (
 )
 LIST_COLUMNS = ("tie", "annotators", "flags", "comments")
 # the headers of exports made before flags and comments are recognised too
-EXPORT_HEADERS = (FINAL_COLUMNS, RAW_LABEL_COLUMNS, FINAL_COLUMNS[:11], RAW_LABEL_COLUMNS_V1)
+EXPORT_HEADERS = (FINAL_COLUMNS, RAW_LABEL_COLUMNS, FINAL_COLUMNS[:11], RAW_LABEL_COLUMNS_V1, FINAL_SET_COLUMNS)
 ADJUDICATION = "adjudication"
+LABEL_SEPARATOR = "|"  # between the names of a multi-label set in a CSV cell (import with --label-separator '|')
 _TIME_COLUMNS = ("created_at", "superseded_at")
 
 
 def final_labels(project: Project, *, include_eval: bool = True) -> list[dict[str, Any]]:
-    """One row per example with at least one current label, by example id."""
+    """One row per example with at least one current label, by example id (a multi-label project's
+    rows have ``labels``, see :mod:`annotator.services.label_set_finals`, instead of ``label``)."""
     order = {name: position for position, name in enumerate(get_labels(project.db))}
     rows = current_label_rows(project.db, include_eval=include_eval)
     said = _notes_by_example(project)
-    finals = [_final_row(list(group), order) for _, group in groupby(rows, key=itemgetter("example_id"))]
+    if is_multi_label(project.db):
+        members = members_of(project.db, (row["label_id"] for row in rows))
+        finals = [final_set_row(list(group), members, order)
+                  for _, group in groupby(rows, key=itemgetter("example_id"))]
+    else:
+        finals = [_final_row(list(group), order) for _, group in groupby(rows, key=itemgetter("example_id"))]
     for row in finals:
         flags, comments = said.get(row["example_id"], (None, None))
         row["flags"], row["comments"] = flags, comments
@@ -156,15 +167,34 @@ def export(
     raw: bool = False,
     include_eval: bool = True,
     name: str | None = None,
+    label_separator: str = LABEL_SEPARATOR,
 ) -> int:
     """Write final labels (or, with ``raw``, every label row) to ``out_path``; return the row count.
 
-    ``name``: how messages call the file (default: ``out_path``).
+    ``name``: how messages call the file (default: ``out_path``). A multi-label project's final sets
+    are a list column in JSONL and Parquet and names joined by ``label_separator`` in CSV (as is a raw
+    row's set in every format).
     """
+    multi_label = is_multi_label(project.db)
     if raw:
-        return write_rows(raw_labels(project, include_eval=include_eval), out_path, fmt, RAW_LABEL_COLUMNS, name=name)
-    return write_rows(final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS,
-                      list_columns=LIST_COLUMNS, name=name)
+        rows = raw_labels(project, include_eval=include_eval)
+        if multi_label:
+            members = members_of(project.db, (row["label_id"] for row in rows if row["label_id"] is not None))
+            for row in rows:
+                if row["label_id"] is not None and row["label"] is None:
+                    row["label"] = label_separator.join(members[row["label_id"]])
+        return write_rows(rows, out_path, fmt, RAW_LABEL_COLUMNS, name=name)
+    if not multi_label:
+        return write_rows(final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS,
+                          list_columns=LIST_COLUMNS, name=name)
+    rows = final_labels(project, include_eval=include_eval)
+    if fmt.strip().lower() == "csv":
+        try:
+            rows = joined_labels(rows, label_separator, get_labels(project.db))
+        except ValueError as error:
+            raise InputError(f"{name or out_path}: {error}; choose another --label-separator") from None
+        return write_rows(rows, out_path, fmt, FINAL_SET_COLUMNS, list_columns=LIST_COLUMNS, name=name)
+    return write_rows(rows, out_path, fmt, FINAL_SET_COLUMNS, list_columns=SET_LIST_COLUMNS, name=name)
 
 
 def iso_utc(seconds: float | None) -> str | None:

@@ -41,6 +41,13 @@ _BLANK_LETTERS = frozenset(
 _BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
+def _starts_visibly(text: str) -> bool:
+    """A cheap sufficient test for a visible text: its first character is a letter or digit
+    (none of which is invisible, fillers aside)."""
+    first = text[0]
+    return first.isalnum() and first not in _BLANK_LETTERS
+
+
 def is_invisible(text: str) -> bool:
     """True when ``text`` has no character that shows (empty, spaces, zero-width characters, ...)."""
     return all(char in _BLANK_LETTERS or unicodedata.category(char) in _BLANK_CATEGORIES for char in text)
@@ -67,13 +74,20 @@ class RowChecker:
         label_column: str | None,
         id_column: str | None,
         limits: ReadLimits,
+        *,
+        multi_label: bool = False,
+        label_separator: str | None = None,
     ):
+        self.multi_label, self.label_separator = multi_label, label_separator
         self.labelset, self.known = labelset, set(labelset)
         self.text_column, self.label_column, self.id_column = text_column, label_column, id_column
         self.limits = limits
         wanted = [("text", text_column), ("label", label_column), ("id", id_column)]
         self.wanted = [(role, name) for role, name in wanted if name]
         self.reserved = {name for _, name in self.wanted}
+        # Shown in errors; formatted once here, not for every row.
+        self._text_shown = shown(text_column)
+        self._id_shown = shown(id_column) if id_column else ""
 
     def check_columns(self, stream: RecordStream) -> None:
         """A file with a header (CSV, TSV, Parquet) must name every wanted column."""
@@ -107,7 +121,7 @@ class RowChecker:
         )
 
     def _text(self, stream: RecordStream, place: str, text: Any) -> str:
-        column = shown(self.text_column)
+        column = self._text_shown
         if not isinstance(text, str):
             raise stream.error(place, f"non-text value in column {column} ({_kind(text)})")
         if not text.strip():
@@ -117,19 +131,27 @@ class RowChecker:
                 place, f"the text in column {column} has {len(text):,} characters, more than "
                 f"max_text_chars ({self.limits.max_text_chars:,}); shorten it or raise that project setting",
             )
-        if is_invisible(text):
+        if not _starts_visibly(text) and is_invisible(text):
             raise stream.error(place, f"empty text in column {column}: it holds only invisible characters "
                                f"(such as zero-width spaces)")
         if "\x00" in text:
             raise stream.error(place, f"the text in column {column} holds a NUL character (is this a binary file?)")
         return text
 
-    def _label(self, stream: RecordStream, place: str, row: dict[str, Any]) -> str | None:
+    def _label(self, stream: RecordStream, place: str, row: dict[str, Any]) -> str | tuple[str, ...] | None:
         if not self.label_column:
             return None
         value = row[self.label_column]
         if value is None:
             return None
+        if self.multi_label:
+            if isinstance(value, str) and not value.strip():
+                return None
+            names = label_set_cell(value, self.label_separator)
+            if names is None:
+                raise stream.error(place, f"column {shown(self.label_column)} holds {_kind(value)}, not a list of "
+                                   "labels (a JSON list, or names joined by --label-separator)")
+            return tuple(dict.fromkeys(self._known_label(stream, place, name) for name in names))
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
@@ -137,6 +159,14 @@ class RowChecker:
         value = value.strip()
         if not value:
             return None
+        return self._known_label(stream, place, value)
+
+    def _known_label(self, stream: RecordStream, place: str, value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise stream.error(place, f"non-text label in column {shown(self.label_column)} ({_kind(value)})")
+        value = value.strip()
         if value not in self.known:
             raise LabelSetError(
                 f"{stream.name}: {place}: label {shown(value)} is not in the label set"
@@ -148,8 +178,14 @@ class RowChecker:
         if not self.id_column:
             return None
         value = row[self.id_column]
-        column = shown(self.id_column)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if type(value) is str:  # the common case: a short ASCII id (nothing else to check)
+            value = value.strip()
+            if value.isascii() and 0 < len(value) <= self.limits.max_id_chars:
+                return value
+            if not value:
+                return None
+        column = self._id_shown
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise stream.error(place, f"non-text value in column {column} ({_kind(value)})")
@@ -157,6 +193,8 @@ class RowChecker:
         if isinstance(value, int) and abs(value).bit_length() > 4 * self.limits.max_id_chars:
             raise stream.error(place, too_long)
         value = str(value).strip()
+        if not value:
+            return None
         if len(value) > self.limits.max_id_chars:
             raise stream.error(place, too_long)
         self._storable(stream, place, self.id_column, value)
@@ -189,6 +227,29 @@ class RowChecker:
     @staticmethod
     def _surrogate(column: str, char: str) -> str:
         return f"column {shown(column)} holds a lone surrogate ({char!r}), which is not valid Unicode"
+
+
+def label_set_cell(value: Any, separator: str | None) -> list[Any] | None:
+    """The names in one cell of a multi-label import, None when the cell is no list of labels: a list
+    (JSONL, JSON, Parquet), a JSON list as text (``["joy", "anger"]``), names joined by ``separator``,
+    or one name; an empty list is the empty set, an empty cell no label at all (``[]`` either way)."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [str(value)]
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            return None
+        return parsed if isinstance(parsed, list) else None
+    if not text:
+        return []
+    parts = text.split(separator) if separator else [text]
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _kind(value: Any) -> str:

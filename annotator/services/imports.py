@@ -42,11 +42,13 @@ from annotator.io.limits import ReadLimits
 from annotator.io.readers import RecordStream, open_records
 from annotator.services.exports import EXPORT_HEADERS
 from annotator.services.import_checks import ImportItem, RowChecker
+from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_setting, set_settings
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels
 from annotator.store.connection import write_transaction
 from annotator.store.examples import ids_by_hash, insert_examples, mark_eval, metadata_keys
+from annotator.store.label_sets import current_sets_by, insert_label_sets
 from annotator.store.project import Project
 
 IMPORT_KIND = "import"
@@ -114,18 +116,23 @@ def import_file(
     name: str | None = None,
     limits: ReadLimits | None = None,
     context_columns: list[str] | None = None,
+    label_separator: str | None = None,
 ) -> ImportSummary:
     """Import ``path`` into ``project`` in one transaction; see the module docstring.
 
     ``name`` is how messages and the summary call the file (default: the
-    path); ``limits`` default to :func:`import_limits`.
+    path); ``limits`` default to :func:`import_limits`. In a multi-label project a label cell is a set:
+    a list, a JSON list, or names joined by ``label_separator`` (see :func:`label_set_cell`).
     """
     if not isinstance(annotator, str) or not annotator.strip() or annotator != annotator.strip() \
             or not annotator.isprintable():
         raise InputError(f"invalid annotator name {shown(annotator)}")
     name = name or str(path)
+    multi_label = is_multi_label(project.db)
+    if label_separator is not None and (not multi_label or not label_column or not label_separator.strip()):
+        raise InputError("--label-separator needs a multi-label project, a --label-column and a visible separator")
     checker = RowChecker(get_labels(project.db), text_column, label_column, id_column,
-                         limits or import_limits(project))
+                         limits or import_limits(project), multi_label=multi_label, label_separator=label_separator)
     with open_records(path, fmt, limits=checker.limits, name=name, exported_headers=EXPORT_HEADERS) as stream:
         checker.check_columns(stream)
         summary = ImportSummary(path=one_line(name), format=stream.fmt)
@@ -261,15 +268,24 @@ def _write(conn, items: dict[str, ImportItem], source: str, annotator: str, eval
     labeled = [(ids[i.text_hash], i.label) for i in items.values() if i.label is not None]
     if not labeled:
         return
-    current = current_labels_by(conn, (ids[d] for d in existing if items[d].label is not None), [annotator])
+    existing_labeled = [ids[d] for d in existing if items[d].label is not None]
+    if isinstance(labeled[0][1], tuple):  # a multi-label project: sets, the same set in any order unchanged
+        current = {(example_id, annotator): names
+                   for example_id, names in current_sets_by(conn, existing_labeled, annotator).items()}
+        labeled = [(example_id, frozenset(names), names) for example_id, names in labeled]
+        insert = insert_label_sets
+    else:
+        current = current_labels_by(conn, existing_labeled, [annotator])
+        labeled = [(example_id, label, label) for example_id, label in labeled]
+        insert = insert_labels
     to_add, to_supersede = [], []
-    for example_id, label in labeled:
+    for example_id, compared, label in labeled:
         before = current.get((example_id, annotator))
-        if before == label:
+        if before == compared:
             summary.labels_unchanged += 1
             continue
         if before is not None:
             to_supersede.append((example_id, annotator))
         to_add.append((example_id, label, annotator, IMPORT_KIND, now))
     summary.labels_superseded = supersede_labels(conn, to_supersede, now)
-    summary.labels_added = insert_labels(conn, to_add)
+    summary.labels_added = insert(conn, to_add)

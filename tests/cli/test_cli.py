@@ -142,3 +142,18 @@ def test_init_multi_label_is_shown_by_stats(tmp_path, capsys):
     run(["init", str(tmp_path / "S"), "--labels", "a,b"], capsys)
     assert json.loads(run(["stats", "--project", str(tmp_path / "S"), "--json"], capsys)[1])["label_mode"] == \
         "single-label"
+
+
+def test_multi_label_import_and_export_with_a_separator(tmp_path, capsys):
+    folder = str(tmp_path / "M")
+    run(["init", folder, "--labels", "joy,anger,fear", "--multi-label"], capsys)
+    data = write_csv(tmp_path / "d.csv", [{"text": "a", "labels": "joy;fear"}, {"text": "b", "labels": "anger"}])
+    code, out, _ = run(["import", str(data), "--project", folder, "--label-column", "labels",
+                        "--label-separator", ";"], capsys)
+    assert code == 0 and "2 added" in out
+    code, out, _ = run(["export", "--project", folder, "--out", str(tmp_path / "o.csv"), "--label-separator", "+"],
+                       capsys)
+    assert code == 0 and "wrote 2 labeled examples" in out
+    assert "joy+fear" in (tmp_path / "o.csv").read_text()
+    code, _, err = run(["import", str(data), "--project", folder, "--label-column", "labels"], capsys)
+    assert code != 0 and "'joy;fear' is not in the label set" in err and err.count("\n") == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from annotator.cli.options import add_project_option
 from annotator.errors import InputError
-from annotator.services.exports import WRITE_FORMATS, export
+from annotator.services.exports import LABEL_SEPARATOR, WRITE_FORMATS, export
 from annotator.services.model_export import LOAD_HINT, archive_name, describe_predictor, exportable_version, zip_model
 from annotator.services.projects import open_project
 
@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "prefixed with a single quote. With --model, write the current model (the one the Dashboard "
         f"measures and the suggestions come from) as a zip of one transformers folder: {LOAD_HINT}.",
         epilog="Examples:\n  labelloop export --out labels.parquet\n  labelloop export --out history.csv --raw\n"
+        "  labelloop export --out sets.csv --label-separator ';'   # a multi-label project\n"
         "  labelloop export --model --out model.zip\n  labelloop export --model --version 12 --out v12.zip",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -35,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-eval", dest="include_eval", action="store_false",
         help="leave out the evaluation set",
+    )
+    parser.add_argument(
+        "--label-separator", default=LABEL_SEPARATOR, metavar="SEP",
+        help=f"multi-label projects: what joins the names of a set in a CSV cell (default: {LABEL_SEPARATOR}); "
+        "JSONL and Parquet hold a list",
     )
     parser.add_argument("--model", action="store_true",
                         help="write the model as a zip instead of the labels (same zip as the Export page)")
@@ -67,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.out}: cannot tell the format from the extension; pass --format ({', '.join(WRITE_FORMATS)})"
             )
     with open_project(args.project) as project:
-        count = export(project, args.out, fmt, raw=args.raw, include_eval=args.include_eval)
+        count = export(project, args.out, fmt, raw=args.raw, include_eval=args.include_eval,
+                       label_separator=args.label_separator)
     kind = "label rows" if args.raw else "labeled examples"
     print(f"wrote {count} {kind} to {args.out} ({fmt})")
     return 0

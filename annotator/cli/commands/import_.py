@@ -17,13 +17,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Import a CSV, TSV, JSONL, JSON array or Parquet file into the project's pool "
         "in one transaction: any bad row is reported on one line and nothing is changed. "
         "Texts already in the pool are not added twice.",
+        epilog="Example:\n  labelloop import tickets.csv --label-column label\n"
+        "  labelloop import emotions.jsonl --label-column labels   # a multi-label project: lists of labels\n"
+        "  labelloop import emotions.csv --label-column labels --label-separator '|'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", metavar="FILE", help="the file to import")
     add_project_option(parser)
     parser.add_argument("--text-column", default="text", metavar="COL", help="column holding the text (default: text)")
     parser.add_argument(
         "--label-column", metavar="COL",
-        help="column holding a label to import for --annotator (an empty cell means no label)",
+        help="column holding a label to import for --annotator (an empty cell means no label); in a "
+        "multi-label project a set: a JSON list, or names joined by --label-separator",
+    )
+    parser.add_argument(
+        "--label-separator", metavar="SEP",
+        help="multi-label projects: the character(s) between label names in a --label-column cell (e.g. '|')",
     )
     parser.add_argument("--id-column", metavar="COL", help="column holding your own id for each row")
     parser.add_argument(
@@ -58,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             annotator=args.annotator,
             fmt=args.fmt,
             eval_set=args.eval_set,
+            label_separator=args.label_separator,
             context_columns=[c.strip() for c in args.context_columns.split(",") if c.strip()]
             if args.context_columns else None,
         )
