@@ -297,11 +297,11 @@ def _delimited_rows(
     width = len(columns)
     number = 0
     with source.handle:
-        while (row := source.next_record(f"row {number + 1}", _blank_line)) is not None:
+        while (row := source.next_record(place := f"row {number + 1}", _blank_line)) is not None:
             number += 1
             if len(row) != width:
-                raise InputError(f"{source.name}: row {number}: has {len(row)} fields, the header has {width}")
-            yield f"row {number}", dict(zip(columns, map(fix, row) if fix else row))
+                raise InputError(f"{source.name}: {place}: has {len(row)} fields, the header has {width}")
+            yield place, dict(zip(columns, map(fix, row) if fix else row))
 
 
 def check_header(name: str, columns: list[str], limits: ReadLimits) -> None:
