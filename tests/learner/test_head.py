@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -51,13 +49,11 @@ def test_one_class_seen_so_far():
     assert EmbeddingHead().fit(X, ["neg"] * 12).predict_proba(X).shape == (12, 1)
 
 
-def test_retrains_fast_on_hundreds_of_labels():
+def test_a_refit_on_the_same_labels_gives_the_same_head():
     X, y = data(n=500, k=6)
     head = EmbeddingHead()
-    head.fit(X, y)  # warm-up
-    start = time.perf_counter()
-    head.fit(X, y)
-    assert time.perf_counter() - start < 2.0  # typically ~0.1 s; generous for a loaded shared CPU
+    first = head.fit(X, y).predict_proba(X)
+    assert np.array_equal(head.fit(X, y).predict_proba(X), first)
 
 
 def test_bad_input_is_a_clear_error():
