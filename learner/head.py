@@ -75,6 +75,19 @@ def _as_matrix(X, what: str = "X") -> np.ndarray:
     return X
 
 
+def checked_prior(prior, classes, prior_weight, d: int) -> np.ndarray:
+    """``prior`` as a ``(len(classes), d)`` matrix, or InputError (no classes, a wrong shape, a weight not above 0)."""
+    if classes is None:
+        raise InputError("a prior needs classes: one prior row per class, in classes order")
+    prior = _as_matrix(prior, "prior")
+    if prior.shape != (len(classes), d):
+        raise InputError(f"prior must have one row per class and {d} columns: expected shape "
+                         f"{(len(classes), d)}, got {prior.shape}")
+    if isinstance(prior_weight, bool) or not isinstance(prior_weight, Real) or not prior_weight > 0:
+        raise InputError(f"prior_weight must be a number above 0, got {prior_weight!r}")
+    return prior
+
+
 class EmbeddingHead(ClassifierMixin, BaseEstimator):
     """Logistic regression over embeddings with a fixed, ordered label set.
 
@@ -144,16 +157,7 @@ class EmbeddingHead(ClassifierMixin, BaseEstimator):
         return self
 
     def _checked_prior(self, d: int) -> np.ndarray:
-        if self.classes is None:
-            raise InputError("a prior needs classes: one prior row per class, in classes order")
-        prior = _as_matrix(self.prior, "prior")
-        if prior.shape != (len(self.classes), d):
-            raise InputError(f"prior must have one row per class and {d} columns: expected shape "
-                             f"{(len(self.classes), d)}, got {prior.shape}")
-        weight = self.prior_weight
-        if isinstance(weight, bool) or not isinstance(weight, Real) or not weight > 0:
-            raise InputError(f"prior_weight must be a number above 0, got {weight!r}")
-        return prior
+        return checked_prior(self.prior, self.classes, self.prior_weight, d)
 
     def predict_proba(self, X) -> np.ndarray:
         """``(n, len(classes_))`` probabilities; classes never seen get 0."""

@@ -228,17 +228,23 @@ def margin_kmeans(classifier, X, n, *, random_state=None) -> np.ndarray:
     :class:`~learner.head.EmbeddingHead`).
     """
     from modAL.uncertainty import classifier_margin
-    from sklearn.cluster import KMeans
-    from sklearn.exceptions import ConvergenceWarning
-
-    from .head import head_features
 
     X = np.asarray(X)
     if X.ndim != 2 or X.dtype.kind not in "fiu":
         raise InputError(f"'margin_kmeans' needs an (n, d) embedding matrix, got shape {X.shape} dtype {X.dtype}")
     k = _take(n, len(X))
     rng = _rng(random_state)
-    ranking = rank_by_score(-classifier_margin(classifier, X), len(X), rng)
+    return cluster_picks(X, rank_by_score(-classifier_margin(classifier, X), len(X), rng), k, rng)
+
+
+def cluster_picks(X: np.ndarray, ranking: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` picks from the ``10 * k`` first items of ``ranking`` (most uncertain first): k-means into ``k``
+    groups on their :func:`learner.head.head_features`, the first-ranked item of each, in ranking order."""
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    from .head import head_features
+
     candidates = ranking[:CLUSTER_CANDIDATES_PER_PICK * k]
     if len(candidates) <= k:
         return ranking[:k]
