@@ -236,6 +236,17 @@ def has_pool_vectors(project: Project) -> bool:
     return _stamp(embeddings_path(project.path, encoder_version(project))) is not None
 
 
+def uncached_count(project: Project) -> int:
+    """How many texts have no cached embedding of the current encoder (all of them without a cache):
+    texts imported since the worker last embedded the pool are not found by meaning until embedded."""
+    ids = np.asarray(store.example_ids(project.db), dtype=np.int64)
+    try:
+        _, cached, _ = pool_vectors(project)
+    except NoEmbeddingsError:
+        return len(ids)
+    return int(np.count_nonzero(~np.isin(ids, cached)))
+
+
 # ---------------------------------------------------------------------------------- searching
 def _words(query: str) -> list[str]:
     return list(dict.fromkeys(query.casefold().split()))

@@ -136,6 +136,11 @@ def result_rows(db: sqlite_utils.Database, version: int | None, ids: Sequence[in
     return out
 
 
+def example_ids(db: sqlite_utils.Database) -> list[int]:
+    """Every example's id (the pool and the evaluation set), by id."""
+    return [row[0] for row in db.execute("SELECT id FROM examples ORDER BY id")]
+
+
 def sources(db: sqlite_utils.Database) -> list[str]:
     """The imported files the pool came from (``examples.source``), sorted."""
     return [row[0] for row in db.execute(

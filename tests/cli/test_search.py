@@ -60,3 +60,18 @@ def test_similar_embeds_the_pool_once_then_finds_neighbours(project, tmp_path, c
     assert cached is not None and sorted(cached[0].tolist()) == sorted(ids)
     code, out, err = _search(project, capsys, "--similar-to", str(ids[4]), "--limit", "1", "--json")
     assert code == 0 and "embedding" not in err and json.loads(out)[0]["id"] != ids[4]
+
+
+def test_texts_imported_after_the_pool_was_embedded_are_embedded_before_a_meaning_search(
+        project, tmp_path, capsys, tiny_model_dir):
+    ids = add_texts(project, TEXTS, tmp_path)
+    set_settings(project.db, model=str(tiny_model_dir))
+    code, _, err = _search(project, capsys, "--similar-to", str(ids[0]), "--limit", "1", "--json")
+    assert code == 0 and "embedding" in err
+    (late,) = add_texts(project, ["How many strings does a violin have ?"], tmp_path)
+    code, out, err = _search(project, capsys, "--similar-to", str(late), "--limit", "2", "--json")
+    assert code == 0, err
+    assert "embedding 1 examples" in err  # only the text the cache lacked
+    assert late not in [row["id"] for row in json.loads(out)]
+    cached = load_embeddings(project.path, 0)
+    assert sorted(cached[0].tolist()) == sorted([*ids, late])

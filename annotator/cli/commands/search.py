@@ -37,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Search the project's texts. --text: every word must occur (any case). --regex: a "
                     "regular expression (Python syntax; time-limited). --similar: texts closest in meaning "
                     "to a sentence, by the current model's encoder over the cached pool embeddings (the pool "
-                    "is embedded first, with a progress bar, if the worker has not done it). --similar-to: "
-                    "texts closest to the text with that id. Without any of them the filters alone select. "
+                    "is embedded first, with a progress bar, where the worker has not done it, as for texts "
+                    "imported since it last ran). --similar-to: texts closest to the text with that id. Without "
+                    "any of them the filters alone select. "
                     "Prints a JSON list of {id, text, label, predicted, confidence, score} with --json, "
                     "otherwise one line per text.",
         epilog=EPILOG,
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if not 1 <= args.limit <= searching.MAX_LIMIT:
             raise InputError(f"--limit must be between 1 and {searching.MAX_LIMIT:,}")
         vector = None
-        if query.mode in ("similar", "similar_to") and not searching.has_pool_vectors(project):
+        if query.mode in ("similar", "similar_to") and searching.uncached_count(project):
             from annotator.services.training.query_embedding import ensure_pool_embeddings  # imports torch
 
             ensure_pool_embeddings(project, progress_bar)
