@@ -196,7 +196,7 @@ def measure_umap(vectors: np.ndarray) -> dict[str, Any]:
 
 
 def run_search(pools: list[int], *, dim: int = 384, repeats: int = 20, quick: bool = False,
-               workdir: str | None = None, service_limit: int = 100_000, umap_limit: int = 100_000,
+               workdir: str | None = None, service_limit: int = 100_000, umap_limit: int = 10_000,
                progress_path: str | None = None) -> dict[str, Any]:
     if quick:
         pools, repeats = QUICK["pools"], QUICK["repeats"]

@@ -115,15 +115,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search = parts.add_parser(
         "search",
         help="search and embedding-map speed on large synthetic pools",
-        description="Time semantic search (exact matrix product; hnswlib when installed, for comparison), "
-                    "word and regex search through annotator.services.search, and the embedding map "
-                    "(projection in the worker, the page's data) on synthetic pools of the given sizes.",
+        description="Time semantic search (exact matrix product; faiss and hnswlib when installed, for "
+                    "comparison), word and regex search through annotator.services.search, and the embedding map "
+                    "(projection in the worker, the page's data; UMAP beside PCA when umap-learn is installed) "
+                    "on synthetic pools of the given sizes.",
         epilog="Example:\n  labelloop bench search --pools 10000,100000,1000000 --json search.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     search.add_argument("--pools", default="10000,100000", help="comma-separated pool sizes (default 10000,100000)")
     search.add_argument("--dim", type=int, default=384, help="embedding dimensions (default 384, MiniLM's)")
     search.add_argument("--repeats", type=int, default=20, help="timed searches per measure (default 20)")
+    search.add_argument("--umap-limit", type=int, default=10_000,
+                        help="time UMAP only on pools up to this size (default 10000: minutes per 10k texts on 2 "
+                             "cores)")
     _outputs(search)
     search.set_defaults(func=run_search)
 
@@ -235,7 +239,7 @@ def run_load(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     run = _part("search").run_search
     result = run([int(n) for n in args.pools.split(",")], dim=args.dim, repeats=args.repeats, quick=args.quick,
-                 workdir=args.workdir, progress_path=args.json)
+                 workdir=args.workdir, progress_path=args.json, umap_limit=args.umap_limit)
     return _finish(result, args, lambda result, path: None, _part("search").summary_table(result))
 
 
