@@ -7,6 +7,7 @@ import importlib
 import json
 from typing import Any
 
+from annotator.cli.bench_multi_label import add_part as add_multi_label_part
 from annotator.config import STRATEGY_NAMES
 from annotator.errors import InputError
 
@@ -156,6 +157,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="keep each dataset's prepared project (pool + embeddings) in DIR and reuse it")
     _outputs(seed)
     seed.set_defaults(func=run_seed)
+    add_multi_label_part(parts, _outputs)
 
 
 def _part(name: str):
