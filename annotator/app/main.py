@@ -29,26 +29,36 @@ st.set_page_config(page_title="Labelloop", page_icon=":material/label:", layout=
 user = session.signed_in_user()
 shown = navigation.pages_for(user)
 specs = shown + navigation.hidden_pages_for(user)
-pages = [
-    st.Page(navigation.page_path(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
-            default=(index == 0), visibility="visible" if index < len(shown) else "hidden")
+by_path = {
+    spec.url_path: st.Page(navigation.page_path(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                           default=user is None and index == 0,
+                           visibility="visible" if index < len(shown) else "hidden")
     for index, spec in enumerate(specs)
-]
+}
+# Signed in, no real page is the default: Streamlit serves the default page at "/" only, so the
+# home page's own address (/dashboard for a lead, /label for an annotator) would be "Page not
+# found", a dialog over the page. "/" is this hidden page instead, which opens the home page.
+home = None if user is None else st.Page(lambda: None, title="Labelloop", url_path="home", default=True,
+                                         visibility="hidden")
+pages = list(by_path.values()) + ([home] if home is not None else [])
 current = st.navigation(pages, position="sidebar" if user else "hidden")
-if user is None and current is not pages[0]:
-    # A page's address opened signed out: sign in first, then open it (with its query, e.g. ?item=).
-    session.remember_wanted(current.url_path, st.query_params.to_dict())
-    st.switch_page(pages[0])
-if session.take_go_home() and user is not None:  # just signed in: the page asked for, else home
-    wanted = session.take_wanted()
-    target = pages[0]
-    if wanted is not None:
-        target = next((page for page in pages[: len(shown)] if page.url_path == wanted[0]), pages[0])
-    if target is not current or (wanted and wanted[1]):
-        st.switch_page(target, query_params=wanted[1] if wanted and target is not pages[0] else None)
-# By the page itself, not current.url_path: the first page of the menu (Label, for annotators) has url_path "".
-on_label_page = any(page is current and spec.url_path == navigation.LABEL_URL_PATH for page, spec in zip(pages, specs))
-if user is not None and not on_label_page:
+moved = session.take_go_home()  # just signed in or out
+if user is None:
+    if current is not by_path[navigation.SIGN_IN_PAGE.url_path]:
+        if not moved:  # a page's address opened signed out: sign in first, then open it (with its query)
+            session.remember_wanted(current.url_path, st.query_params.to_dict())
+        # (just signed out: the next sign-in, maybe someone else's, starts at its own home page)
+        st.switch_page(by_path[navigation.SIGN_IN_PAGE.url_path])
+else:
+    wanted = session.take_wanted() if moved else None
+    target, query = current, None
+    if current is home or moved:
+        target, query = by_path[shown[0].url_path], (st.query_params.to_dict() if current is home else None)
+    if wanted is not None and wanted[0] in {spec.url_path for spec in shown}:
+        target, query = by_path[wanted[0]], wanted[1]
+    if target is not current or query:
+        st.switch_page(target, query_params=query or None)
+if user is not None and current.url_path != navigation.LABEL_URL_PATH:
     session.give_back_item()  # left the Label page: its text goes back to the queue
 
 if user is not None and user.is_lead:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from annotator.app import navigation
 from annotator.services import auth
 from annotator.services.auth import User
-from tests.helpers.app import LEAD_PAGE_FILES, PAGES_DIR, TITLES, sign_in, titles
+from tests.helpers.app import LEAD_PAGE_FILES, PAGES_DIR, PASSWORDS, TITLES, button, sign_in, titles
 
 
 def test_every_lead_page_is_registered():
@@ -101,3 +101,15 @@ def test_an_annotators_home_page_keeps_its_text_from_run_to_run(ui_project, db, 
     ann.run()
     assert len(held) == 1
     assert db.execute("SELECT example_id, leased_at FROM leases WHERE annotator = 'ann'").fetchall() == held
+
+
+def test_after_a_sign_out_the_next_user_starts_at_their_own_home_page(ui_project, db, sign_in_app):
+    # An annotator signs out of the Label page; a lead signing in at the same browser lands on the
+    # Dashboard, not on the page the annotator left, and holds no text.
+    at = sign_in_app("ann")
+    button(at, "Sign out").click().run()
+    at.text_input(key="ll_sign_in_name").input("lead")
+    at.text_input(key="ll_sign_in_password").input(PASSWORDS["lead"])
+    button(at, "Sign in").click().run()
+    assert titles(at) == ["Dashboard"]
+    assert db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
