@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.services.training.scoring import rank_pool, scores_of
+from annotator.services.training.scoring import rank_pool, score_pool, scores_of
 from learner.head import EmbeddingHead
 from learner.strategies import get_strategy
 
@@ -36,3 +36,31 @@ def test_margin_kmeans_puts_its_batch_first_and_the_rest_by_margin():
     assert np.all(np.diff(scores.informativeness[rest]) <= 1e-12)  # then by margin
     assert set(order[-12:]) == set(range(12))  # labeled texts last
     assert sorted(order) == list(range(len(X)))
+
+
+def test_a_ranking_published_in_two_parts_is_the_whole_ranking():
+    X, y = _pool(n=12_000)
+    classes = ["c0", "c1", "c2"]
+    head = EmbeddingHead(classes=classes, C=10).fit(X[:30], y[:30])
+    done = np.zeros(len(X), dtype=bool)
+    done[:30] = True
+    ids = np.arange(1, len(X) + 1)
+    scores = score_pool(head, X, "margin", 0, 30)
+    kwargs = dict(ids=ids, scores=scores, embeddings=X, classes=classes, strategy="margin", done=done,
+                  estimator=head, seed=0)
+    whole = rank_pool(**kwargs, top=len(X))
+    parts = rank_pool(**kwargs, top=500)
+    tail = [row for chunk in parts.tail for row in chunk]
+    assert len(parts.top) == 500 and parts.n == len(X)
+    assert parts.top + tail == whole.top and list(whole.tail) == []
+    assert [row[1] for row in parts.top + tail] == list(range(len(X)))  # ranks 0..n-1, no gap
+
+
+def test_score_pool_is_the_heads_own_probabilities():
+    X, y = _pool(n=2_000)
+    head = EmbeddingHead(classes=["c0", "c1", "c2"], C=10).fit(X[:40], y[:40])
+    chunked = score_pool(head, X, "margin", 0, 40, chunk=300)
+    direct = scores_of(head.predict_proba(X), "margin", 0, 40)
+    assert np.array_equal(chunked.predicted, direct.predicted)
+    assert np.allclose(chunked.confidence, direct.confidence, atol=1e-6)
+    assert np.allclose(chunked.informativeness, direct.informativeness, atol=1e-6)
