@@ -25,7 +25,7 @@ def test_cli_bench_speed_quick_writes_complete_results(tmp_path, capsys):
     assert scoring["top_label_agreement"] == 1.0
     assert [row["pool"] for row in result["refresh"]] == [300, 1000]
     for row in result["refresh"]:
-        assert row["median_s"] > 0 and row["labels"] > 0
+        assert row["median_s"] > 0 and row["labels"] > 0 and row["median_cpu_s"] > 0
         assert {"read_s", "head_fit_s", "scoring_s", "ranking_s", "publish_s", "rss_growth_mb"} <= set(row)
         assert 0 < row["published_rows"] <= row["pool"]
     io = result["io"]
