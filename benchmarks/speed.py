@@ -23,6 +23,11 @@ measured under the same machine load:
   file and database: ``sqlite_utils`` ``insert_all`` of the CSV's rows into a
   bare table (no validation, no de-duplication), and ``pandas.read_sql`` of
   the labels joined to their texts written with ``DataFrame.to_csv``.
+* **flops** (:mod:`benchmarks.flops`): the machine's float32 matmul throughput and the
+  encoder's achieved FLOP/s on the texts, alternating; the fraction of the first reached.
+* **int8** (:mod:`benchmarks.int8`): the encoder with dynamically quantized int8 linear
+  layers against fp32: texts/s on the same texts (alternating rounds) and the fast tier's
+  accuracy on each ``datasets`` folder, with the issue's keep-or-reject verdict.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ FULL = {"score_texts": 2000, "repeats": 3, "finetune_texts": 500,
         "refresh_pools": [10_000, 100_000, 1_000_000], "io_rows": 1_000_000}
 QUICK = {"score_texts": 64, "repeats": 1, "finetune_texts": 32, "refresh_pools": [300, 1_000],
          "io_rows": 1_000, "refresh_warm_labels": 50, "refresh_rounds": 2}
-PARTS = ("scoring", "refresh", "io")
+PARTS = ("scoring", "refresh", "io", "flops", "int8")
 
 
 def load_texts(path: str | os.PathLike | None, n: int, seed: int = 0) -> tuple[list[str], list[str]]:
@@ -148,6 +153,9 @@ def run_speed(
     progress_path: str | os.PathLike | None = None,
     pools: list[int] | None = None,
     rows: int | None = None,
+    datasets: list[str] | None = None,
+    train_texts: int = 500,
+    seeds: list[int] | None = None,
 ) -> dict[str, Any]:
     """Run the speed benchmark; ``quick`` uses a tiny local BERT and small sizes."""
     import torch
@@ -155,6 +163,8 @@ def run_speed(
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise InputError(f"unknown part {unknown[0]!r}: choose from {', '.join(PARTS)}")
+    if "int8" in parts and not datasets and not quick:
+        raise InputError("--parts int8 needs --data DIR (train.jsonl and test.jsonl), once per dataset")
     plan = dict(QUICK if quick else FULL)
     if score_texts:
         plan["score_texts"] = score_texts
@@ -210,7 +220,46 @@ def run_speed(
             from benchmarks.io_speed import measure_io
 
             result["io"] = measure_io(plan["io_rows"], base)
+            _checkpoint(result, progress_path)
+        if "flops" in parts or "int8" in parts:
+            _encoder_parts(result, parts, plan, base, quick=quick, model=model, texts_file=texts_file,
+                           batch_size=batch_size, max_length=max_length, datasets=datasets,
+                           train_texts=train_texts, seeds=seeds, progress_path=progress_path)
         result["machine"] = machine_info()
         return result
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _encoder_parts(result: dict[str, Any], parts: tuple[str, ...], plan: dict[str, Any], base: Path, *,
+                   quick: bool, model: str | None, texts_file, batch_size: int, max_length: int,
+                   datasets: list[str] | None, train_texts: int, seeds: list[int] | None,
+                   progress_path) -> None:
+    """The flops and int8 parts: the bare encoder (the tiny BERT in quick mode) on the texts."""
+    from benchmarks import flops, int8
+
+    if quick and model is None:
+        from benchmarks.tiny_bert import build_tiny_bert
+
+        model = str(build_tiny_bert(base / "tiny-encoder"))
+    texts, _ = load_texts(texts_file, plan["score_texts"])
+    if "flops" in parts:
+        sizes = flops.QUICK if quick else flops.FULL
+        result["flops"] = flops.measure_flops(model, texts, batch_size=batch_size, max_length=max_length,
+                                              rounds=plan["repeats"], **sizes)
+        _checkpoint(result, progress_path)
+    if "int8" in parts:
+        if datasets:
+            data = [int8.read_dataset(folder) for folder in datasets]
+        else:
+            data = [_tiny_dataset()]
+        result["int8"] = int8.measure_int8(model, texts, data, batch_size=batch_size, max_length=max_length,
+                                           rounds=plan["repeats"], train_texts=train_texts, seeds=seeds)
+
+
+def _tiny_dataset() -> tuple[str, list[dict], list[dict]]:
+    """The tiny four-topic corpus as a dataset, for --quick without --data."""
+    from benchmarks.tiny_bert import tiny_corpus
+
+    rows = [{"text": text, "label": label} for text, label in tiny_corpus(200, seed=1)]
+    return "tiny", rows[:150], rows[150:]

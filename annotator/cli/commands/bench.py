@@ -78,9 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="In one run: pool scoring (TransformerClassifier.predict_proba) versus "
                     "transformers.pipeline on the same saved model and texts; fine-tune time per "
                     "500 labels; queue refresh after a batch at 10k, 100k and 1M pools; import and "
-                    "export of 1M rows beside sqlite-utils and pandas on the same file. "
+                    "export of 1M rows beside sqlite-utils and pandas on the same file; the "
+                    "encoder's FLOP/s as a fraction of a float32 matmul's (flops); int8 dynamic "
+                    "quantization against fp32, speed and accuracy (int8). "
                     "Example: labelloop bench speed --parts refresh --pools 10000,100000,1000000 "
-                    "--json refresh.json",
+                    "--json refresh.json; labelloop bench speed --parts flops,int8 --texts "
+                    "../shared/datasets/trec/train.jsonl --data ../shared/datasets/trec --json cpu.json",
     )
     speed.add_argument("--model", default=None, help="base model (default: all-MiniLM-L6-v2)")
     speed.add_argument("--texts", metavar="FILE", default=None,
@@ -89,10 +92,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speed.add_argument("--score-texts", type=int, default=None, help="texts scored per round (default 2000)")
     speed.add_argument("--repeats", type=int, default=None, help="alternating scoring rounds (default 3)")
     speed.add_argument("--parts", default="scoring,refresh,io",
-                       help="comma list of scoring, refresh, io (default: all)")
+                       help="comma list of scoring, refresh, io, flops, int8 (default: scoring,refresh,io)")
     speed.add_argument("--pools", default=None, metavar="N,N,...",
                        help="refresh: comma list of pool sizes (default 10000,100000,1000000)")
     speed.add_argument("--rows", type=int, default=None, help="io: rows imported and exported (default 1000000)")
+    speed.add_argument("--data", metavar="DIR", action="append", default=None,
+                       help="int8: dataset folder (train.jsonl, test.jsonl) for the accuracy check; repeat")
+    speed.add_argument("--train-texts", type=int, default=500,
+                       help="int8: random training texts the head is fitted on (default 500)")
+    speed.add_argument("--seeds", default="0", help="int8: comma list of seeds drawing them (default 0)")
     _outputs(speed)
     speed.set_defaults(func=run_speed)
 
@@ -215,7 +223,8 @@ def run_speed(args: argparse.Namespace) -> int:
     result = run(quick=args.quick, model=args.model, texts_file=args.texts, batch_size=args.batch_size,
                  parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir,
                  score_texts=args.score_texts, repeats=args.repeats, progress_path=args.json,
-                 pools=_integers(args.pools, "--pools"), rows=args.rows)
+                 pools=_integers(args.pools, "--pools"), rows=args.rows, datasets=args.data,
+                 train_texts=args.train_texts, seeds=_integers(args.seeds, "--seeds"))
     keys = ("scoring_texts_per_s", "pipeline_texts_per_s", "scoring_speedup", "finetune_s_per_500")
     lines = [f"{key}: {result[key]}" for key in keys if key in result]
     for row in result.get("refresh", []):
@@ -224,6 +233,18 @@ def run_speed(args: argparse.Namespace) -> int:
         io = result["io"]
         lines.append(f"import {io['rows']:,} rows: {io['import_s']} s (baseline {io['baseline_import_s']} s); "
                      f"export: {io['export_s']} s (baseline {io['baseline_export_s']} s)")
+    if "flops" in result:
+        f = result["flops"]
+        lines.append(f"matmul {f['matmul_n']}: peak {f['peak_gflops']} GFLOP/s (median {f['matmul_median_gflops']}); "
+                     f"encoder {f['encoder_median_gflops']} GFLOP/s, {f['texts_per_s']} texts/s; "
+                     f"fraction {f['fraction']}")
+    if "int8" in result:
+        q = result["int8"]
+        lines.append(f"int8: {q['speed']['int8_texts_per_s']} texts/s vs fp32 {q['speed']['fp32_texts_per_s']} "
+                     f"(x{q['speed']['speedup']}); verdict {q['verdict']}")
+        for row in q["accuracy"]:
+            lines.append(f"  {row['dataset']}: fp32 {row['fp32_accuracy']}%, int8 {row['int8_accuracy']}% "
+                         f"({row['change_points']:+} points)")
     return _finish(result, args, plot_speed, "\n".join(lines))
 
 
