@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotator.services.label_sets import set_text
 from annotator.services.projects import Project
+from annotator.store.label_sets import members_of
 from annotator.store.labels import recent_labels as _recent
 
 HISTORY_SIZE = 20
@@ -25,8 +27,12 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 def recent_labels(project: Project, annotator: str, *, limit: int = HISTORY_SIZE) -> list[dict[str, Any]]:
     """The annotator's last ``limit`` current labels, newest first: example_id, label, previous,
-    suggestion (the model's, when it was on screen), created_at and a one-line ``snippet``."""
+    suggestion (the model's, when it was on screen), created_at and a one-line ``snippet``; a
+    multi-label set's ``label`` is its text (``joy + fear``)."""
     rows = _recent(project.db, annotator, limit=limit)
+    sets = members_of(project.db, [row["id"] for row in rows if row["label"] is None])
     for row in rows:
         row["snippet"] = snippet(row.pop("text"))
+        if row["id"] in sets:  # a multi-label project's set, shown as its text
+            row["label"] = set_text(sets[row["id"]])
     return rows

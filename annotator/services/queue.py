@@ -42,12 +42,13 @@ from typing import Any
 from annotator.config import Settings
 from annotator.errors import InputError, shown
 from annotator.services.label_mode import is_multi_label
+from annotator.services.label_sets import set_text
 from annotator.services.settings import get_settings
 from annotator.services.training.triggers import new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store import leases as q
 from annotator.store.connection import read_snapshot, write_transaction
-from annotator.store.label_sets import add_label_set
+from annotator.store.label_sets import add_label_set, members_of
 from annotator.store.labels import add_label, current_label_of, undo_last
 from annotator.store.project import Project
 from annotator.store.reporting import pool_counts
@@ -76,6 +77,7 @@ class ServedItem:
     is_eval: bool
     overlap: bool
     given: str | None = None  # the annotator's own label, when the text is back to be changed (undo, history)
+    given_set: tuple[str, ...] | None = None  # the same in a multi-label project: their set (given: its text)
 
 
 def _overlap(settings: Settings) -> q.Overlap:
@@ -84,15 +86,22 @@ def _overlap(settings: Settings) -> q.Overlap:
 
 def _served(project: Project, example_id: int, version: dict[str, Any] | None,
             provenance: tuple[int | None, str | None, float | None], expires_at: float,
-            overlap: q.Overlap, annotator: str, given: str | None = None) -> ServedItem:
+            overlap: q.Overlap, annotator: str, given: str | None = None,
+            given_set: tuple[str, ...] | None = None) -> ServedItem:
     """The item as shown, read after the lease's transaction committed: decoding a text and its
     metadata (possibly large) never holds the write lock that other annotators' saves wait for.
-    ``given``: the annotator's label to show with it (default: their current label of the text)."""
+    ``given`` / ``given_set``: the annotator's label or set to show with it (default: their current
+    label or set of the text)."""
     with read_snapshot(project.db) as conn:
         text, meta, is_eval = q.example_text(conn, example_id)
-        if given is None:
+        if given is None and given_set is None:
             mine = current_label_of(conn, example_id, annotator)
-            given = mine["label"] if mine is not None and mine["kind"] == "annotation" else None
+            if mine is not None and mine["kind"] == "annotation":
+                given = mine["label"]
+                if given is None:  # a multi-label row
+                    given_set = tuple(members_of(conn, [mine["id"]])[mine["id"]])
+        if given_set is not None:
+            given = set_text(given_set)
         scored = example_score(project.db, version["version"], example_id) if version else None
     return ServedItem(
         example_id=example_id,
@@ -108,6 +117,7 @@ def _served(project: Project, example_id: int, version: dict[str, Any] | None,
         is_eval=is_eval,
         overlap=overlap.is_overlap(example_id),
         given=given,
+        given_set=given_set,
     )
 
 
@@ -289,8 +299,9 @@ def undo(project: Project, annotator: str, *, now: float | None = None) -> Serve
         provenance = (row["model_version"], row["strategy"], row["score"])
         q.put_lease(conn, row["example_id"], annotator, now, expires_at, *provenance)
         version = current_version(project.db)
+        given_set = None if row["label"] is not None else tuple(members_of(conn, [row["id"]])[row["id"]])
     return _served(project, row["example_id"], version, provenance, expires_at, _overlap(settings), annotator,
-                   given=row["label"])
+                   given=row["label"], given_set=given_set)
 
 
 def open_item(project: Project, annotator: str, example_id: int, *, strategy: str = OPENED_STRATEGY,

@@ -28,6 +28,8 @@ from annotator.app.labeling import (
 )
 from annotator.errors import LabelloopError
 from annotator.services import flags, history, queue
+from annotator.services.label_mode import is_multi_label
+from annotator.services.label_sets import set_text, suggested_set
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_settings
 
@@ -38,6 +40,7 @@ REFOCUS_KEY = "ll_refocus_filter"
 HIDE_KEY = "ll_hide_suggestion"
 DRAWING_KEY = "ll_card_drawings"
 PANEL_KEY = "ll_panel_open"  # "flag", "comment", "history" or None
+CHOSEN_KEY = "ll_chosen"  # multi-label projects: (example id, the labels toggled on for it)
 STATUS_EVERY_SECONDS = 5
 
 user = session.require_page_role("annotator")
@@ -45,12 +48,14 @@ project = session.project()
 settings = get_settings(project.db)
 labels = get_labels(project.db)
 label_keys = keys.assign_keys(labels)
+multi_label = is_multi_label(project.db)
 context_columns = [name.strip() for name in settings.context_columns.split(",") if name.strip()]
 
 st.html(page_scripts.TEXT_STYLE)
 st.html(page_scripts.keyboard_script(
     [*label_keys, keys.SKIP_KEY, keys.UNDO_KEY, keys.FLAG_KEY, keys.COMMENT_KEY, keys.HISTORY_KEY,
-     keys.ACCEPT_KEY], read_pause_ms=settings.read_pause_ms), unsafe_allow_javascript=True)
+     keys.ACCEPT_KEY, *([keys.NONE_OF_THESE_KEY] if multi_label else [])], read_pause_ms=settings.read_pause_ms),
+        unsafe_allow_javascript=True)
 
 
 def _flash(kind: str, message: str) -> None:
@@ -65,6 +70,7 @@ def _show(item) -> None:
         queue.release(session.project(), who, current.example_id)
     st.session_state[ITEM_KEY] = item
     st.session_state[PANEL_KEY] = None
+    st.session_state[CHOSEN_KEY] = None
     remember_item(st.session_state, item.example_id, time.time())
 
 
@@ -99,9 +105,60 @@ def _on_label(example_id: int, label: str, accepted: bool = False) -> None:
         _flash("saved", f"{what} {shown}. Press U to undo.")
 
 
+def _suggested_set(item) -> list[str] | None:
+    """A multi-label project's suggested set as the annotator sees it (None as for :func:`_suggestion`)."""
+    if item is None or item.is_eval or st.session_state.get(HIDE_KEY, False):
+        return None
+    return suggested_set(item.predicted, labels)
+
+
+def _chosen(item) -> list[str]:
+    """The labels toggled on for the text on the card (at first: the set the annotator gave it, if any)."""
+    state = st.session_state.get(CHOSEN_KEY)
+    if state is not None and state[0] == item.example_id:
+        return list(state[1])
+    return list(item.given_set or ())
+
+
+def _on_toggle(example_id: int, label: str) -> None:
+    item = st.session_state.get(ITEM_KEY)
+    if session.authorized("annotator") is None or item is None or item.example_id != example_id:
+        return
+    chosen = set(_chosen(item)) ^ {label}
+    st.session_state[CHOSEN_KEY] = (example_id, tuple(name for name in labels if name in chosen))
+
+
+def _on_submit_set(example_id: int, names: list[str] | None = None, accepted: bool = False) -> None:
+    """Save a set: ``names``, or the labels toggled on."""
+    who = session.authorized("annotator")
+    item = st.session_state.get(ITEM_KEY)
+    if who is None or item is None or item.example_id != example_id:
+        return
+    names = _chosen(item) if names is None else names
+    late = item.lease_expires_at <= time.time()
+    try:
+        queue.save_label_set(session.project(), who.name, example_id, names,
+                             seconds=seconds_on_item(st.session_state, example_id), suggestion=_suggested_set(item))
+    except LabelloopError as error:
+        _flash("error", str(error))
+        return
+    st.session_state[ITEM_KEY] = None
+    st.session_state[PANEL_KEY] = None
+    st.session_state[CHOSEN_KEY] = None
+    what = "Accepted" if accepted else ("Changed to" if item.given else "Saved")
+    shown = f"**{keys.escape_markdown(set_text(names))}**"
+    late_note = (" as a late label: the text had been on screen longer than its reservation, so the lead "
+                 "checks it") if late else ""
+    _flash("saved", f"{what} {shown}{late_note}. Press U to undo.")
+
+
 def _on_filter(example_id: int) -> None:
     label = st.session_state.get(f"{FILTER_KEY}_{example_id}")
-    if label:
+    if label and multi_label:
+        _on_toggle(example_id, label)
+        st.session_state[f"{FILTER_KEY}_{example_id}"] = None
+        st.session_state[REFOCUS_KEY] = True
+    elif label:
         _on_label(example_id, label)
         st.session_state[REFOCUS_KEY] = True  # keep typing: the next text's filter gets the focus
 
@@ -306,13 +363,23 @@ def labeling_card() -> None:
             )
         if st.session_state.pop(REFOCUS_KEY, False):
             _focus(f".st-key-{FILTER_KEY}_{int(item.example_id)} input")
-    suggested = _suggestion(item)
+    suggested = _suggestion(item) if not multi_label else None
+    suggested_labels = _suggested_set(item) if multi_label else None
+    chosen = _chosen(item) if multi_label else []
     # A second key press or click before the card is drawn again, or within the read pause
     # after it, is dropped in the browser (page_scripts), so the buttons can keep stable
     # keys (no remount per text: a button's identity is its key) and still never label an
     # unread text. The suggestion is marked by the button's type.
     with st.container(horizontal=True, key="ll_labels", height=230 if many else "content"):
         for index, (label, key) in enumerate(zip(labels, label_keys)):
+            if multi_label:  # a key toggles its label; the chosen ones are filled in, the suggested ones starred
+                st.button(
+                    keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
+                    type="primary" if label in chosen else "secondary",
+                    icon=":material/auto_awesome:" if suggested_labels and label in suggested_labels else None,
+                    on_click=_on_toggle, args=(item.example_id, label),
+                )
+                continue
             st.button(
                 keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
                 type="primary" if label == suggested else "secondary",
@@ -320,7 +387,9 @@ def labeling_card() -> None:
             )
     mine = queue.annotator_progress(project, user.name)
     with st.container(horizontal=True, key="ll_actions", vertical_alignment="center"):
-        if suggested is not None:
+        if multi_label:
+            _submit_buttons(item, chosen, suggested_labels)
+        elif suggested is not None:
             st.button(f"Accept {keys.escape_markdown(suggested)}", key="ll_accept", shortcut=keys.ACCEPT_KEY,
                       icon=":material/check:", on_click=_on_label, args=(item.example_id, suggested, True))
         st.button("Skip", key="ll_skip", shortcut=keys.SKIP_KEY, icon=":material/skip_next:",
@@ -347,9 +416,31 @@ def labeling_card() -> None:
             st.caption(context)
         if item.is_eval:
             st.caption("No suggestion on evaluation texts.")
+        elif multi_label and not st.session_state.get(HIDE_KEY, False):
+            st.caption("Model suggestion: " + (f"**{keys.escape_markdown(set_text(suggested_labels))}** · "
+                                               f"{keys.ACCEPT_KEY} with no label chosen accepts it"
+                                               if suggested_labels is not None else "none yet"))
         elif not st.session_state.get(HIDE_KEY, False):
             st.caption(suggestion_caption(item) + (f" · {keys.ACCEPT_KEY} accepts it" if suggested else ""))
         st.html(page_scripts.card_marker(drawing, end=True))
+
+
+def _submit_buttons(item, chosen: list[str], suggested_labels: list[str] | None) -> None:
+    """A multi-label card's Enter button: submit the chosen set; with none chosen, accept the suggested
+    set; and the "none of these" key when the lead allows an empty set."""
+    if chosen:
+        st.button(f"Submit {keys.escape_markdown(set_text(chosen))}", key="ll_submit", shortcut=keys.ACCEPT_KEY,
+                  type="primary", icon=":material/check:", on_click=_on_submit_set, args=(item.example_id,))
+    elif suggested_labels is not None:
+        st.button(f"Accept {keys.escape_markdown(set_text(suggested_labels))}", key="ll_submit",
+                  shortcut=keys.ACCEPT_KEY, icon=":material/check:", on_click=_on_submit_set,
+                  args=(item.example_id, suggested_labels, True))
+    else:
+        st.button("Submit (choose labels first)", key="ll_submit", shortcut=keys.ACCEPT_KEY, disabled=True,
+                  icon=":material/check:")
+    if settings.none_of_these:
+        st.button("None of these", key="ll_none_of_these", shortcut=keys.NONE_OF_THESE_KEY,
+                  icon=":material/block:", on_click=_on_submit_set, args=(item.example_id, []))
 
 
 @st.fragment(run_every=STATUS_EVERY_SECONDS)
@@ -405,8 +496,14 @@ with st.sidebar:  # after the card, so a first cold-start ranking already shows
     st.toggle("Hide the model's suggestion", key=HIDE_KEY,
               help="Hide the suggestion and its confidence so they do not sway your choice.")
     training_status()
+if multi_label:
+    key_help = (f"Keys: the one on each label button turns it on or off · {keys.ACCEPT_KEY} submit the chosen "
+                "labels (none chosen: accept the suggested ones) · "
+                + (f"{keys.NONE_OF_THESE_KEY} none of these · " if settings.none_of_these else ""))
+else:
+    key_help = f"Keys: the one on each label button · {keys.ACCEPT_KEY} accept the suggestion · "
 st.caption(
-    f"Keys: the one on each label button · {keys.ACCEPT_KEY} accept the suggestion · "
+    key_help +
     f"{keys.SKIP_KEY.upper()} skip · {keys.UNDO_KEY.upper()} undo · {keys.FLAG_KEY.upper()} flag · "
     f"{keys.COMMENT_KEY.upper()} comment · {keys.HISTORY_KEY.upper()} history"
     + (" · / filter labels · Esc leave the filter" if len(labels) > keys.MANY_LABELS else "")
