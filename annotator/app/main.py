@@ -58,8 +58,8 @@ else:
         target, query = by_path[wanted[0]], wanted[1]
     if target is not current or query:
         st.switch_page(target, query_params=query or None)
-if user is not None and current.url_path != navigation.LABEL_URL_PATH:
-    session.give_back_item()  # left the Label page: its text goes back to the queue
+if user is not None:
+    session.give_back_items(keep=current.url_path)  # a card left behind: its text goes back to the queue
 
 if user is not None and user.is_lead:
     session.warn_about_settings_once()

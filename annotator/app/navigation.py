@@ -53,7 +53,6 @@ LEAD_PAGES: list[PageSpec] = [
 
 
 HOME = {"lead": "dashboard", "annotator": "label"}  # the page each role lands on (its url_path)
-LABEL_URL_PATH = "label"
 
 
 def pages_for(user: User | None) -> list[PageSpec]:

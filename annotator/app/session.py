@@ -39,6 +39,8 @@ CLEAR_COOKIE_KEY = "ll_clear_cookie"
 WANTED_KEY = "ll_wanted"     # (url_path, query params) opened before signing in
 NOTICE_KEY = "ll_notice"     # why the session ended, shown once on the sign-in page
 ITEM_KEY = "ll_item"  # the labeling page's current item (a queue.ServedItem)
+EXPLORE_CARD_KEY = "ll_explore_card"  # the Explore page's open text: (ServedItem, the search that found it)
+CARD_KEYS = {"label": ITEM_KEY, "explore": EXPLORE_CARD_KEY}  # page (url_path) -> the text its card holds
 PROJECT_KEY = "ll_project"
 GO_HOME_KEY = "ll_go_home"
 SETTINGS_WARNED_KEY = "ll_settings_warned"
@@ -96,9 +98,7 @@ def sign_out(notice: str | None = None) -> None:
 
     ``notice`` is shown once on the sign-in page (why the session ended).
     """
-    name, item = st.session_state.get(USER_KEY), st.session_state.get(ITEM_KEY)
-    if name and item is not None:
-        release(project(), name, item.example_id)
+    give_back_items()
     end_session(project(), st.session_state.get(TOKEN_KEY))
     for key in list(st.session_state.keys()):
         if key not in KEEP_ON_SIGN_OUT and str(key).startswith("ll_"):
@@ -109,13 +109,14 @@ def sign_out(notice: str | None = None) -> None:
         st.session_state[NOTICE_KEY] = notice
 
 
-def give_back_item() -> None:
-    """The Label page is no longer on screen: release the text it held, so others get it."""
-    item = st.session_state.get(ITEM_KEY)
+def give_back_items(keep: str | None = None) -> None:
+    """Release the text of every card no longer on screen (all but page ``keep``'s), so others get it."""
     name = st.session_state.get(USER_KEY)
-    if item is not None and name:
-        release(project(), name, item.example_id)
-    st.session_state[ITEM_KEY] = None
+    for page, key in CARD_KEYS.items():
+        held = st.session_state.pop(key, None) if page != keep else None
+        item = held[0] if isinstance(held, tuple) else held
+        if item is not None and name:
+            release(project(), name, item.example_id)
 
 
 def take_go_home() -> bool:

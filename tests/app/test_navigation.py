@@ -113,3 +113,24 @@ def test_after_a_sign_out_the_next_user_starts_at_their_own_home_page(ui_project
     button(at, "Sign in").click().run()
     assert titles(at) == ["Dashboard"]
     assert db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+
+
+def test_leaving_the_explore_page_gives_its_open_text_back(ui_project, db, sign_in_app):
+    # A text opened on Explore is held while its card is on screen, and goes back to the queue when
+    # the annotator moves to another page or signs out.
+    at = sign_in_app("ann")
+    at.switch_page(str(PAGES_DIR / "lead_dashboard.py")).run()  # (refuses an annotator; holds nothing)
+    target = db.execute("SELECT id FROM examples WHERE text = 'Please delete my account'").fetchone()[0]
+    at.query_params["item"] = str(target)
+    at.switch_page(str(PAGES_DIR / "explore.py")).run()
+    held = "SELECT example_id FROM leases WHERE annotator = 'ann'"
+    assert db.execute(held).fetchall() == [(target,)]
+    del at.query_params["item"]  # (a menu link carries no query)
+    at.switch_page(str(PAGES_DIR / "label.py")).run()
+    on_label = db.execute(held).fetchall()
+    assert len(on_label) == 1 and on_label != [(target,)]  # the Label page's own text, not Explore's
+    at.query_params["item"] = str(target)
+    at.switch_page(str(PAGES_DIR / "explore.py")).run()
+    assert db.execute(held).fetchall() == [(target,)]
+    button(at, "Sign out").click().run()
+    assert db.execute(held).fetchall() == []

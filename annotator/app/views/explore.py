@@ -20,7 +20,7 @@ from annotator.services import explore_queue, projection, queue
 from annotator.services import search as searching
 from annotator.services.settings import get_setting
 
-CARD_KEY = "ll_explore_card"        # (ServedItem, the search that found it as data)
+CARD_KEY = session.EXPLORE_CARD_KEY  # (ServedItem, the search that found it as data)
 FOUND_KEY = "ll_explore_found"      # the search shown (a searching.Search)
 VECTOR_KEY = "ll_explore_vectors"   # typed query -> (encoder_version, vector), from the worker
 SELECTED_KEY = "ll_explore_selected"
