@@ -58,6 +58,22 @@ def test_init_import_stats_export(tmp_path, capsys, monkeypatch):
     assert code == 0 and json.loads(out)["labels_added"] == 2
 
 
+def test_stats_counts_the_evaluation_set_apart_from_the_pool(tmp_path, capsys):
+    # The one meaning of the counts (README): the pool is the texts to label; the evaluation set is
+    # counted apart, never inside the pool or its labeled texts.
+    folder = str(tmp_path / "P")
+    run(["init", folder, "--labels", "pos,neg"], capsys)
+    pool = write_csv(tmp_path / "pool.csv", [{"text": "a", "label": "pos"}, {"text": "b", "label": ""},
+                                             {"text": "c", "label": ""}])
+    run(["import", str(pool), "--project", folder, "--label-column", "label"], capsys)
+    held_out = write_csv(tmp_path / "eval.csv", [{"text": "d", "label": "neg"}, {"text": "e", "label": "pos"}])
+    run(["import", str(held_out), "--project", folder, "--label-column", "label", "--eval-set"], capsys)
+    code, out, _ = run(["stats", "--project", folder], capsys)
+    assert code == 0
+    assert "pool:      3 texts to label (the evaluation set apart: 2 texts, 2 labeled)" in out
+    assert "labeled:   1 of the pool  unlabeled: 2" in out
+
+
 def test_errors_are_one_line_and_change_nothing(tmp_path, capsys):
     folder = str(tmp_path / "P")
     run(["init", folder, "--labels", "pos,neg"], capsys)

@@ -39,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2, ensure_ascii=False))
         return 0
     print(f"project:   {stats['label_mode']}")
-    print(f"pool:      {stats['pool']} examples ({stats['eval']} in the evaluation set)")
-    print(f"labeled:   {stats['labeled']}  unlabeled: {stats['unlabeled']}")
+    print(f"pool:      {stats['pool']} texts to label (the evaluation set apart: {stats['eval']} texts, "
+          f"{stats['eval_labeled']} labeled)")
+    print(f"labeled:   {stats['labeled']} of the pool  unlabeled: {stats['unlabeled']}")
     print(f"labels:    {stats['labels_current']} current, {stats['labels_total']} in history")
     print("per label:")
     for name, count in stats["per_label"].items():
