@@ -6,13 +6,14 @@ Per pool size N:
   real texts are clustered, and random vectors are the worst case for an approximate index). The
   exact search the library does (one float32 matrix-vector product and ``argpartition`` for the top
   1,000) against faiss (``IndexFlatIP``, exact; ``IndexHNSWFlat``, M=32) and hnswlib (M=16,
-  ef_construction=100, ef=64) when they are importable: build time, median query time over
-  ``repeats`` queries and recall@10 against the exact answer. Not installed: reported as such.
+  ef_construction=100, ef=64) when they are importable: build time, median and best query time
+  over ``repeats`` queries and recall@10 against the exact answer. Not installed: reported as such.
 * **service** (N up to ``service_limit``) — a real project with N synthetic texts and the vectors as
   its embedding cache; through :func:`annotator.services.search.search` (what the CLI and the page
   call, SQL and all): words, a regular expression, more like this with and without a filter, with a
   published model version (predictions and confidences). The first call loads the cache; the
-  figures are the median of the following ``repeats`` calls (a page session keeps the loaded cache).
+  figures are the median and the best of the following ``repeats`` calls (a page session keeps the
+  loaded cache).
 * **map** — the worker's projection (PCA) of the N vectors, and what a page load of the map costs
   on the server: loading the map file, sampling ``MAX_POINTS`` points, reading what colours them,
   and the chart's JSON (its size is what the browser receives). UMAP (umap-learn) is timed beside
@@ -50,13 +51,16 @@ def clustered_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-def _median_ms(call, repeats: int) -> float:
+def _timed(out: dict[str, Any], name: str, call, repeats: int) -> None:
+    """``out[name]``: the median of ``repeats`` calls in ms; ``out[name + "_best"]``: the fastest (on a
+    shared machine the best of several is the closest to the cost itself, the median to what a user sees)."""
     times = []
     for k in range(repeats):
         tick = time.perf_counter()
         call(k)
         times.append(time.perf_counter() - tick)
-    return round(statistics.median(times) * 1000, 2)
+    out[name] = round(statistics.median(times) * 1000, 2)
+    out[name + "_best"] = round(min(times) * 1000, 2)
 
 
 def _exact_top(vectors: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
@@ -72,7 +76,8 @@ def _recall(found: np.ndarray, exact: np.ndarray) -> float:
 def measure_index(vectors: np.ndarray, repeats: int) -> dict[str, Any]:
     queries = vectors[np.random.default_rng(1).choice(len(vectors), size=repeats, replace=False)]
     exact10 = [_exact_top(vectors, q, 10) for q in queries]
-    out: dict[str, Any] = {"exact_numpy_ms": _median_ms(lambda k: _exact_top(vectors, queries[k], TOP), repeats)}
+    out: dict[str, Any] = {}
+    _timed(out, "exact_numpy_ms", lambda k: _exact_top(vectors, queries[k], TOP), repeats)
     try:
         import faiss
     except ImportError:
@@ -80,13 +85,13 @@ def measure_index(vectors: np.ndarray, repeats: int) -> dict[str, Any]:
     else:
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)
-        out["faiss_flat_ms"] = _median_ms(lambda k: flat.search(queries[k:k + 1], TOP), repeats)
+        _timed(out, "faiss_flat_ms", lambda k: flat.search(queries[k:k + 1], TOP), repeats)
         tick = time.perf_counter()
         hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
         hnsw.add(vectors)
         out["faiss_hnsw_build_s"] = round(time.perf_counter() - tick, 2)
         hnsw.hnsw.efSearch = 64
-        out["faiss_hnsw_ms"] = _median_ms(lambda k: hnsw.search(queries[k:k + 1], 10), repeats)
+        _timed(out, "faiss_hnsw_ms", lambda k: hnsw.search(queries[k:k + 1], 10), repeats)
         out["faiss_hnsw_recall10"] = round(statistics.fmean(
             _recall(hnsw.search(q[None, :], 10)[1][0], e) for q, e in zip(queries, exact10)), 3)
     try:
@@ -100,13 +105,15 @@ def measure_index(vectors: np.ndarray, repeats: int) -> dict[str, Any]:
         index.add_items(vectors, np.arange(len(vectors)))
         out["hnswlib_build_s"] = round(time.perf_counter() - tick, 2)
         index.set_ef(64)
-        out["hnswlib_ms"] = _median_ms(lambda k: index.knn_query(queries[k], k=10), repeats)
+        _timed(out, "hnswlib_ms", lambda k: index.knn_query(queries[k], k=10), repeats)
         out["hnswlib_recall10"] = round(statistics.fmean(
             _recall(index.knn_query(q, k=10)[0][0], e) for q, e in zip(queries, exact10)), 3)
     return out
 
 
-def _project(folder: Path, n: int, vectors: np.ndarray) -> Any:
+def synthetic_project(folder: Path, n: int, vectors: np.ndarray) -> Any:
+    """A project of ``n`` synthetic texts (1% start with "refund never arrived"), ``vectors`` as its
+    embedding cache and a published version that scores every text (random confidences)."""
     from annotator.services.imports import import_file
     from annotator.services.projects import create_project
     from annotator.services.training.embeddings import save_embeddings
@@ -134,7 +141,7 @@ def measure_service(folder: Path, n: int, vectors: np.ndarray, repeats: int) -> 
     from annotator.services import search as s
 
     tick = time.perf_counter()
-    project = _project(folder, n, vectors)
+    project = synthetic_project(folder, n, vectors)
     out: dict[str, Any] = {"setup_s": round(time.perf_counter() - tick, 1)}
     try:
         ids = [row[0] for row in project.db.execute("SELECT id FROM examples ORDER BY id LIMIT 50")]
@@ -157,7 +164,7 @@ def measure_service(folder: Path, n: int, vectors: np.ndarray, repeats: int) -> 
                 "all", filters=s.Filters(predicted="beta", max_confidence=0.5)), limit=20),
         }
         for name, call in cases.items():
-            out[name] = _median_ms(call, repeats)
+            _timed(out, name, call, repeats)
         out["words_matches"] = s.search(project, s.Search("words", "refund never"), limit=1).total
         out.update(measure_map(project, vectors[:n]))
     finally:
@@ -177,7 +184,7 @@ def measure_map(project, vectors: np.ndarray) -> dict[str, Any]:
         return len(json.dumps(projection.chart_spec(points, "prediction")))
 
     page(0)
-    out["map_page_data_ms"] = _median_ms(page, 5)
+    _timed(out, "map_page_data_ms", page, 5)
     out["map_chart_json_bytes"] = page(0)
     out["map_drawn_points"] = len(projection.map_points(project, "prediction"))
     everything = projection.map_points(project, "prediction", max_points=len(vectors))
