@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,21 +65,29 @@ def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
 
     folder = Path(tempfile.mkdtemp(prefix=f"io{rows}-", dir=workdir))
     try:
+        cpu: dict[str, float] = {}  # CPU seconds of this process per step (robust to a busy machine)
         started = now()
         data = write_synthetic_file(folder / "data.csv", rows, labels=IO_LABELS, seed=rows)
         generated = now()
+        tick = time.process_time()
         baseline_rows = baseline_import(data, folder / "baseline.db")
         baseline_imported = now()
+        cpu["baseline_import"], tick = time.process_time() - tick, time.process_time()
         with create_project(folder / "project", IO_LABELS) as project:
             started_import = now()
+            tick = time.process_time()
             summary = import_file(project, data, id_column="id", label_column="label")
             imported = now()
+            cpu["import"], tick = time.process_time() - tick, time.process_time()
             exported_rows = export(project, folder / "out.csv", "csv")
             exported = now()
+            cpu["export"] = time.process_time() - tick
             database = project.db_path
         started_baseline_export = now()
+        tick = time.process_time()
         baseline_exported_rows = baseline_export(database, folder / "baseline.csv")
         baseline_exported = now()
+        cpu["baseline_export"] = time.process_time() - tick
         import_s, export_s = imported - started_import, exported - imported
         baseline_import_s = baseline_imported - generated
         baseline_export_s = baseline_exported - started_baseline_export
@@ -86,6 +95,7 @@ def measure_io(rows: int, workdir: Path) -> dict[str, Any]:
             "rows": rows, "generate_s": round(generated - started, 3),
             "import_s": round(import_s, 3), "export_s": round(export_s, 3),
             "baseline_import_s": round(baseline_import_s, 3), "baseline_export_s": round(baseline_export_s, 3),
+            **{f"{step}_cpu_s": round(seconds, 3) for step, seconds in cpu.items()},
             "import_vs_baseline": round(import_s / baseline_import_s, 2),
             "export_vs_baseline": round(export_s / baseline_export_s, 2),
             "examples_added": summary.examples_added, "labels_added": summary.labels_added,

@@ -32,6 +32,7 @@ def test_cli_bench_speed_quick_writes_complete_results(tmp_path, capsys):
     assert io["examples_added"] == io["rows"] == io["exported_rows"] == io["labels_added"]
     assert io["baseline_rows"] == io["rows"] == io["baseline_exported_rows"]
     assert io["baseline_import_s"] > 0 and io["baseline_export_s"] > 0
+    assert io["import_cpu_s"] > 0 and io["export_cpu_s"] > 0 and io["baseline_import_cpu_s"] > 0
     assert png.stat().st_size > 1000
     assert "scoring_speedup" in capsys.readouterr().out
     assert not list(tmp_path.glob("labelloop-speed-*")), "temporary projects are removed"
