@@ -23,19 +23,38 @@ EMPTY_SET_CELL = "[]"
 SET_LIST_COLUMNS = ("labels", "tie", "annotators", "flags", "comments")
 
 
+def decide_set(rows: list[dict[str, Any]], members: dict[int, list[str]],
+               order: dict[str, int]) -> tuple[list[str], list[str], str | None]:
+    """``(final set, tied labels, the adjudicating lead or None)`` of one text's current label rows
+    (``label_id``, ``kind``, ``annotator``, ``created_at``), names in label-set order."""
+    votes = [row for row in rows if row["kind"] != ADJUDICATION]
+    adjudications = [row for row in rows if row["kind"] == ADJUDICATION]
+    by_order = lambda names: sorted(names, key=lambda n: order.get(n, len(order)))  # noqa: E731
+    if adjudications:
+        decision = max(adjudications, key=lambda row: (row["created_at"], row["label_id"]))
+        return by_order(members[decision["label_id"]]), [], decision["annotator"]
+    counts = Counter(name for row in votes for name in members[row["label_id"]])
+    return (by_order(name for name, n in counts.items() if 2 * n > len(votes)),
+            by_order(name for name, n in counts.items() if 2 * n == len(votes)), None)
+
+
+def resolved_sets(rows: list[dict[str, Any]], labels: list[str]) -> list[tuple[int, list[str]]]:
+    """``(example_id, final set)`` of every text among current multi-label rows (``id``,
+    ``example_id``, ``annotator``, ``kind``, ``created_at``, ``names``: :func:`annotator.store.label_sets.
+    current_label_sets`), by example id: what a model trains and is scored on."""
+    order = {name: position for position, name in enumerate(labels)}
+    by_example: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_example.setdefault(row["example_id"], []).append({**row, "label_id": row["id"]})
+    members = {row["id"]: row["names"] for row in rows}
+    return [(example_id, decide_set(group, members, order)[0]) for example_id, group in sorted(by_example.items())]
+
+
 def final_set_row(rows: list[dict[str, Any]], members: dict[int, list[str]], order: dict[str, int]) -> dict[str, Any]:
     """One text's export row from its current label rows (``label_id`` keys into ``members``)."""
     first = rows[0]
     votes = [row for row in rows if row["kind"] != ADJUDICATION]
-    adjudications = [row for row in rows if row["kind"] == ADJUDICATION]
-    counts = Counter(name for row in votes for name in members[row["label_id"]])
-    final = [name for name, n in counts.items() if 2 * n > len(votes)]
-    tie = sorted((name for name, n in counts.items() if 2 * n == len(votes)), key=lambda n: order.get(n, len(order)))
-    adjudicated_by = None
-    if adjudications:
-        decision = max(adjudications, key=lambda row: (row["created_at"], row["label_id"]))
-        final, adjudicated_by, tie = members[decision["label_id"]], decision["annotator"], []
-    final = sorted(final, key=lambda n: order.get(n, len(order)))
+    final, tie, adjudicated_by = decide_set(rows, members, order)
     served = [row for row in rows if row["model_version"] is not None]
     latest_served = max(served, key=lambda row: (row["created_at"], row["label_id"])) if served else None
     agreeing = sum(set(members[row["label_id"]]) == set(final) for row in votes)

@@ -95,10 +95,10 @@ def insert_label_sets(conn: sqlite3.Connection, rows: Iterable[tuple[int, Sequen
     return count
 
 
-def current_label_sets(db: sqlite_utils.Database, *, training_only: bool = False) -> list[dict]:
-    """Every current multi-label row: ``id``, ``example_id``, ``annotator``, ``kind``, ``names`` (set order).
-    ``training_only``: leave out the evaluation set's examples."""
-    where = " AND e.is_eval = 0" if training_only else ""
+def current_label_sets(db: sqlite_utils.Database, *, evaluation: bool | None = None) -> list[dict]:
+    """Every current multi-label row: ``id``, ``example_id``, ``annotator``, ``kind``, ``created_at``,
+    ``names`` (set order). ``evaluation``: only the evaluation set's (True) or the others' (False) rows."""
+    where = "" if evaluation is None else f" AND e.is_eval = {int(bool(evaluation))}"
     rows = [
         {"id": row[0], "example_id": row[1], "annotator": row[2], "kind": row[3], "created_at": row[4]}
         for row in db.execute(

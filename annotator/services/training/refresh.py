@@ -17,6 +17,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from annotator.config import Settings
+from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
 from annotator.services.ranking import random_order, rank_positions, score_rows
 from annotator.services.settings import get_settings
@@ -24,6 +25,7 @@ from annotator.services.stability import METRICS_KEY as STOPPING_KEY
 from annotator.services.stability import change_between
 from annotator.services.training.embeddings import load_embeddings
 from annotator.services.training.label_prior import prior_for
+from annotator.services.training.label_set_refresh import refresh_label_sets
 from annotator.services.training.models import LoopModels
 from annotator.services.training.scoring import (
     FULL_PUBLISH,
@@ -148,6 +150,11 @@ def refresh(
         timings["embed"] = time.perf_counter() - tick - timings["read"]
         settings, classes = state.settings, models.classes
         done = done_mask(state.ids, state.counts, settings)
+        if is_multi_label(project.db):  # sets, not labels: the one-vs-rest head (label_set_refresh)
+            fitted = refresh_label_sets(project, models, state, X, done, timings)
+            if fitted is not None:
+                return HeadResult(fitted[0], "head", None, fitted[2], timings)
+            state.train = []  # fewer than two sets yet: the cold start below
         labels = [label for _, label in state.train]
         large = len(state.ids) > FULL_PUBLISH
         base_metrics = {"n_train": len(labels)}

@@ -1,0 +1,112 @@
+"""The fast tier of a multi-label project: the one-vs-rest head on the cached pool embeddings, the
+pool ranked by the strategy's multi-label meaning, the suggested set of every text published.
+
+Called by :func:`annotator.services.training.refresh.refresh` once the pool is embedded. Each text
+trains with its final set (:func:`annotator.services.label_set_finals.resolved_sets`: the lead's
+adjudication, else the per-label majority). Until two texts have a set, the caller publishes its
+cold-start order. A score row's ``predicted`` is the suggested set as a JSON list (the card reads it
+with :func:`annotator.services.label_sets.suggested_set`), ``confidence`` the distance of the least
+certain label to its threshold (:func:`learner.multi_label_strategies.threshold_distances`).
+Metrics on the labeled evaluation texts: micro/macro-F1, subset accuracy, Hamming loss; ``accuracy``
+is the subset accuracy (where single-label pages show accuracy).
+
+Not yet: a stored head for ``export --model`` (the version is published without one), the
+fine-tuned tier (a multi-label project never fine-tunes), staged publishing of very large pools.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from annotator.services.label_set_finals import resolved_sets
+from annotator.services.ranking import rank_positions, score_rows
+from annotator.services.training.label_prior import prior_for
+from annotator.services.training.models import LoopModels
+from annotator.services.training.scoring import (
+    BATCH_STRATEGIES,
+    DIVERSE_BATCH,
+    DIVERSE_CANDIDATES,
+    HEAD_C,
+    SCORE_CHUNK,
+    positions_of,
+)
+from annotator.services.versions import publish
+from annotator.store.label_sets import current_label_sets
+from annotator.store.project import Project
+from learner.multi_label_head import MultiLabelHead
+from learner.multi_label_metrics import evaluate_sets
+from learner.multi_label_strategies import multi_label_scores, rank_multi_label, threshold_distances
+
+PREDICTOR = {"kind": "head", "multi_label": True}
+MIN_TRAINING_SETS = 2
+
+
+def label_set_pairs(project: Project, classes: list[str], *, evaluation: bool) -> list[tuple[int, list[str]]]:
+    """(example_id, final set) of the training (or evaluation) texts."""
+    return resolved_sets(current_label_sets(project.db, evaluation=evaluation), classes)
+
+
+def refresh_label_sets(project: Project, models: LoopModels, state: Any, X: np.ndarray, done: np.ndarray,
+                       timings: dict[str, float]) -> tuple[int, MultiLabelHead, dict[str, Any]] | None:
+    """Fit, rank and publish; ``(version, head, metrics)``, or None while fewer than two training texts
+    have a set (the caller publishes the cold start). ``state`` is the refresh's PoolState."""
+    settings, classes = state.settings, list(models.classes)
+    train = label_set_pairs(project, classes, evaluation=False)
+    if len(train) < MIN_TRAINING_SETS:
+        return None
+    evals = label_set_pairs(project, classes, evaluation=True)
+    prior = prior_for(models, classes, settings)
+    tick = time.perf_counter()
+    with threadpool_limits(limits=1, user_api="blas"):
+        head = MultiLabelHead(classes=classes, C=HEAD_C, prior=prior, random_state=settings.seed).fit(
+            np.asarray(X[positions_of(state.ids, [e for e, _ in train])]), [names for _, names in train])
+        timings["fit"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        proba = np.concatenate([head.predict_proba(np.asarray(X[start:start + SCORE_CHUNK]))
+                                for start in range(0, len(X), SCORE_CHUNK)]) if len(X) else np.zeros((0, len(classes)))
+        informativeness = multi_label_scores(settings.strategy, proba, head.thresholds_,
+                                             random_state=settings.seed + int(done.sum()))
+        first = _batch_first(head, X, informativeness, done, settings)
+        decided = head.decide(proba)
+        predicted = np.asarray([json.dumps([classes[j] for j in np.flatnonzero(row)]) for row in decided],
+                               dtype=object)
+        confidence = threshold_distances(proba, head.thresholds_).min(axis=1).astype(np.float32)
+        order = rank_positions(len(state.ids), done, informativeness, first)
+        rows = score_rows(np.asarray(state.ids, dtype=np.int64), order, 0, len(state.ids),
+                          informativeness=informativeness, predicted=predicted, confidence=confidence)
+        eval_positions = positions_of(state.ids, [e for e, _ in evals])
+        eval_pred = head.predict(np.asarray(X[eval_positions])) if evals else None
+    metrics: dict[str, Any] = {"n_train": len(train), "n_eval": len(evals), "predictor": PREDICTOR,
+                               "label_prior": prior is not None,
+                               "thresholds": {c: round(float(t), 2) for c, t in zip(classes, head.thresholds_)}}
+    if evals:
+        result = evaluate_sets([names for _, names in evals], eval_pred, classes)
+        metrics.update({key: result[key] for key in ("micro_f1", "macro_f1", "subset_accuracy", "hamming_loss")})
+        metrics["accuracy"] = result["subset_accuracy"]
+    timings["rank"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    version = publish(project, kind="head", strategy=settings.strategy, scores=rows, n_ranked=len(rows),
+                      encoder_version=models.encoder_version, n_labels=len(train), watermark=state.watermark,
+                      metrics=metrics)
+    timings["publish"] = time.perf_counter() - tick
+    return version, head, metrics
+
+
+def _batch_first(head: MultiLabelHead, X: np.ndarray, informativeness: np.ndarray, done: np.ndarray,
+                 settings: Any) -> np.ndarray | None:
+    """The positions a batch strategy puts first (diverse / margin_kmeans), None for the others."""
+    if settings.strategy not in BATCH_STRATEGIES:
+        return None
+    open_positions = np.flatnonzero(~done)
+    if not len(open_positions):
+        return None
+    candidates = open_positions[np.argsort(-informativeness[open_positions], kind="stable")[:DIVERSE_CANDIDATES]]
+    wanted = DIVERSE_BATCH if settings.strategy == "diverse" else max(int(settings.batch_size), 1)
+    picks = rank_multi_label(settings.strategy, head, np.asarray(X[candidates]), min(wanted, len(candidates)),
+                             random_state=settings.seed)
+    return candidates[np.asarray(picks, dtype=np.int64)]
