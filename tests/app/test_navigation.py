@@ -134,3 +134,17 @@ def test_leaving_the_explore_page_gives_its_open_text_back(ui_project, db, sign_
     assert db.execute(held).fetchall() == [(target,)]
     button(at, "Sign out").click().run()
     assert db.execute(held).fetchall() == []
+
+
+def test_the_root_address_opens_the_home_page_with_its_query(ui_project, db):
+    # Signed in, "/" is no page of its own: it opens the role's home page, keeping the query
+    # (/?item=ID opens that text on an annotator's Label page).
+    target = db.execute("SELECT id FROM examples WHERE text = 'Great service, thanks'").fetchone()[0]
+    at = sign_in(AppTest.from_file(str(PAGES_DIR.parent / "main.py"), default_timeout=60), ui_project, "ann")
+    at.query_params["item"] = str(target)
+    at.run()
+    assert "Great service, thanks" in [t.value for t in at.text]
+    assert db.execute("SELECT example_id FROM leases WHERE annotator = 'ann'").fetchall() == [(target,)]
+    lead = sign_in(AppTest.from_file(str(PAGES_DIR.parent / "main.py"), default_timeout=60), ui_project, "lead")
+    lead.run()
+    assert titles(lead) == ["Dashboard"]
