@@ -2,7 +2,9 @@
 
 Per example: the current adjudication if there is one, else the most common
 current label (ties: the earliest). Evaluation items (``examples.is_eval = 1``)
-are returned only by :func:`eval_labels` and are never trained on.
+are returned only by :func:`eval_labels` and are never trained on. A multi-label project's rows
+(``label`` NULL: a set, :mod:`annotator.store.label_sets`) are none of these: its one-vs-rest head
+reads its sets, and no single-label model (a fine-tune) ever trains on them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ def _resolved(db: sqlite_utils.Database, is_eval: int, *, with_text: bool = True
     text = "e.text" if with_text else "NULL"
     rows = db.execute(
         f"SELECT l.example_id, {text}, l.label, l.kind FROM labels l JOIN examples e ON e.id = l.example_id "
-        "WHERE l.superseded = 0 AND e.is_eval = ? ORDER BY l.example_id, l.created_at, l.id",
+        "WHERE l.superseded = 0 AND e.is_eval = ? AND l.label IS NOT NULL ORDER BY l.example_id, l.created_at, l.id",
         (is_eval,),
     ).fetchall()
     texts: dict[int, str] = {}
@@ -78,7 +80,7 @@ def training_examples_per_label(db: sqlite_utils.Database) -> dict[str, int]:
     return dict(
         db.execute(
             "SELECT l.label, COUNT(DISTINCT l.example_id) FROM labels l JOIN examples e ON e.id = l.example_id "
-            "WHERE l.superseded = 0 AND e.is_eval = 0 GROUP BY l.label"
+            "WHERE l.superseded = 0 AND e.is_eval = 0 AND l.label IS NOT NULL GROUP BY l.label"
         ).fetchall()
     )
 

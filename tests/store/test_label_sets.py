@@ -77,3 +77,12 @@ def test_m013_keeps_every_label_row_and_index_of_an_older_database(tmp_path):
         assert project.db.execute("SELECT value FROM project_meta").fetchall() == []
     finally:
         project.close()
+
+
+def test_sets_never_reach_a_single_label_model(multi):
+    from annotator.store.trainset import training_class_count, training_examples_per_label, training_labels
+
+    add_label_set(multi.db, multi.ids[0], ["joy", "fear"], "ann")
+    add_label_set(multi.db, multi.ids[1], ["anger"], "ann")
+    assert training_labels(multi.db) == [] and training_examples_per_label(multi.db) == {}
+    assert training_class_count(multi.db) == 0
