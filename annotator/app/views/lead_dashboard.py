@@ -202,7 +202,13 @@ else:
 
 # ---------------------------------------------------------------- model quality
 st.header("Model quality on the evaluation set")
-if curve.empty:
+if curve.empty and counts["eval_labeled"]:
+    st.info(
+        f"No model scored yet: the worker scores every new version on the {counts['eval_labeled']:,} labeled "
+        "evaluation texts (never trained on them); it trains the first one once two labels have "
+        "training labels (labelloop serve runs the worker)."
+    )
+elif curve.empty:
     st.info(
         "No evaluated model version yet. Reserve an evaluation set (Project page) and label some of "
         "it: every new version is then scored on it (never trained on it)."
