@@ -26,7 +26,8 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ from annotator.errors import InputError
 from annotator.io.cells import neutralise_cell
 from annotator.io.formats import WRITE_FORMATS
 
-__all__ = ["WRITE_FORMATS", "csv_cell", "csv_writer", "jsonl_line", "neutralise_cell", "write_rows"]
+__all__ = ["WRITE_FORMATS", "CsvCells", "csv_cell", "csv_writer", "jsonl_line", "neutralise_cell", "write_csv_cells",
+           "write_rows"]
 
 
 _JSON_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
@@ -57,6 +59,37 @@ def write_rows(
     kind = (fmt or "").strip().lower()
     if kind not in WRITE_FORMATS:
         raise InputError(f"unknown export format {fmt!r}: choose one of {', '.join(WRITE_FORMATS)}")
+    if kind == "csv":
+        _atomically(path, name, lambda temporary: _write_csv(rows, temporary, list(columns)))
+    elif kind == "jsonl":
+        _atomically(path, name, lambda temporary: _write_jsonl(rows, temporary, list(columns)))
+    else:
+        _atomically(path, name, lambda temporary: _write_parquet(rows, temporary, list(columns), list_columns))
+    return len(rows)
+
+
+def write_csv_cells(cells: Iterable[list[Any]], path: str | os.PathLike, columns: Sequence[str], *,
+                    name: str | None = None) -> int:
+    """Write rows already made into CSV cells (each cell as :func:`csv_cell` makes it) under the
+    header ``columns``; return the row count. Same file as :func:`write_rows` would write from the
+    rows the cells were made of; for exports that make their cells faster than cell by cell."""
+    count = 0
+
+    def write(temporary: Path) -> None:
+        nonlocal count
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv_writer(handle, columns)
+            rows = iter(cells)
+            while batch := list(islice(rows, _CSV_BATCH)):
+                writer.writerows(batch)
+                count += len(batch)
+
+    _atomically(path, name, write)
+    return count
+
+
+def _atomically(path: str | os.PathLike, name: str | None, write: Callable[[Path], None]) -> None:
+    """``write`` a temporary file beside ``path``, then rename it to ``path``: never half a file."""
     path = Path(path)
     name = name or str(path)
     temporary = None
@@ -67,19 +100,13 @@ def write_rows(
             raise InputError(f"{name}: no such folder to write it in")
         handle, temporary = tempfile.mkstemp(prefix=".export.", suffix=".tmp", dir=path.parent)
         os.close(handle)
-        if kind == "csv":
-            _write_csv(rows, Path(temporary), list(columns))
-        elif kind == "jsonl":
-            _write_jsonl(rows, Path(temporary), list(columns))
-        else:
-            _write_parquet(rows, Path(temporary), list(columns), list_columns)
+        write(Path(temporary))
         os.replace(temporary, path)
     except OSError as error:
         raise InputError(f"{name}: cannot write: {error.strerror or type(error).__name__}") from None
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
-    return len(rows)
 
 
 def csv_writer(handle, columns: Sequence[str]):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
@@ -40,15 +41,17 @@ from typing import Any
 
 from annotator.errors import InputError
 from annotator.io.formats import WRITE_FORMATS  # noqa: F401 - the formats exports write
-from annotator.io.writers import write_rows
+from annotator.io.writers import CsvCells, neutralise_cell, write_csv_cells, write_rows
 from annotator.services.flags import comment_line, flag_text_line
 from annotator.services.label_mode import is_multi_label
 from annotator.services.label_set_finals import FINAL_SET_COLUMNS, SET_LIST_COLUMNS, final_set_row, joined_labels
 from annotator.services.labelset import get_labels
 from annotator.store.label_rows import (
+    CURRENT_LABEL_COLUMNS,
     RAW_LABEL_COLUMNS,
     RAW_LABEL_COLUMNS_V1,
     current_label_rows,
+    current_label_tuples,
     raw_label_rows,
     raw_note_rows,
 )
@@ -84,6 +87,35 @@ def final_labels(project: Project, *, include_eval: bool = True) -> list[dict[st
         flags, comments = said.get(row["example_id"], (None, None))
         row["flags"], row["comments"] = flags, comments
     return finals
+
+
+def _final_csv_cells(project: Project, include_eval: bool) -> Iterator[list[Any]]:
+    """The CSV cells of :func:`final_labels`' rows, row by row, the same cells ``write_rows`` makes
+    of them (tested file against file). An example holding one annotator's label and no
+    adjudication (most rows of most projects) goes from its query row straight to its cells, with
+    no dict on the way; the others through :func:`_final_row`. A million labels export in half the
+    time this way (docs/benchmarks.md, import and export)."""
+    order = {name: position for position, name in enumerate(get_labels(project.db))}
+    said = _notes_by_example(project)
+    cell = CsvCells()
+    rows = current_label_tuples(project.db, include_eval=include_eval)
+    eid, ext, text, is_eval, _, label, annotator, kind, _, version = range(len(CURRENT_LABEL_COLUMNS))
+    start, n = 0, len(rows)
+    while start < n:
+        first = rows[start]
+        end = start + 1
+        while end < n and rows[end][eid] == first[eid]:
+            end += 1
+        flags, comments = said.get(first[eid], (None, None))
+        if end == start + 1 and first[kind] != ADJUDICATION:
+            yield [first[eid], cell(first[ext]), neutralise_cell(first[text]), neutralise_cell(first[label]), "",
+                   cell([first[annotator]]), 1, 1.0, "", "" if first[version] is None else first[version],
+                   "true" if first[is_eval] else "false", cell(flags), cell(comments)]
+        else:
+            final = _final_row([dict(zip(CURRENT_LABEL_COLUMNS, row)) for row in rows[start:end]], order)
+            final["flags"], final["comments"] = flags, comments
+            yield [cell(final.get(column)) for column in FINAL_COLUMNS]
+        start = end
 
 
 def _notes_by_example(project: Project) -> dict[int, tuple[list[str] | None, list[str] | None]]:
@@ -185,6 +217,8 @@ def export(
                     row["label"] = label_separator.join(members[row["label_id"]])
         return write_rows(rows, out_path, fmt, RAW_LABEL_COLUMNS, name=name)
     if not multi_label:
+        if fmt.strip().lower() == "csv":
+            return write_csv_cells(_final_csv_cells(project, include_eval), out_path, FINAL_COLUMNS, name=name)
         return write_rows(final_labels(project, include_eval=include_eval), out_path, fmt, FINAL_COLUMNS,
                           list_columns=LIST_COLUMNS, name=name)
     rows = final_labels(project, include_eval=include_eval)

@@ -59,14 +59,26 @@ def raw_note_rows(db: sqlite_utils.Database, *, include_eval: bool = True) -> li
         )
 
 
+def _current_label_sql(include_eval: bool) -> str:
+    where = "" if include_eval else "AND e.is_eval = 0"
+    return (f"SELECT {', '.join(_CURRENT_SELECT)} FROM labels l JOIN examples e ON e.id = l.example_id "
+            f"WHERE l.superseded = 0 {where} ORDER BY e.id, l.created_at, l.id")
+
+
+_CURRENT_SELECT = (
+    "e.id AS example_id", "e.ext_id", "e.text", "e.is_eval", "l.id AS label_id", "l.label", "l.annotator",
+    "l.kind", "l.created_at", "l.model_version",
+)  # CURRENT_LABEL_COLUMNS, in that order
+
+
 def current_label_rows(db: sqlite_utils.Database, *, include_eval: bool = True) -> list[dict[str, Any]]:
     """Current labels (not superseded) with their example's columns, by example then time."""
-    where = "" if include_eval else "AND e.is_eval = 0"
     with read_snapshot(db) as conn:
-        return dict_rows(
-            conn,
-            "SELECT e.id AS example_id, e.ext_id, e.text, e.is_eval, l.id AS label_id, l.label, l.annotator, "
-            "l.kind, l.created_at, l.model_version "
-            "FROM labels l JOIN examples e ON e.id = l.example_id "
-            f"WHERE l.superseded = 0 {where} ORDER BY e.id, l.created_at, l.id",
-        )
+        return dict_rows(conn, _current_label_sql(include_eval))
+
+
+def current_label_tuples(db: sqlite_utils.Database, *, include_eval: bool = True) -> list[tuple]:
+    """:func:`current_label_rows` as tuples in :data:`CURRENT_LABEL_COLUMNS` order (no dict per
+    row: what an export of a million labels reads)."""
+    with read_snapshot(db) as conn:
+        return conn.execute(_current_label_sql(include_eval)).fetchall()

@@ -246,3 +246,30 @@ def test_export_messages_can_name_the_file_without_its_folder(labeled, tmp_path)
     with pytest.raises(InputError) as caught:
         export(labeled, tmp_path / "file.txt" / "labels.csv", "csv", name="labels.csv")
     assert str(caught.value).startswith("labels.csv: cannot write") and str(tmp_path) not in str(caught.value)
+
+
+def test_the_csv_export_is_write_rows_of_the_final_labels(labeled, tmp_path):
+    # The CSV export makes its cells without a dict per row; the file must be the one write_rows
+    # makes of final_labels(), byte for byte: one vote, several, a tie, an adjudication, a relabel,
+    # formula texts, an evaluation text, an id, a label from a model version, flags and comments.
+    from annotator.io.writers import write_rows
+    from annotator.services.exports import LIST_COLUMNS
+    from annotator.services.flags import add_comment, flag_text
+
+    ids = _ids(labeled, ["single", "from the model", 'a "quoted"\r\nline', "evaluation"])
+    add_label(labeled.db, ids["single"], "neg", "ann")
+    add_label(labeled.db, ids["from the model"], "pos", "bob", model_version=4, strategy="margin", score=0.2)
+    add_label(labeled.db, ids['a "quoted"\r\nline'], "neutral", "cat")
+    labeled.db.execute("UPDATE examples SET is_eval = 1, ext_id = 'e-1' WHERE id = ?", (ids["evaluation"],))
+    labeled.db.conn.commit()
+    add_label(labeled.db, ids["evaluation"], "pos", "gold")
+    flag_text(labeled, "ann", ids["single"], "ambiguous", "neg or neutral?")
+    add_comment(labeled, "bob", ids["from the model"], "=looks fine")
+    add_comment(labeled, "cat", ids["majority"], "three views")
+    for include_eval in (True, False):
+        fast, generic = tmp_path / f"fast{include_eval}.csv", tmp_path / f"generic{include_eval}.csv"
+        n = export(labeled, fast, "csv", include_eval=include_eval)
+        write_rows(final_labels(labeled, include_eval=include_eval), generic, "csv", FINAL_COLUMNS,
+                   list_columns=LIST_COLUMNS)
+        assert fast.read_bytes() == generic.read_bytes()
+        assert n == len(final_labels(labeled, include_eval=include_eval)) == 11 + include_eval
