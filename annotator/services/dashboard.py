@@ -285,12 +285,14 @@ def model_stats(project: Project) -> dict[str, Any]:
     ``predictor`` names what the figures are of (the same predictor ranks the
     queue, makes the suggestions and is exported); ``exported`` holds the
     figures measured on the exported artifact itself (None until measured:
-    the worker measures each new version, ``labelloop stats`` when missing).
+    the worker measures each new version, ``labelloop stats`` when missing). ``scored``: the pool
+    texts the current version has scored (its ranking covers them; all of them once it is written
+    whole, e.g. after ``labelloop score``).
     """
     current = versions.current_version(project.db)
     if current is None:
         return {"version": None, "kind": None, "predictor": None, "n_labels": 0, "accuracy": None,
-                "macro_f1": None, "n_eval": 0, "exported": None}
+                "macro_f1": None, "n_eval": 0, "exported": None, "scored": 0}
     metrics = _eval_metrics(current) or {}
     has_model = versions.version_head(project.db, current["version"]) is not None
     return {
@@ -302,6 +304,7 @@ def model_stats(project: Project) -> dict[str, Any]:
         "macro_f1": _json_number(metrics.get("macro_f1")),
         "n_eval": metrics.get("n_eval", 0),
         "exported": _exported(model_export.exported_summary(current)) if has_model else None,
+        "scored": versions.scored_pool_count(project.db, current["version"]),
     }
 
 

@@ -300,3 +300,13 @@ def example_score(db: sqlite_utils.Database, version: int, example_id: int) -> d
         db, "SELECT rank, score, predicted, confidence FROM scores WHERE version = ? AND example_id = ?",
         (version, example_id),
     )
+
+
+def scored_pool_count(db: sqlite_utils.Database, version: int) -> int:
+    """Pool texts (not in the evaluation set) with a score row of ``version``: all of them once its
+    ranking is written whole (a large pool's rows after its best ones come in the idle time)."""
+    row = db.execute(
+        "SELECT (SELECT COUNT(*) FROM scores WHERE version = ?) - "
+        "(SELECT COUNT(*) FROM examples e JOIN scores s ON s.version = ? AND s.example_id = e.id "
+        "WHERE e.is_eval = 1)", (int(version), int(version))).fetchone()
+    return int(row[0])

@@ -26,18 +26,20 @@ def run_worker(
     once: bool = False,
     poll_seconds: float = 1.0,
     stop_event: threading.Event | None = None,
+    pool_engine: object | None = None,
 ) -> None:
     """Run the worker on a project until stopped (or one pass with ``once``).
 
     ``once``: embed and rank the pool, then fine-tune in the foreground if
-    labels the last fine-tune did not see exist, and return.
+    labels the last fine-tune did not see exist, and return. ``pool_engine``: where a fine-tune's
+    pass over the pool runs (``services.training.pool_engines.open_engine``; None = this process).
     """
     stop = stop_event or threading.Event()
     with worker_lock(project_dir):
         project = open_project(project_dir, check_same_thread=False)
         previous = _install_signals(stop)
         try:
-            loop = start(project, stop, poll_seconds)
+            loop = start(project, stop, poll_seconds, pool_engine=pool_engine)
             if loop is None:
                 return
             if once:

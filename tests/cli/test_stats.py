@@ -17,7 +17,7 @@ def test_stats_json_has_agreement_and_model(team_project, capsys):
     assert stats["agreement"]["n_items"] == 5
     assert 0 < stats["agreement"]["percent"] < 1
     assert stats["model"] == {"version": 1, "kind": "head", "predictor": None, "n_labels": 9, "accuracy": 0.8,
-                              "macro_f1": 0.75, "n_eval": 20, "exported": None}
+                              "macro_f1": 0.75, "n_eval": 20, "exported": None, "scored": 0}
 
 
 def test_stats_json_on_a_fresh_project(project, capsys):

@@ -159,7 +159,7 @@ def test_learning_curve_confusion_and_model_stats(team_project):
     stats = dashboard.model_stats(team_project)
     # published without a stored head (as before heads were kept): figures, but no model to take away
     assert stats == {"version": 3, "kind": "head", "predictor": None, "n_labels": 20, "accuracy": 0.75,
-                     "macro_f1": 0.7, "n_eval": 0, "exported": None}
+                     "macro_f1": 0.7, "n_eval": 0, "exported": None, "scored": 0}
     head = versions.StoredHead(0, labels, np.zeros((3, 4)), np.zeros(3))
     versions.publish_version(team_project.db, kind="head", strategy="margin", scores=[], n_labels=25, head=head,
                              encoder_version=0, metrics={"accuracy": 0.8, "macro_f1": 0.8, "n_eval": 7})

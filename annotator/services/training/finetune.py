@@ -29,8 +29,10 @@ from annotator.config import Settings
 from annotator.services.integrity import folder_checksums
 from annotator.services.stability import METRICS_KEY as STOPPING_KEY
 from annotator.services.stability import change_between
-from annotator.services.training.embeddings import embeddings_path, write_pending
+from annotator.services.training.embeddings import embeddings_path
 from annotator.services.training.models import PENDING_PREFIX, LoopModels, device_of, model_dir, new_classifier
+from annotator.services.training.pool_engines import finetuned_spec
+from annotator.services.training.pool_scoring import embed_pool
 from annotator.services.training.refresh import take_snapshot
 from annotator.services.training.scoring import (
     HEAD_C,
@@ -51,7 +53,6 @@ from learner.errors import TrainingCancelled
 from learner.folders import replace_folder
 from learner.head import EmbeddingHead
 
-SCORE_CHUNK = 512
 TRAIN_SHARE = 0.6  # progress bar: training is 0..0.6, scoring the pool 0.6..1
 
 Progress = Callable[[float, str], None]
@@ -120,22 +121,19 @@ def finetune(
     pending = project.models_dir / f"{PENDING_PREFIX}{os.getpid()}"
     shutil.rmtree(pending, ignore_errors=True)
     clf.save(pending)
-    probas, vectors = [], []
-    def check_stop(done: int, _total: int) -> None:
-        if should_stop is not None and should_stop():
-            shutil.rmtree(pending, ignore_errors=True)
-            raise TrainingCancelled(done, len(snap.texts))
-
-    for start in range(0, len(snap.texts), SCORE_CHUNK):
-        check_stop(start, 0)
-        proba, emb = clf.predict_proba_and_embed(snap.texts[start:start + SCORE_CHUNK],
-                                                 callback=lambda done, total, s=start: check_stop(s + done, total))
-        probas.append(proba)
-        vectors.append(emb)
-        report(TRAIN_SHARE + (1 - TRAIN_SHARE) * (start + len(proba)) / len(snap.texts), "scoring the pool")
-    proba = np.concatenate(probas) if probas else np.zeros((0, len(classes)))
-    X = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
-    pending_emb = write_pending(project.path, snap.ids, X)
+    try:  # the pool's forward pass, on the worker's scoring engine (local unless --score-engine ray)
+        embedded = embed_pool(project, finetuned_spec(pending, settings), models.pool_engine, want_proba=True,
+                              last_id=snap.ids[-1] if snap.ids else 0, loaded=clf,
+                              progress=lambda value, _: report(TRAIN_SHARE + (1 - TRAIN_SHARE) * value,
+                                                               "scoring the pool"),
+                              should_stop=should_stop)
+    except TrainingCancelled:
+        shutil.rmtree(pending, ignore_errors=True)
+        raise
+    if not np.array_equal(embedded.ids, snap.ids):  # examples are never deleted: cannot happen
+        shutil.rmtree(embedded.folder, ignore_errors=True)
+        raise RuntimeError("the pool changed while it was scored")
+    proba, X, pending_emb = embedded.proba, embedded.vectors, embedded.folder
     # The version's predictor is the fast head refit on the NEW encoder's embeddings: it ranks,
     # suggests, is evaluated and is what Export writes (learner.export). The fine-tune's own
     # predictions (its mean head, or with the 'classifier' objective its first-token layer, which

@@ -73,6 +73,8 @@ class LoopModels:
     # The last published version's predictions: (version, (ids, predicted class indices, classes)),
     # for the stopping signal of the next one (annotator.services.stability.change_between).
     last_predictions: tuple[int, tuple] | None = None
+    # The engine of a fine-tune's pass over the pool (pool_engines: None = local, or a Ray cluster's).
+    pool_engine: object | None = None
 
     def pool_embeddings(
         self, ids, texts, progress: Callable[[float, str], None] | None = None

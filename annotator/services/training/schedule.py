@@ -197,9 +197,11 @@ class LearningLoop:
 
 
 
-def start(project: Project, stop: threading.Event, poll_seconds: float = 1.0) -> LearningLoop | None:
+def start(project: Project, stop: threading.Event, poll_seconds: float = 1.0,
+          pool_engine: object | None = None) -> LearningLoop | None:
     """Recover from a previous run, load the newest sound encoder, embed and rank the pool; the loop
-    ready to run (None when ``stop`` was set meanwhile). Call while holding the worker lock."""
+    ready to run (None when ``stop`` was set meanwhile). Call while holding the worker lock.
+    ``pool_engine``: where fine-tunes run their pass over the pool (None: this process)."""
     recovered = recover(project)
     if recovered:
         log.info("recovered: %d stale job(s) marked failed, %d temporary file(s) removed",
@@ -208,6 +210,7 @@ def start(project: Project, stop: threading.Event, poll_seconds: float = 1.0) ->
             log.error("%s", line)
     publish_random_ranking(project)  # the queue's order while the pool is embedded (seconds, no model)
     models = load_models(project)
+    models.pool_engine = pool_engine
     result = run_refresh(project, models, kind="embed", stop=stop)
     if stop.is_set():
         return None
