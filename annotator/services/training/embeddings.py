@@ -28,7 +28,6 @@ from learner.folders import replace_folder
 
 TMP_PREFIX = ".tmp-"
 CORRUPT_SUFFIX = ".corrupt"
-PENDING_PREFIX = "pending-"
 IDS_FILE, VECTORS_FILE = "ids.npy", "vectors.npy"
 
 log = logging.getLogger("labelloop.worker")
@@ -116,18 +115,6 @@ def save_embeddings(project_dir: str | os.PathLike, encoder_version: int, ids: S
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
-
-
-def write_pending(project_dir: str | os.PathLike, ids: Sequence[int], vectors: np.ndarray) -> Path:
-    """Write embeddings of a not-yet-published encoder to a temporary folder; the publisher
-    renames it to ``enc_vN`` once N is known (``learner.folders.replace_folder``)."""
-    folder = Path(project_dir) / EMBEDDINGS_DIRNAME / f"{TMP_PREFIX}{PENDING_PREFIX}{os.getpid()}"
-    shutil.rmtree(folder, ignore_errors=True)
-    ids = np.asarray(ids, dtype=np.int64)
-    vectors = np.asarray(vectors, dtype=np.float32)
-    order = np.argsort(ids, kind="stable")
-    _write_folder(folder, ids[order], vectors[order])
-    return folder
 
 
 def remove_temporary(project_dir: str | os.PathLike) -> int:

@@ -3,7 +3,8 @@
 Steps: train (warm start from the newest fine-tuned version if the
 ``warm_start`` setting is on and the label set is unchanged, else from the
 base model) -> save to ``models/.pending-<pid>`` -> one forward pass over the
-pool giving probabilities AND embeddings (cached for the new encoder) ->
+pool giving probabilities AND embeddings (cached for the new encoder), on the
+worker's scoring engine (:mod:`.pool_engines`: this process, or a Ray cluster) ->
 refit the fast head on the new embeddings of the labeled items -> rank and
 evaluate on labeled eval items with that head -> publish: inside the publishing
 transaction the folder is renamed to ``models/vN`` and the embeddings to
