@@ -7,17 +7,18 @@ Per pool size N:
   exact search the library does (one float32 matrix-vector product and ``argpartition`` for the top
   1,000) against faiss (``IndexFlatIP``, exact; ``IndexHNSWFlat``, M=32) and hnswlib (M=16,
   ef_construction=100, ef=64) when they are importable: build time, median and best query time
-  over ``repeats`` queries and recall@10 against the exact answer. Not installed: reported as such.
+  (and CPU time) over ``repeats`` queries and recall@10 against the exact answer. Not installed: reported as such.
 * **service** (N up to ``service_limit``) — a real project with N synthetic texts and the vectors as
   its embedding cache; through :func:`annotator.services.search.search` (what the CLI and the page
   call, SQL and all): words, a regular expression, more like this with and without a filter, with a
   published model version (predictions and confidences). The first call loads the cache; the
-  figures are the median and the best of the following ``repeats`` calls (a page session keeps the
-  loaded cache).
+  figures are the median and the best wall time, and the median CPU time, of the following
+  ``repeats`` calls (a page session keeps the loaded cache).
 * **map** — the worker's projection (PCA) of the N vectors, and what a page load of the map costs
   on the server: loading the map file, sampling ``MAX_POINTS`` points, reading what colours them,
   and the chart's JSON (its size is what the browser receives). UMAP (umap-learn) is timed beside
-  PCA when importable, up to ``umap_limit`` points.
+  PCA when importable, up to ``umap_limit`` points. The approximate indexes are built only up to
+  ``ann_limit`` points (None: always; a 1M-point HNSW build takes many CPU minutes).
 """
 
 from __future__ import annotations
@@ -52,15 +53,19 @@ def clustered_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
 
 
 def _timed(out: dict[str, Any], name: str, call, repeats: int) -> None:
-    """``out[name]``: the median of ``repeats`` calls in ms; ``out[name + "_best"]``: the fastest (on a
-    shared machine the best of several is the closest to the cost itself, the median to what a user sees)."""
-    times = []
+    """``out[name]``: the median wall time of ``repeats`` calls in ms; ``out[name + "_best"]``: the
+    fastest; ``out[name + "_cpu"]``: the median CPU time of this process (all its threads) per call.
+    On a machine shared with other work the wall times grow with the load; the CPU time is what the
+    call itself costs."""
+    times, cpu = [], []
     for k in range(repeats):
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         call(k)
         times.append(time.perf_counter() - tick)
+        cpu.append(time.process_time() - tock)
     out[name] = round(statistics.median(times) * 1000, 2)
     out[name + "_best"] = round(min(times) * 1000, 2)
+    out[name + "_cpu"] = round(statistics.median(cpu) * 1000, 2)
 
 
 def _exact_top(vectors: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
@@ -73,11 +78,14 @@ def _recall(found: np.ndarray, exact: np.ndarray) -> float:
     return len(set(found.tolist()) & set(exact.tolist())) / len(exact)
 
 
-def measure_index(vectors: np.ndarray, repeats: int) -> dict[str, Any]:
+def measure_index(vectors: np.ndarray, repeats: int, *, ann: bool = True) -> dict[str, Any]:
     queries = vectors[np.random.default_rng(1).choice(len(vectors), size=repeats, replace=False)]
     exact10 = [_exact_top(vectors, q, 10) for q in queries]
     out: dict[str, Any] = {}
     _timed(out, "exact_numpy_ms", lambda k: _exact_top(vectors, queries[k], TOP), repeats)
+    if not ann:
+        out["ann"] = "not measured at this pool size (--ann-limit)"
+        return out
     try:
         import faiss
     except ImportError:
@@ -86,10 +94,11 @@ def measure_index(vectors: np.ndarray, repeats: int) -> dict[str, Any]:
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)
         _timed(out, "faiss_flat_ms", lambda k: flat.search(queries[k:k + 1], TOP), repeats)
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
         hnsw.add(vectors)
         out["faiss_hnsw_build_s"] = round(time.perf_counter() - tick, 2)
+        out["faiss_hnsw_build_cpu_s"] = round(time.process_time() - tock, 2)
         hnsw.hnsw.efSearch = 64
         _timed(out, "faiss_hnsw_ms", lambda k: hnsw.search(queries[k:k + 1], 10), repeats)
         out["faiss_hnsw_recall10"] = round(statistics.fmean(
@@ -99,11 +108,12 @@ def measure_index(vectors: np.ndarray, repeats: int) -> dict[str, Any]:
     except ImportError:
         out["hnswlib"] = "not installed"
     else:
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         index = hnswlib.Index(space="ip", dim=vectors.shape[1])
         index.init_index(max_elements=len(vectors), M=16, ef_construction=100)
         index.add_items(vectors, np.arange(len(vectors)))
         out["hnswlib_build_s"] = round(time.perf_counter() - tick, 2)
+        out["hnswlib_build_cpu_s"] = round(time.process_time() - tock, 2)
         index.set_ef(64)
         _timed(out, "hnswlib_ms", lambda k: index.knn_query(queries[k], k=10), repeats)
         out["hnswlib_recall10"] = round(statistics.fmean(
@@ -175,9 +185,10 @@ def measure_service(folder: Path, n: int, vectors: np.ndarray, repeats: int) -> 
 def measure_map(project, vectors: np.ndarray) -> dict[str, Any]:
     from annotator.services import projection
 
-    tick = time.perf_counter()
+    tick, tock = time.perf_counter(), time.process_time()
     done = projection.compute_map(project)
-    out: dict[str, Any] = {"map_pca_s": round(time.perf_counter() - tick, 2), "map_points": done["n"]}
+    out: dict[str, Any] = {"map_pca_s": round(time.perf_counter() - tick, 2),
+                           "map_pca_cpu_s": round(time.process_time() - tock, 2), "map_points": done["n"]}
 
     def page(_k: int) -> int:
         points = projection.map_points(project, "prediction")
@@ -197,14 +208,14 @@ def measure_umap(vectors: np.ndarray) -> dict[str, Any]:
         import umap
     except ImportError:
         return {"umap": "not installed"}
-    tick = time.perf_counter()
+    tick, tock = time.perf_counter(), time.process_time()
     umap.UMAP(n_components=2, random_state=0).fit_transform(vectors)
-    return {"umap_s": round(time.perf_counter() - tick, 1)}
+    return {"umap_s": round(time.perf_counter() - tick, 1), "umap_cpu_s": round(time.process_time() - tock, 1)}
 
 
 def run_search(pools: list[int], *, dim: int = 384, repeats: int = 20, quick: bool = False,
                workdir: str | None = None, service_limit: int = 100_000, umap_limit: int = 10_000,
-               progress_path: str | None = None) -> dict[str, Any]:
+               ann_limit: int | None = None, progress_path: str | None = None) -> dict[str, Any]:
     if quick:
         pools, repeats = QUICK["pools"], QUICK["repeats"]
     work = Path(tempfile.mkdtemp(prefix="labelloop-search-", dir=workdir))
@@ -213,7 +224,8 @@ def run_search(pools: list[int], *, dim: int = 384, repeats: int = 20, quick: bo
     try:
         for n in pools:
             vectors = clustered_vectors(n, dim)
-            row: dict[str, Any] = {"pool": n, **measure_index(vectors, repeats)}
+            row: dict[str, Any] = {"pool": n, **measure_index(vectors, repeats,
+                                                              ann=ann_limit is None or n <= ann_limit)}
             if n <= service_limit:
                 row.update(measure_service(work / f"pool{n}", n, vectors, repeats))
             if n <= umap_limit and not quick:

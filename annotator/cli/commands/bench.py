@@ -137,6 +137,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--umap-limit", type=int, default=10_000,
                         help="time UMAP only on pools up to this size (default 10000: minutes per 10k texts on 2 "
                              "cores)")
+    search.add_argument("--ann-limit", type=int, default=None,
+                        help="build the approximate indexes (faiss, hnswlib) only on pools up to this size "
+                             "(default: every pool)")
     _outputs(search)
     search.set_defaults(func=run_search)
 
@@ -262,7 +265,8 @@ def run_load(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     run = _part("search").run_search
     result = run([int(n) for n in args.pools.split(",")], dim=args.dim, repeats=args.repeats, quick=args.quick,
-                 workdir=args.workdir, progress_path=args.json, umap_limit=args.umap_limit)
+                 workdir=args.workdir, progress_path=args.json, umap_limit=args.umap_limit,
+                 ann_limit=args.ann_limit)
     return _finish(result, args, lambda result, path: None, _part("search").summary_table(result))
 
 
