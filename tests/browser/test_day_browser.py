@@ -185,6 +185,8 @@ def test_an_annotators_and_a_leads_day(chromium, serve_project, day_project, tmp
         page.goto(served.url + "/dashboard")
         page.get_by_role("heading", name="Dashboard", level=1).wait_for(timeout=60_000)
         page.get_by_text("Flagged texts").wait_for(timeout=30_000)
+        # Its own address, not "Page not found" (a dialog over the page that left the menu inert).
+        assert page.locator('[role="dialog"]:has-text("Page not found")').count() == 0
         assert _rows(day_project, "SELECT COUNT(*) FROM leases WHERE annotator = 'lead'") == [(0,)]
         # Rename and merge on the Project page.
         page.get_by_role("link", name="Project").click()
