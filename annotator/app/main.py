@@ -4,7 +4,8 @@
 user's role allows (see navigation.py); the others have an address too, and each
 page checks the role again itself. Opened signed out, any page's address shows
 the sign-in form first and opens once signed in (deep links); a reload or a new
-tab stays signed in (session.py).
+tab stays signed in (session.py). Signed in, "/" opens the role's home page (the
+Dashboard for a lead, the Label page for an annotator), which keeps its own address.
 """
 
 from __future__ import annotations
