@@ -5,6 +5,11 @@ It answers the queue exactly as a person in the UI would (``queue.next_item``
 and, every ``finetune_every`` labels, a fine-tune, synchronously; then it
 evaluates the current model on a held-out test file. The result is the
 learning curve written by ``labelloop simulate --json``.
+
+Gold files with a ``labels`` column of lists (and no ``label`` column) run a multi-label project:
+the annotator saves each text's gold set (``queue.save_label_set``), the fast tier fits the
+one-vs-rest head, and each point carries ``micro_f1``, ``macro_f1``, ``subset_accuracy`` and
+``hamming_loss`` (``accuracy`` is the subset accuracy). Such a project never fine-tunes.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from annotator.errors import InputError
 from annotator.io.readers import read_records
 from annotator.services import queue
 from annotator.services.imports import import_file
+from annotator.services.label_mode import is_multi_label, mode_name
 from annotator.services.labelset import get_labels
 from annotator.services.projects import create_project, open_project
 from annotator.services.settings import set_settings
@@ -31,14 +37,23 @@ from annotator.services.training.models import load_models, recover
 from annotator.services.training.refresh import refresh
 from annotator.store.examples import count_examples, text_hash
 from learner.metrics import evaluate
+from learner.multi_label_metrics import evaluate_sets
 
 SIMULATED_ANNOTATOR = "simulator"
 
 log = logging.getLogger("labelloop.simulate")
 
 
-def read_gold(path: str | Path, text_column: str = "text", label_column: str = "label") -> list[tuple[str, str]]:
-    """(text, label) rows of a gold file; a missing column or empty label is an InputError."""
+def gold_label_column(path: str | Path) -> str:
+    """``labels`` for a multi-label gold file (a ``labels`` column and no ``label`` column), else ``label``."""
+    columns = read_records(path).columns
+    return "labels" if "labels" in columns and "label" not in columns else "label"
+
+
+def read_gold(path: str | Path, text_column: str = "text",
+              label_column: str = "label") -> list[tuple[str, str | tuple[str, ...]]]:
+    """(text, label) rows of a gold file, a label being a tuple of names when the cell is a list;
+    a missing column or empty label is an InputError."""
     records = read_records(path)
     for column in (text_column, label_column):
         if column not in records.columns:
@@ -48,8 +63,12 @@ def read_gold(path: str | Path, text_column: str = "text", label_column: str = "
         text, label = row.get(text_column), row.get(label_column)
         if text in (None, "") or label in (None, ""):
             raise records.error(i, "empty text or label")
-        rows.append((str(text), str(label)))
+        rows.append((str(text), tuple(str(name) for name in label) if isinstance(label, list) else str(label)))
     return rows
+
+
+def _names(label: str | tuple[str, ...]) -> tuple[str, ...]:
+    return label if isinstance(label, tuple) else (label,)
 
 
 def _auc(curve: list[dict[str, Any]]) -> float:
@@ -81,25 +100,34 @@ def simulate(
     if budget < 1 or batch < 1:
         raise InputError("--budget and --batch must be at least 1")
     started = time.perf_counter()
-    gold_rows = read_gold(gold)
-    test_rows = read_gold(test)
+    column = gold_label_column(gold)
+    multi = column == "labels"
+    gold_rows = read_gold(gold, label_column=column)
+    test_rows = read_gold(test, label_column=column)
     folder = Path(project_dir)
     if not (folder / DB_FILENAME).exists():
-        create_project(folder, sorted({label for _, label in gold_rows})).close()
+        create_project(folder, sorted({name for _, label in gold_rows for name in _names(label)}),
+                       multi_label=multi).close()
     project = open_project(folder)
     try:
-        unknown = sorted({label for _, label in gold_rows + test_rows} - set(get_labels(project.db)))
+        if multi != is_multi_label(project.db):
+            raise InputError(f"{gold}: a {'multi' if multi else 'single'}-label gold file for a "
+                             f"{mode_name(project.db)} project")
+        unknown = sorted({name for _, label in gold_rows + test_rows for name in _names(label)}
+                         - set(get_labels(project.db)))
         if unknown:
             raise InputError(f"labels not in the project's label set: {', '.join(unknown[:5])}")
         if count_examples(project.db) == 0:
             import_file(project, gold)
         changes: dict[str, Any] = {"strategy": strategy, "seed": seed, "batch_size": batch}
+        if multi:
+            changes["none_of_these"] = True  # a gold set may be empty
         if finetune_every:
             changes["finetune_every"] = finetune_every
         if model:
             changes["model"] = model
         settings = set_settings(project.db, **changes)
-        every = settings.finetune_every if finetune_every is None else finetune_every
+        every = 0 if multi else settings.finetune_every if finetune_every is None else finetune_every
         answers = {text_hash(text): label for text, label in gold_rows}
         with worker_lock(folder):
             recover(project)
@@ -121,7 +149,10 @@ def simulate(
                     label = answers.get(text_hash(item.text))
                     if label is None:
                         raise InputError(f"pool text not in the gold file: {item.text[:60]!r}")
-                    queue.save_label(project, SIMULATED_ANNOTATOR, item.example_id, label)
+                    if multi:
+                        queue.save_label_set(project, SIMULATED_ANNOTATOR, item.example_id, list(label))
+                    else:
+                        queue.save_label(project, SIMULATED_ANNOTATOR, item.example_id, label)
                     answered += 1
                 if answered == 0:
                     break
@@ -151,7 +182,7 @@ def simulate(
                     log.info("fine-tuned classifier's own softmax: accuracy %.4f", classifier_scores["accuracy"])
                 elif head is not None:
                     proba = evaluator.head_proba(head, models)
-                scores = evaluator.score(proba)
+                scores = evaluator.score(proba, head if multi else None)
                 point = {"labels": labeled, **scores, "model_version": version,
                          "refresh_s": round(refresh_s, 3),
                          "finetune_s": None if finetune_s is None or tuned is None else round(finetune_s, 3)}
@@ -185,7 +216,15 @@ class _TestEvaluator:
     def classifier_proba(self, classifier) -> np.ndarray:
         return classifier.predict_proba(self.texts)
 
-    def score(self, proba: np.ndarray | None) -> dict[str, float]:
+    def score(self, proba: np.ndarray | None, multi_label_head=None) -> dict[str, float]:
+        """Accuracy and macro-F1 of ``proba``; with ``multi_label_head`` (whose thresholds decide each
+        label) the multi-label figures, ``accuracy`` being the subset accuracy."""
+        if multi_label_head is not None and proba is not None:
+            result = evaluate_sets([list(names) for names in self.labels], multi_label_head.decide(proba),
+                                   self.classes)
+            figures = {key: round(float(result[key]), 4)
+                       for key in ("micro_f1", "macro_f1", "subset_accuracy", "hamming_loss")}
+            return {"accuracy": figures["subset_accuracy"], **figures}
         if proba is None:  # no model yet (one class labeled so far)
             return {"accuracy": 0.0, "macro_f1": 0.0}
         names = np.asarray(self.classes, dtype=object)

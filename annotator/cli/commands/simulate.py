@@ -19,11 +19,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="A simulated annotator labels the queue from a gold file through the same queue, "
         "store and worker code as the UI; after every batch the ranking is refreshed (and the model "
         "fine-tuned every F labels) and the current model is evaluated on the test file.",
+        epilog="Example:\n  labelloop simulate --project sim --gold train.jsonl --test test.jsonl --budget 500 "
+        "--batch 25 --strategy margin --finetune-every 0\n"
+        "  (gold rows {\"text\", \"labels\": [...]}: a multi-label project; points carry micro_f1, macro_f1, "
+        "subset_accuracy)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_project_option(parser)
     parser.add_argument("--gold", required=True, metavar="FILE",
-                        help="file with text and label columns (answers; pool if the project is empty)")
-    parser.add_argument("--test", required=True, metavar="FILE", help="held-out file with text and label columns")
+                        help="file with text and label columns (answers; pool if the project is empty); a "
+                        "labels column of lists instead runs a multi-label project")
+    parser.add_argument("--test", required=True, metavar="FILE",
+                        help="held-out file with text and label (or labels) columns")
     parser.add_argument("--budget", type=int, required=True, metavar="N", help="labels to give in total")
     parser.add_argument("--batch", type=int, required=True, metavar="B", help="labels between refreshes")
     parser.add_argument("--strategy", required=True, choices=STRATEGY_NAMES, help="query strategy")
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     last = result["curve"][-1] if result["curve"] else {}
-    print(f"{args.strategy} seed {args.seed}: {last.get('labels', 0)} labels, accuracy "
+    figures = f"micro-F1 {last['micro_f1']:.4f}, macro-F1 {last['macro_f1']:.4f}, " if "micro_f1" in last else ""
+    print(f"{args.strategy} seed {args.seed}: {last.get('labels', 0)} labels, {figures}accuracy "
           f"{last.get('accuracy', 0):.4f}, auc {result['auc']:.4f}, {result['total_s']:.1f}s")
     return 0

@@ -153,7 +153,7 @@ def refresh(
         if is_multi_label(project.db):  # sets, not labels: the one-vs-rest head (label_set_refresh)
             fitted = refresh_label_sets(project, models, state, X, done, timings)
             if fitted is not None:
-                return HeadResult(fitted[0], "head", None, fitted[2], timings)
+                return HeadResult(fitted[0], "head", fitted[1], fitted[2], timings)
             state.train = []  # fewer than two sets yet: the cold start below
         labels = [label for _, label in state.train]
         large = len(state.ids) > FULL_PUBLISH
