@@ -36,6 +36,12 @@ def test_regex_words_and_filters_as_json(project, tmp_path, capsys):
     assert [(r["id"], r["label"]) for r in json.loads(out)] == [(ids[1], "pos")]
     code, out, _ = _search(project, capsys, "--regex", "(?i)how many", "--limit", "2")
     assert code == 0 and out.startswith("3 matches; showing 2 from 1")
+    # JSON: stdout is the list alone; a list cut short by --limit says so on stderr
+    code, out, err = _search(project, capsys, "--regex", "(?i)how many", "--limit", "2", "--json")
+    assert code == 0 and len(json.loads(out)) == 2
+    assert err == "3 matches; printed 2 from 1 (--limit and --offset for more)\n"
+    code, out, err = _search(project, capsys, "--regex", "(?i)how many", "--limit", "2", "--offset", "2", "--json")
+    assert code == 0 and len(json.loads(out)) == 1 and err == ""
 
 
 def test_errors_are_one_line_and_change_nothing(project, tmp_path, capsys):

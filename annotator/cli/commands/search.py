@@ -111,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
         page = searching.search(project, query, offset=args.offset, limit=args.limit, query_vector=vector)
     if args.json:
         print(json.dumps([result.as_json() for result in page.results], indent=2, ensure_ascii=False))
+        if page.total > page.offset + len(page.results):  # said on stderr: stdout stays the JSON list
+            sys.stderr.write(f"{page.total:,} matches; printed {len(page.results)} from {page.offset + 1} "
+                             "(--limit and --offset for more)\n")
         return 0
     print(f"{page.total:,} match{'es' if page.total != 1 else ''}; showing {len(page.results)} "
           f"from {page.offset + 1 if page.results else 0}")
