@@ -8,8 +8,9 @@ in first and opens after; opened by a role that may not see it, the page refuses
 (every page checks the role itself at its top, ``session.require_page_role``:
 hiding a page from the menu is not access control).
 
-A lead lands on the Dashboard, an annotator on the Label page (``HOME``): no page
-but the Label page leases a text, and only while its card is on screen.
+A lead lands on the Dashboard, an annotator on the Label page (``HOME``; "/" opens
+it). A page holds a text only while its card is on screen (the Label page's, a text
+opened on Explore: ``session.CARD_KEYS``); leaving the page gives it back.
 """
 
 from __future__ import annotations
