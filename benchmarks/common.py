@@ -119,8 +119,13 @@ def base_test_vectors(prepared: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
     if cache.is_file():
         vectors = np.load(cache)
         if len(vectors) == len(rows):
-            return vectors, [str(r["label"]) for r in rows]
+            return vectors, _answers(rows)
     with open_project(prepared["base"]) as project:
         vectors = load_models(project).encoder.embed([r["text"] for r in rows])
     np.save(cache, vectors)
-    return vectors, [str(r["label"]) for r in rows]
+    return vectors, _answers(rows)
+
+
+def _answers(rows: list[dict[str, Any]]) -> list:
+    """Each row's label, or its list of labels (a multi-label dataset)."""
+    return [r["labels"] if "labels" in r and "label" not in r else str(r["label"]) for r in rows]

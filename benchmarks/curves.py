@@ -18,6 +18,9 @@ accuracy and macro-F1, and the labels needed to reach the accuracy random
 sampling reaches with the full budget in the same tier (random with the prior
 off when several priors ran: the plain baseline).
 
+Multi-label datasets (rows ``{"text", "labels": [...]}``) prepare a multi-label project; their
+points carry ``micro_f1``, ``macro_f1`` and ``subset_accuracy`` (``accuracy`` is the subset accuracy).
+
 Splits: ``test`` = the pool is train.jsonl, scored on test.jsonl (for
 reporting); ``dev`` = the pool is a seeded 80% of train.jsonl's distinct texts,
 scored on the other 20%, and test.jsonl is never read (for choosing defaults).
@@ -81,10 +84,13 @@ def dataset_dirs(paths: list[str | os.PathLike]) -> list[Path]:
 
 
 def _write_rows(rows: list[dict[str, Any]], target: Path) -> tuple[Path, list[str], int]:
+    """The rows as a gold file: ``{"text", "label"}``, or ``{"text", "labels": [...]}`` for multi-label rows."""
     with target.open("w", encoding="utf-8") as out:
         for row in rows:
-            out.write(json.dumps({"text": row["text"], "label": str(row["label"])}) + "\n")
-    return target, sorted({str(r["label"]) for r in rows}), len(rows)
+            answer = {"labels": [str(n) for n in row["labels"]]} if "labels" in row else {"label": str(row["label"])}
+            out.write(json.dumps({"text": row["text"], **answer}) + "\n")
+    names = {str(n) for r in rows for n in (r["labels"] if "labels" in r else [r["label"]])}
+    return target, sorted(names), len(rows)
 
 
 def split_rows(data: Path, split: str, pool_limit: int | None,
@@ -136,7 +142,8 @@ def prepare_dataset(data: Path, work: Path, *, model: str | None, pool_limit: in
     test, test_labels, n_test = _write_rows(scored_rows, test)
     labels = sorted(set(gold_labels) | set(test_labels))
     started = now()
-    with create_project(folder / "base", labels) as project:
+    multi_label = bool(pool_rows) and "labels" in pool_rows[0] and "label" not in pool_rows[0]
+    with create_project(folder / "base", labels, multi_label=multi_label) as project:
         import_file(project, gold)
         if model:
             set_settings(project.db, model=model)

@@ -54,3 +54,14 @@ def test_bad_options_are_one_line_errors(tmp_path, capsys):
     assert "unknown strategy 'margn'" in capsys.readouterr().err
     assert main(["bench", "multilabel", "--data", str(tmp_path), "--seeds", "x"]) != 0
     assert "--seeds: expected a comma list" in capsys.readouterr().err
+
+
+def test_bench_curves_runs_a_multi_label_dataset_through_simulate(tmp_path):
+    out = tmp_path / "curves.json"
+    code = main(["bench", "curves", "--quick", "--data", str(_multi_label_folder(tmp_path)), "--strategies",
+                 "margin,random", "--fast-only", "--budget", "20", "--batch", "10", "--json", str(out),
+                 "--workdir", str(tmp_path)])
+    assert code == 0
+    runs = json.loads(out.read_text())["datasets"]["toy-ml"]["runs"]
+    assert sorted(run["strategy"] for run in runs) == ["margin", "random"]
+    assert {"micro_f1", "macro_f1", "subset_accuracy"} <= set(runs[0]["curve"][-1])
