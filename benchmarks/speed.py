@@ -156,6 +156,7 @@ def run_speed(
     datasets: list[str] | None = None,
     train_texts: int = 500,
     seeds: list[int] | None = None,
+    int8_backends: tuple[str, ...] = ("torch",),
 ) -> dict[str, Any]:
     """Run the speed benchmark; ``quick`` uses a tiny local BERT and small sizes."""
     import torch
@@ -224,7 +225,8 @@ def run_speed(
         if "flops" in parts or "int8" in parts:
             _encoder_parts(result, parts, plan, base, quick=quick, model=model, texts_file=texts_file,
                            batch_size=batch_size, max_length=max_length, datasets=datasets,
-                           train_texts=train_texts, seeds=seeds, progress_path=progress_path)
+                           train_texts=train_texts, seeds=seeds, int8_backends=int8_backends,
+                           progress_path=progress_path)
         result["machine"] = machine_info()
         return result
     finally:
@@ -234,7 +236,7 @@ def run_speed(
 def _encoder_parts(result: dict[str, Any], parts: tuple[str, ...], plan: dict[str, Any], base: Path, *,
                    quick: bool, model: str | None, texts_file, batch_size: int, max_length: int,
                    datasets: list[str] | None, train_texts: int, seeds: list[int] | None,
-                   progress_path) -> None:
+                   int8_backends: tuple[str, ...], progress_path) -> None:
     """The flops and int8 parts: the bare encoder (the tiny BERT in quick mode) on the texts."""
     from benchmarks import flops, int8
 
@@ -254,7 +256,8 @@ def _encoder_parts(result: dict[str, Any], parts: tuple[str, ...], plan: dict[st
         else:
             data = [_tiny_dataset()]
         result["int8"] = int8.measure_int8(model, texts, data, batch_size=batch_size, max_length=max_length,
-                                           rounds=plan["repeats"], train_texts=train_texts, seeds=seeds)
+                                           rounds=plan["repeats"], folder=base, train_texts=train_texts,
+                                           seeds=seeds, backends=int8_backends)
 
 
 def _tiny_dataset() -> tuple[str, list[dict], list[dict]]:

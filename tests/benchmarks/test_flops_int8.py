@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from annotator.cli import main
 from benchmarks.encoder_pass import Tokenised
 from benchmarks.flops import count_flops, sequence_flops
@@ -45,19 +47,7 @@ def test_cli_bench_speed_flops_and_int8_quick(tmp_path, tiny_dataset, capsys):
     assert 0 < flops["real_mflop_per_text"] <= flops["mflop_per_text"]
     # The tiny BERT: 2 layers of 4 * 32^2 + 2 * 32 * 64 linear weights.
     assert flops["linear_weights_per_token"] == 2 * (4 * 32 * 32 + 2 * 32 * 64)
-    int8 = result["int8"]
-    speed = int8["speed"]
-    assert speed["fp32_texts_per_s"] > 0 and speed["int8_texts_per_s"] > 0 and speed["speedup"] > 0
-    assert len(speed["fp32_s"]) == len(speed["int8_s"]) == speed["rounds"]
-    [row] = int8["accuracy"]
-    assert row["dataset"] == tiny_dataset.name and row["train_texts"] == 100
-    assert [run["seed"] for run in row["runs"]] == [0, 1]
-    for run in row["runs"]:
-        assert 0 <= run["fp32_accuracy"] <= 100 and 0 <= run["int8_accuracy"] <= 100
-        assert 0 <= run["prediction_agreement"] <= 1
-    assert 0.9 < row["test_embedding_cosine_mean"] <= 1.0 + 1e-6
-    assert int8["verdict"] in ("keep", "reject")
-    assert int8["verdict"] == ("keep" if int8["fast_enough"] and int8["accurate_enough"] else "reject")
+    _check_int8(result["int8"], tiny_dataset.name, ["torch_fp32", "torch_int8"])
     assert "fraction" in capsys.readouterr().out
     assert not list(tmp_path.glob("labelloop-speed-*")), "temporary projects are removed"
 
@@ -65,3 +55,41 @@ def test_cli_bench_speed_flops_and_int8_quick(tmp_path, tiny_dataset, capsys):
 def test_cli_bench_speed_int8_needs_data_outside_quick(tmp_path, capsys):
     assert main(["bench", "speed", "--parts", "int8", "--workdir", str(tmp_path)]) == 1
     assert "--data" in capsys.readouterr().err
+
+
+def _check_int8(int8: dict, dataset: str, variants: list[str]) -> None:
+    assert int8["variants"] == variants and int8["reference"] == "torch_fp32"
+    speed = int8["speed"]
+    assert set(speed["texts_per_s"]) == set(speed["speedup"]) == set(speed["seconds"]) == set(variants)
+    assert all(value > 0 for value in speed["texts_per_s"].values())
+    assert speed["speedup"]["torch_fp32"] == 1.0
+    assert all(len(times) == speed["rounds"] for times in speed["seconds"].values())
+    [row] = int8["accuracy"]
+    assert row["dataset"] == dataset and row["train_texts"] == 100
+    assert [run["seed"] for run in row["runs"]] == [0, 1]
+    for run in row["runs"]:
+        assert all(0 <= run["accuracy"][kind] <= 100 for kind in variants)
+        assert run["agreement"]["torch_fp32"] == 1.0
+    assert row["change_points"]["torch_fp32"] == 0.0
+    assert all(0.9 < row["test_cosine_mean"][kind] <= 1.0 + 1e-6 for kind in variants)
+    assert set(int8["verdicts"]) == {kind for kind in variants if kind.endswith("int8")}
+    for verdict in int8["verdicts"].values():
+        assert verdict["verdict"] == ("keep" if verdict["fast_enough"] and verdict["accurate_enough"] else "reject")
+
+
+def test_cli_bench_speed_int8_with_onnx_runtime(tmp_path, tiny_dataset):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    out = tmp_path / "int8.json"
+    code = main(["bench", "speed", "--quick", "--parts", "int8", "--int8-backends", "torch,ort",
+                 "--data", str(tiny_dataset), "--train-texts", "100", "--seeds", "0,1", "--json", str(out),
+                 "--workdir", str(tmp_path)])
+    assert code == 0
+    _check_int8(json.loads(out.read_text())["int8"], tiny_dataset.name,
+                ["torch_fp32", "torch_int8", "ort_fp32", "ort_int8"])
+
+
+def test_cli_bench_speed_rejects_unknown_int8_backend(tmp_path, tiny_dataset, capsys):
+    assert main(["bench", "speed", "--quick", "--parts", "int8", "--int8-backends", "tpu",
+                 "--data", str(tiny_dataset), "--workdir", str(tmp_path)]) == 1
+    assert "unknown int8 backend" in capsys.readouterr().err

@@ -101,6 +101,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speed.add_argument("--train-texts", type=int, default=500,
                        help="int8: random training texts the head is fitted on (default 500)")
     speed.add_argument("--seeds", default="0", help="int8: comma list of seeds drawing them (default 0)")
+    speed.add_argument("--int8-backends", default="torch",
+                       help="int8: comma list of torch (dynamic quantization), ort (ONNX Runtime fp32 and "
+                            "int8; needs onnxruntime and onnx) (default torch)")
     _outputs(speed)
     speed.set_defaults(func=run_speed)
 
@@ -227,7 +230,8 @@ def run_speed(args: argparse.Namespace) -> int:
                  parts=tuple(p.strip() for p in args.parts.split(",")), workdir=args.workdir,
                  score_texts=args.score_texts, repeats=args.repeats, progress_path=args.json,
                  pools=_integers(args.pools, "--pools"), rows=args.rows, datasets=args.data,
-                 train_texts=args.train_texts, seeds=_integers(args.seeds, "--seeds"))
+                 train_texts=args.train_texts, seeds=_integers(args.seeds, "--seeds"),
+                 int8_backends=tuple(b.strip() for b in args.int8_backends.split(",")))
     keys = ("scoring_texts_per_s", "pipeline_texts_per_s", "scoring_speedup", "finetune_s_per_500")
     lines = [f"{key}: {result[key]}" for key in keys if key in result]
     for row in result.get("refresh", []):
@@ -243,11 +247,12 @@ def run_speed(args: argparse.Namespace) -> int:
                      f"fraction {f['fraction']}")
     if "int8" in result:
         q = result["int8"]
-        lines.append(f"int8: {q['speed']['int8_texts_per_s']} texts/s vs fp32 {q['speed']['fp32_texts_per_s']} "
-                     f"(x{q['speed']['speedup']}); verdict {q['verdict']}")
-        for row in q["accuracy"]:
-            lines.append(f"  {row['dataset']}: fp32 {row['fp32_accuracy']}%, int8 {row['int8_accuracy']}% "
-                         f"({row['change_points']:+} points)")
+        for kind in q["variants"]:
+            accuracy = ", ".join(f"{row['dataset']} {row['accuracy'][kind]}% ({row['change_points'][kind]:+})"
+                                 for row in q["accuracy"])
+            verdict = q["verdicts"].get(kind, {}).get("verdict", "reference" if kind == q["reference"] else "-")
+            lines.append(f"{kind}: {q['speed']['texts_per_s'][kind]} texts/s (x{q['speed']['speedup'][kind]}); "
+                         f"{accuracy}; {verdict}")
     return _finish(result, args, plot_speed, "\n".join(lines))
 
 
