@@ -9,6 +9,7 @@ import sys
 from annotator.cli.options import add_engine_options, add_project_option, progress_bar
 from annotator.config import resolve_project_dir
 from annotator.services.projects import open_project
+from annotator.services.training.lock import worker_lock
 
 EPILOG = """Examples:
   labelloop score
@@ -37,11 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     project_dir = resolve_project_dir(args.project)
     open_project(project_dir).close()  # a clear error for a folder that is not a project
-    from annotator.services.training.pool_engines import open_engine  # imports torch
-    from annotator.services.training.rescore import score_project
+    with worker_lock(project_dir):  # refuse while a worker runs, before torch and Ray start
+        from annotator.services.training.pool_engines import open_engine  # imports torch
+        from annotator.services.training.rescore import score_project
 
-    engine = open_engine(args.engine, args.ray_address)
-    result = score_project(project_dir, engine, progress=None if args.json else progress_bar)
+        engine = open_engine(args.engine, args.ray_address)
+        result = score_project(project_dir, engine, progress=None if args.json else progress_bar)
     if args.json:
         print(json.dumps({"version": result.version, "kind": result.kind, "engine": result.engine,
                           "encoder_version": result.encoder_version, "texts": result.n,

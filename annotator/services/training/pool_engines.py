@@ -112,7 +112,7 @@ def open_engine(name: str, ray_address: str | None = None) -> Engine:
     (ScoringEngineError), before anything is read or written."""
     if name == "local":
         if ray_address:
-            raise ScoringEngineError("--ray-address needs --engine ray")
+            raise ScoringEngineError("--ray-address is for the ray engine; the local one runs in this process")
         return LocalEngine()
     if name == "ray":
         from annotator.services.training.ray_engine import RayEngine
