@@ -46,9 +46,11 @@ current = st.navigation(pages, position="sidebar" if user else "hidden")
 moved = session.take_go_home()  # just signed in or out
 if user is None:
     if current is not by_path[navigation.SIGN_IN_PAGE.url_path]:
-        if not moved:  # a page's address opened signed out: sign in first, then open it (with its query)
+        # A page's address opened signed out, or a session the server ended on this page: sign in
+        # first, then open it (with its query). Signed out by hand: the next sign-in, maybe
+        # someone else's, starts at its own home page.
+        if not moved or session.ended_by_server():
             session.remember_wanted(current.url_path, st.query_params.to_dict())
-        # (just signed out: the next sign-in, maybe someone else's, starts at its own home page)
         st.switch_page(by_path[navigation.SIGN_IN_PAGE.url_path])
 else:
     wanted = session.take_wanted() if moved else None

@@ -124,6 +124,12 @@ def take_go_home() -> bool:
     return bool(st.session_state.pop(GO_HOME_KEY, False))
 
 
+def ended_by_server() -> bool:
+    """The session just ended without a sign-out (expired, or its user's password, role or status
+    changed): the sign-in page is about to say why."""
+    return bool(st.session_state.get(NOTICE_KEY))
+
+
 def take_notice() -> str | None:
     """Why the last session ended, once (the sign-in page shows it)."""
     return st.session_state.pop(NOTICE_KEY, None)

@@ -148,3 +148,19 @@ def test_the_root_address_opens_the_home_page_with_its_query(ui_project, db):
     lead = sign_in(AppTest.from_file(str(PAGES_DIR.parent / "main.py"), default_timeout=60), ui_project, "lead")
     lead.run()
     assert titles(lead) == ["Dashboard"]
+
+
+def test_a_session_the_server_ended_opens_its_page_again_after_signing_in(ui_project, db, sign_in_app):
+    # Unlike a sign-out by hand: a password reset ends the lead's session on the Review page; signing
+    # in again opens the Review page, not the Dashboard.
+    from annotator.store.users import get_user, update_user
+
+    at = sign_in_app("lead")
+    at.switch_page(str(PAGES_DIR / "lead_review.py")).run()
+    update_user(db, "lead", password_hash=get_user(db, "lead")["password_hash"])  # same hash, still a reset
+    at.run()
+    at.switch_page(str(PAGES_DIR / "sign_in.py"))  # where the browser now is (AppTest keeps asking for Review)
+    at.text_input(key="ll_sign_in_name").input("lead")
+    at.text_input(key="ll_sign_in_password").input(PASSWORDS["lead"])
+    button(at, "Sign in").click().run()
+    assert titles(at) == ["Review"]
