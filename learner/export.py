@@ -151,14 +151,15 @@ def head_weights(kind: str, prefix: str, coef: np.ndarray, intercept: np.ndarray
             "classifier.out_proj.weight": out_weight, "classifier.out_proj.bias": out_bias}
 
 
-def _classifier_config(config: dict[str, Any], architecture: str, classes: list[str], name: str) -> dict[str, Any]:
+def _classifier_config(config: dict[str, Any], architecture: str, classes: list[str], name: str,
+                       multi_label: bool = False) -> dict[str, Any]:
     out = {key: value for key, value in config.items() if not key.startswith("_")}
     out.update(
         architectures=[architecture],
         num_hidden_layers=int(config["num_hidden_layers"]) + 1,
         id2label={str(i): label for i, label in enumerate(classes)},
         label2id={label: i for i, label in enumerate(classes)},
-        problem_type="single_label_classification",
+        problem_type="multi_label_classification" if multi_label else "single_label_classification",
         dtype="float32",
         _name_or_path=name,
     )
@@ -195,12 +196,19 @@ def write_head_classifier(
     name: str = "labelloop-model",
     metadata: dict[str, Any] | None = None,
     readme: str | None = None,
+    thresholds: list[float] | None = None,
 ) -> Path:
     """Write the classifier folder for ``encoder_dir`` + head (``coef``, ``intercept``) atomically.
 
     ``coef`` (k x d) and ``intercept`` (k) act on :func:`learner.head.head_features` of the
     encoder's mean-pooled vectors, in ``classes`` order (``EmbeddingHead.linear()``).
     ``metadata`` is stored in ``labelloop.json`` with the classes and ``max_length``.
+
+    ``thresholds`` (one per class) make it a multi-label classifier (a
+    :class:`learner.multi_label_head.MultiLabelHead`): ``problem_type`` is
+    ``multi_label_classification``, so ``pipeline`` gives each label's sigmoid, equal to
+    ``predict_proba``; the thresholds that decide each label are in ``labelloop.json`` and in
+    the config as ``label_thresholds``.
     """
     encoder_dir = Path(encoder_dir)
     config = read_config(encoder_dir)
@@ -225,12 +233,18 @@ def write_head_classifier(
 
     with atomic_folder(target) as tmp:
         save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": "pt"})
-        classifier_config = _classifier_config(config, architecture, list(classes), name)
+        classifier_config = _classifier_config(config, architecture, list(classes), name, thresholds is not None)
+        if thresholds is not None:
+            if len(thresholds) != len(classes):
+                raise ExportError(f"{len(thresholds)} thresholds for {len(classes)} classes")
+            classifier_config["label_thresholds"] = {c: float(t) for c, t in zip(classes, thresholds)}
         (tmp / "config.json").write_text(json.dumps(classifier_config, indent=2, ensure_ascii=False),
                                          encoding="utf-8")
         _copy_tokenizer(encoder_dir, tmp, max_length, name)
         meta = {"format": 1, "classes": list(classes), "params": {"max_length": int(max_length)},
                 "structure": {"pooling_layer": n_layers, "lambda": LAMBDA, "epsilon": EPSILON},
+                **({"multi_label": True, "thresholds": [float(t) for t in thresholds]} if thresholds is not None
+                   else {}),
                 **(metadata or {})}
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         if readme is not None:

@@ -14,7 +14,7 @@ out-of-fold probabilities (``cv`` folds over the labeled rows, refit on each fol
 with fewer than ``min_positives`` positive rows keeps ``default_threshold``. Measured on GoEmotions
 in docs/benchmarks.md (multi-label section).
 
-Degenerate labels: a label no row has (yet) gets probability 0; a label every row has gets 1;
+Degenerate labels: a label no row has (yet) gets probability 0 (to 1e-34); a label every row has 1;
 neither needs a regression. ``prior`` (one pseudo-example per label, e.g. its name's embedding, as
 in :class:`learner.head.EmbeddingHead`) is a positive row of its own label and a negative row of
 every other, with weight ``prior_weight``, in every fit (never held out).
@@ -34,8 +34,9 @@ from threadpoolctl import threadpool_limits
 from .errors import InputError, UnknownLabelError
 from .head import _as_matrix, checked_prior, head_features
 
-# A label never (always) seen: its logit; sigmoid gives exactly 0 (1).
-CONSTANT_LOGIT = 1e4
+# A label never (always) seen: its logit; its sigmoid is 0 (1) to 1e-34, and exp(80) still fits in
+# a float32 (a pipeline's sigmoid of the exported model does not overflow).
+CONSTANT_LOGIT = 80.0
 THRESHOLD_GRID = np.round(np.linspace(0.02, 0.98, 49), 2)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from annotator.errors import ProjectError
 from annotator.services.integrity import folder_checksums, folder_problem
+from annotator.services.label_mode import is_multi_label
 from annotator.services.settings import get_settings
 from annotator.store.project import Project
 from annotator.store.versions import StoredHead, current_version, get_version, list_versions, version_head
@@ -148,7 +149,8 @@ def _metadata(project: Project, version: dict[str, Any], head: StoredHead, name:
         "base_model": base_model_name(settings.model),
         "n_labels": version["n_labels"],
         "published_at": version.get("published_at"),
-        "evaluation": {k: metrics.get(k) for k in ("accuracy", "macro_f1", "n_eval") if k in metrics},
+        "evaluation": {k: metrics.get(k) for k in ("accuracy", "macro_f1", "n_eval", "micro_f1", "subset_accuracy")
+                       if k in metrics},
         "load": LOAD_HINT,
     }
 
@@ -188,11 +190,15 @@ def build_model_folder(project: Project, version: int | None = None) -> tuple[Pa
 
     name = archive_name(project, chosen["version"])
     meta = _metadata(project, chosen, head, name)
+    thresholds = None
+    if is_multi_label(project.db):  # sigmoid per label; each label's threshold in the config
+        by_label = (chosen.get("metrics") or {}).get("thresholds") or {}
+        thresholds = [float(by_label.get(name, 0.5)) for name in head.classes]
     try:
         write_head_classifier(
             encoder_folder(project, head), head.coef, head.intercept, head.classes, target,
             max_length=get_settings(project.db).max_length, name=name, metadata=meta,
-            readme=_model_card(meta, head.classes),
+            readme=_model_card(meta, head.classes), thresholds=thresholds,
         )
     except LearnerError as error:
         raise ProjectError(f"cannot export version {chosen['version']}: {error}") from None

@@ -130,3 +130,28 @@ def test_head_linear_form_matches_predict_proba():
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
         proba /= proba.sum(axis=1, keepdims=True)
         assert np.abs(proba - head.predict_proba(X)).max() < 1e-12
+
+
+def test_a_multi_label_head_loads_with_pipeline_and_gives_sigmoid_scores(tiny_bert, toy, tmp_path):
+    """problem_type multi_label_classification: pipeline's scores are each label's sigmoid, the head's own."""
+    from transformers import pipeline
+
+    from learner.classifier import TransformerClassifier
+    from learner.multi_label_head import MultiLabelHead
+
+    texts, labels = toy
+    embeddings = TransformerClassifier(model=tiny_bert, device="cpu").embed(texts)
+    sets = [[label] + (["long"] if len(text) > 40 else []) for text, label in zip(texts, labels)]
+    classes = [*CLASSES, "long"]
+    head = MultiLabelHead(classes=classes, C=10).fit(embeddings, sets)
+    folder = write_head_classifier(tiny_bert, *head.linear(), classes, tmp_path / "ml", max_length=64,
+                                   thresholds=list(head.thresholds_))
+    config = json.loads((folder / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert config["label_thresholds"] == {c: float(t) for c, t in zip(classes, head.thresholds_)}
+    classify = pipeline("text-classification", model=str(folder), top_k=None, truncation=True, device="cpu")
+    got = _probabilities(classify(texts[:20]), classes)
+    assert np.abs(got - head.predict_proba(embeddings[:20])).max() < 1e-4
+    assert not np.allclose(got.sum(axis=1), 1.0)  # sigmoid per label, not a softmax
+    meta = json.loads((folder / "labelloop.json").read_text())
+    assert meta["multi_label"] is True and meta["thresholds"] == [float(t) for t in head.thresholds_]

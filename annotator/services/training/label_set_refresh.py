@@ -10,8 +10,10 @@ certain label to its threshold (:func:`learner.multi_label_strategies.threshold_
 Metrics on the labeled evaluation texts: micro/macro-F1, subset accuracy, Hamming loss; ``accuracy``
 is the subset accuracy (where single-label pages show accuracy).
 
-Not yet: a stored head for ``export --model`` (the version is published without one), the
-fine-tuned tier (a multi-label project never fine-tunes), staged publishing of very large pools.
+The version stores the head (``coef``, ``intercept`` of each label's regression), so ``export --model``
+writes a ``multi_label_classification`` transformers folder (sigmoid per label, the thresholds in its
+config). Not yet: the fine-tuned tier (a multi-label project never fine-tunes), staged publishing of
+very large pools.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from annotator.services.training.scoring import (
     HEAD_C,
     SCORE_CHUNK,
     positions_of,
+    stored_head,
 )
 from annotator.services.versions import publish
 from annotator.store.label_sets import current_label_sets
@@ -92,7 +95,7 @@ def refresh_label_sets(project: Project, models: LoopModels, state: Any, X: np.n
     tick = time.perf_counter()
     version = publish(project, kind="head", strategy=settings.strategy, scores=rows, n_ranked=len(rows),
                       encoder_version=models.encoder_version, n_labels=len(train), watermark=state.watermark,
-                      metrics=metrics)
+                      metrics=metrics, head=stored_head(head, models.encoder_version))
     timings["publish"] = time.perf_counter() - tick
     return version, head, metrics
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from annotator.services import queue
@@ -62,3 +63,29 @@ def test_sets_train_the_head_that_ranks_and_suggests(multi, tmp_path, strategy):
         assert isinstance(json.loads(row["predicted"]), list)
     item = queue.next_item(multi, "ann")
     assert item.model_version == result.version and suggested_set(item.predicted, LABELS) is not None
+
+
+def test_the_version_exports_as_a_multi_label_pipeline(multi, tmp_path):
+    from transformers import pipeline
+
+    from annotator.services.model_export import build_model_folder
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
+
+    rows = gold_rows(30)
+    answers = _sets(rows)
+    import_file(multi, write_jsonl(tmp_path / "pool.jsonl", [{"text": t, "labels": s} for t, s in answers.items()]),
+                label_column="labels")
+    models = load_models(multi)
+    result = refresh(multi, models)
+    assert result.kind == "head"
+    folder, version = build_model_folder(multi)
+    assert version["version"] == result.version
+    config = json.loads((folder / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert config["label_thresholds"] == result.metrics["thresholds"]
+    texts = list(answers)[:5]
+    got = pipeline("text-classification", model=str(folder), top_k=None, device="cpu")(texts)
+    scores = [[d["score"] for d in sorted(row, key=lambda d: LABELS.index(d["label"]))] for row in got]
+    expected = result.head.predict_proba(models.encoder.embed(texts))
+    assert abs(np.asarray(scores) - expected).max() < 1e-4
