@@ -148,6 +148,19 @@ class _EncoderActor:
         return out
 
 
+def actor_plan(resources: dict[str, float]) -> dict[str, float | int | None]:
+    """``concurrency`` actors of ``num_gpus``/``num_cpus`` each, with ``threads`` torch threads and
+    ``batch_size`` texts per call: one actor per GPU when there are GPUs, else CPU actors of up to
+    CPU_THREADS cores each."""
+    gpus = int(resources.get("GPU", 0))
+    if gpus:
+        return {"concurrency": gpus, "num_gpus": 1, "num_cpus": 1, "threads": None, "batch_size": GPU_BATCH}
+    cpus = max(int(resources.get("CPU", 1)), 1)
+    threads = min(cpus, CPU_THREADS)
+    return {"concurrency": max(cpus // threads, 1), "num_gpus": 0, "num_cpus": threads, "threads": threads,
+            "batch_size": WINDOW}
+
+
 class RayEngine:
     """The encoder on a Ray cluster's actors (see the module docstring)."""
 
@@ -157,23 +170,12 @@ class RayEngine:
         connect(address)
         self.address = address
 
-    def actors(self) -> dict[str, float | int]:
-        """How the cluster is used: ``concurrency`` actors of ``num_gpus``/``num_cpus`` each, ``threads``."""
-        resources = _ray().cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        if gpus:
-            return {"concurrency": gpus, "num_gpus": 1, "num_cpus": 1, "threads": None, "batch_size": GPU_BATCH}
-        cpus = max(int(resources.get("CPU", 1)), 1)
-        threads = min(cpus, CPU_THREADS)
-        return {"concurrency": max(cpus // threads, 1), "num_gpus": 0, "num_cpus": threads, "threads": threads,
-                "batch_size": WINDOW}
-
     def batches(self, job: PoolJob) -> Iterator[PoolBatch]:
         ray = _ray()
         files = folder_files(job.encoder.source)
         files_ref = [ray.put(files)] if files is not None else []
         key = hashlib.sha256(b"".join(name.encode() + data for name, data in (files or {}).items())).hexdigest()[:16]
-        plan = self.actors()
+        plan = actor_plan(ray.cluster_resources())
         context = ray.data.DataContext.get_current()
         saved = (context.execution_options.preserve_order, context.enable_progress_bars)
         context.execution_options.preserve_order = True

@@ -101,3 +101,13 @@ def test_model_scored_counts_the_pool_texts_of_the_current_version(modelled):
                     scores=[(pool_ids[0], 0, 1.0, "pos", 0.5), (pool_ids[1], 1, 0.9, "neg", 0.6),
                             (eval_id, 2, 0.8, "pos", 0.7)])
     assert project_stats(modelled, sections=["model"])["model"]["scored"] == 2
+
+
+def test_one_gpu_actor_per_gpu_else_cpu_actors_of_up_to_four_cores():
+    from annotator.services.training.ray_engine import actor_plan
+
+    assert actor_plan({"CPU": 32.0, "GPU": 4.0}) == {"concurrency": 4, "num_gpus": 1, "num_cpus": 1, "threads": None,
+                                                     "batch_size": 1024}
+    assert actor_plan({"CPU": 2.0}) == {"concurrency": 1, "num_gpus": 0, "num_cpus": 2, "threads": 2,
+                                        "batch_size": 512}
+    assert actor_plan({"CPU": 16.0})["concurrency"] == 4 and actor_plan({"CPU": 16.0})["threads"] == 4
