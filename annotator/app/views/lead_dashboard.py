@@ -16,6 +16,7 @@ import streamlit as st
 
 from annotator.app import navigation, session
 from annotator.services import dashboard
+from annotator.services.label_mode import is_multi_label
 
 user = session.require_page_role("lead")
 st.set_page_config(page_title="Dashboard · Labelloop", layout="wide")
@@ -45,6 +46,10 @@ summary = data.agreement.summary
 curve = data.learning_curve
 
 st.title("Dashboard")
+multi_label = is_multi_label(project.db)
+if multi_label:
+    st.caption("A multi-label project: each text gets a set of labels; the model's figures are micro-F1, "
+               "macro-F1 and subset accuracy (the share of texts whose whole set is right).")
 cols = st.columns(6)
 cols[0].metric("Pool", f"{counts['pool']:,}")
 cols[1].metric("Labeled", f"{counts['labeled']:,}",
@@ -55,14 +60,19 @@ cols[4].metric("Krippendorff α", number(summary["krippendorff_alpha"]),
                help=f"nominal, over {summary['n_items']} items labeled by two or more annotators")
 model = data.model
 exported = model["exported"] or {}
-cols[5].metric(
-    f"Model v{model['version']} accuracy" if model["predictor"] else "Model accuracy", number(model["accuracy"]),
-    help=(f"the current model ({model['predictor']}) on {model['n_eval']} evaluation texts: the model the "
-          "suggestions come from and Export gives. Measured on the exported model itself: "
-          f"{number(exported.get('accuracy'))} on {exported.get('n_eval', 0)} texts"
-          + ("" if exported.get("accuracy") is not None else " (not measured yet: the worker does it when idle)"))
-    if model["predictor"] else "no model yet",
-)
+if multi_label and model.get("micro_f1") is not None:
+    cols[5].metric(f"Model v{model['version']} micro-F1", number(model["micro_f1"]),
+                   help=f"macro-F1 {number(model['macro_f1'])} · subset accuracy {number(model['subset_accuracy'])} "
+                        f"on {model['n_eval']} evaluation texts ({model['predictor']})")
+else:
+    cols[5].metric(
+        f"Model v{model['version']} accuracy" if model["predictor"] else "Model accuracy", number(model["accuracy"]),
+        help=(f"the current model ({model['predictor']}) on {model['n_eval']} evaluation texts: the model the "
+              "suggestions come from and Export gives. Measured on the exported model itself: "
+              f"{number(exported.get('accuracy'))} on {exported.get('n_eval', 0)} texts"
+              + ("" if exported.get("accuracy") is not None else " (not measured yet: the worker does it when idle)"))
+        if model["predictor"] else "no model yet",
+    )
 
 # ---------------------------------------------------------------- waiting for review
 waiting = dashboard.review_counts(project)

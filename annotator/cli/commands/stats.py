@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
             f"accuracy {exported['accuracy']:.4f}, macro-F1 {exported['macro_f1']:.4f} on {exported['n_eval']} texts"
         print(f"model:     v{model['version']} ({model['predictor']}, {model['n_labels']} labels); "
               f"exported model: {figure}")
+        if model.get("micro_f1") is not None:  # a multi-label project
+            print(f"           micro-F1 {model['micro_f1']:.4f}, macro-F1 {model['macro_f1']:.4f}, subset accuracy "
+                  f"{model['subset_accuracy']:.4f} on {model['n_eval']} evaluation texts")
     else:
         print("model:     none yet")
     return 0

@@ -136,3 +136,23 @@ def test_history_lists_sets_and_opens_one_to_change(multi_project, sign_in_app):
     button(at, "Skip").click().run()  # back from the history: skip keeps the set
     assert shown_text(at) == second and _sets(db) == {_text_id(db, first): ["billing", "technical"]}
     assert any("Kept **billing \\+ technical**" in c.value for c in at.caption)
+
+
+def test_the_dashboard_shows_a_multi_label_models_figures(multi_project):
+    import numpy as np
+
+    from annotator.store.versions import StoredHead
+    from tests.helpers.app import page
+
+    db = multi_project
+    ids = [row[0] for row in db.execute("SELECT id FROM examples ORDER BY id")]
+    metrics = {"micro_f1": 0.61, "macro_f1": 0.42, "subset_accuracy": 0.35, "accuracy": 0.35, "n_eval": 20,
+               "predictor": {"kind": "head", "multi_label": True}}
+    publish_version(db, kind="head", strategy="margin", watermark=0, metrics=metrics,
+                    scores=[(eid, rank, 0.5, "[]", 0.7) for rank, eid in enumerate(ids)],
+                    head=StoredHead(0, LABELS, np.zeros((3, 4)), np.zeros(3)))
+    at = page("lead_dashboard.py", "lead")
+    assert not at.exception
+    assert any("multi-label project" in c.value for c in at.caption)
+    [figure] = [m for m in at.metric if "micro-F1" in m.label]
+    assert figure.value == "0.610" or figure.value.startswith("0.61")
