@@ -21,7 +21,9 @@ bias additions and the embedding lookup are left out (a few FLOPs per value, not
 is what the hardware did); ``real`` counts each text at its own length (the useful part).
 The achieved FLOP/s is the padded count over the pass's time; ``fraction`` is the encoder's
 median over the matmul's median (same rounds, same load), ``fraction_of_peak`` its median
-over the matmul's best.
+over the matmul's best. Each round also times the feed-forward layer's product alone at the
+median batch's shape (``rows x hidden`` by ``hidden x intermediate``, 20 times):
+``ffn_gemm_median_gflops`` is what sgemm reaches at the sizes the encoder multiplies.
 """
 
 from __future__ import annotations
@@ -69,13 +71,14 @@ def count_flops(shape: dict[str, int], tokens: Tokenised) -> dict[str, int]:
             "real_tokens": sum(len(ids) for ids in tokens.ids)}
 
 
-def time_matmul(n: int, repeats: int) -> list[float]:
-    """Seconds of ``repeats`` float32 ``n x n`` matrix products (after one untimed)."""
+def time_matmul(n: int, repeats: int, *, inner: int | None = None, columns: int | None = None) -> list[float]:
+    """Seconds of ``repeats`` float32 products of ``n x inner`` by ``inner x columns`` matrices (square
+    ``n x n`` by default), after one untimed."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(n, n, generator=generator, dtype=torch.float32)
-    b = torch.randn(n, n, generator=generator, dtype=torch.float32)
+    a = torch.randn(n, inner or n, generator=generator, dtype=torch.float32)
+    b = torch.randn(inner or n, columns or n, generator=generator, dtype=torch.float32)
     with torch.inference_mode():
         a @ b
         seconds = []
@@ -87,22 +90,40 @@ def time_matmul(n: int, repeats: int) -> list[float]:
 
 
 def measure_flops(model: str | None, texts: list[str], *, batch_size: int, max_length: int, rounds: int,
-                  matmul_n: int, matmul_repeats: int) -> dict[str, Any]:
-    """Alternate matmul and encoder rounds; the FLOP counts, throughputs and fractions (GFLOP/s)."""
+                  matmul_n: int, matmul_repeats: int, threads: int | None = None) -> dict[str, Any]:
+    """Alternate matmul and encoder rounds; the FLOP counts, throughputs and fractions (GFLOP/s).
+
+    ``threads``: torch's intra-op threads for the whole measure (None: torch's default)."""
+    from learner.devices import torch_threads
+
+    with torch_threads(threads):
+        return _measure(model, texts, batch_size=batch_size, max_length=max_length, rounds=rounds,
+                        matmul_n=matmul_n, matmul_repeats=matmul_repeats)
+
+
+def _measure(model: str | None, texts: list[str], *, batch_size: int, max_length: int, rounds: int,
+             matmul_n: int, matmul_repeats: int) -> dict[str, Any]:
     import torch
 
     encoder, tokenizer = load(model)
     tokens = tokenise(tokenizer, texts, max_length=max_length, batch_size=batch_size)
     shape = encoder_shape(encoder)
     flops = count_flops(shape, tokens)
+    # The feed-forward layer's product at the median batch's shape: what sgemm gives at the sizes
+    # the encoder actually multiplies.
+    ffn_rows = int(statistics.median(rows * width for rows, width, _ in batch_shapes(tokens)))
+    ffn = {"n": ffn_rows, "inner": shape["hidden"], "columns": shape["intermediate"] or shape["hidden"]}
     embed_tokens(encoder, tokens)  # warm-up
     matmul_s: list[float] = []
+    ffn_s: list[float] = []
     encoder_s: list[float] = []
     for _ in range(rounds):
         matmul_s.extend(time_matmul(matmul_n, matmul_repeats))
+        ffn_s.extend(time_matmul(ffn["n"], 20, inner=ffn["inner"], columns=ffn["columns"]))
         started = now()
         embed_tokens(encoder, tokens)
         encoder_s.append(now() - started)
+    ffn_g = statistics.median(2 * ffn["n"] * ffn["inner"] * ffn["columns"] / s / 1e9 for s in ffn_s)
     matmul_g = [2 * matmul_n ** 3 / s / 1e9 for s in matmul_s]
     encoder_g = [flops["padded"] / s / 1e9 for s in encoder_s]
     matmul_median, peak = statistics.median(matmul_g), max(matmul_g)
@@ -123,6 +144,8 @@ def measure_flops(model: str | None, texts: list[str], *, batch_size: int, max_l
         "encoder_median_gflops": round(encoder_median, 3), "encoder_best_gflops": round(encoder_best, 3),
         "encoder_real_median_gflops": round(encoder_median * flops["real"] / flops["padded"], 3),
         "texts_per_s": round(n / statistics.median(encoder_s), 1),
+        "ffn_gemm_shape": [ffn["n"], ffn["inner"], ffn["columns"]],
+        "ffn_gemm_median_gflops": round(ffn_g, 2),
         "fraction": round(encoder_median / matmul_median, 4),
         "fraction_of_peak": round(encoder_median / peak, 4),
     }

@@ -157,6 +157,7 @@ def run_speed(
     train_texts: int = 500,
     seeds: list[int] | None = None,
     int8_backends: tuple[str, ...] = ("torch",),
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Run the speed benchmark; ``quick`` uses a tiny local BERT and small sizes."""
     import torch
@@ -226,7 +227,7 @@ def run_speed(
             _encoder_parts(result, parts, plan, base, quick=quick, model=model, texts_file=texts_file,
                            batch_size=batch_size, max_length=max_length, datasets=datasets,
                            train_texts=train_texts, seeds=seeds, int8_backends=int8_backends,
-                           progress_path=progress_path)
+                           threads=threads, progress_path=progress_path)
         result["machine"] = machine_info()
         return result
     finally:
@@ -236,7 +237,7 @@ def run_speed(
 def _encoder_parts(result: dict[str, Any], parts: tuple[str, ...], plan: dict[str, Any], base: Path, *,
                    quick: bool, model: str | None, texts_file, batch_size: int, max_length: int,
                    datasets: list[str] | None, train_texts: int, seeds: list[int] | None,
-                   int8_backends: tuple[str, ...], progress_path) -> None:
+                   int8_backends: tuple[str, ...], threads: int | None, progress_path) -> None:
     """The flops and int8 parts: the bare encoder (the tiny BERT in quick mode) on the texts."""
     from benchmarks import flops, int8
 
@@ -248,7 +249,7 @@ def _encoder_parts(result: dict[str, Any], parts: tuple[str, ...], plan: dict[st
     if "flops" in parts:
         sizes = flops.QUICK if quick else flops.FULL
         result["flops"] = flops.measure_flops(model, texts, batch_size=batch_size, max_length=max_length,
-                                              rounds=plan["repeats"], **sizes)
+                                              rounds=plan["repeats"], threads=threads, **sizes)
         _checkpoint(result, progress_path)
     if "int8" in parts:
         if datasets:

@@ -13,7 +13,8 @@ from benchmarks.flops import count_flops, sequence_flops
 FLOPS_KEYS = {"layers", "hidden", "linear_weights_per_token", "texts", "real_tokens", "padded_tokens",
               "mflop_per_text", "real_mflop_per_text", "matmul_n", "matmul_gflops", "peak_gflops",
               "matmul_median_gflops", "encoder_s", "encoder_gflops", "encoder_median_gflops",
-              "encoder_best_gflops", "texts_per_s", "fraction", "fraction_of_peak", "torch_threads"}
+              "encoder_best_gflops", "texts_per_s", "fraction", "fraction_of_peak", "torch_threads",
+              "ffn_gemm_shape", "ffn_gemm_median_gflops"}
 
 
 def test_sequence_flops_counts_linear_layers_attention_and_pooler():
@@ -35,12 +36,15 @@ def test_count_flops_padded_batches_and_real_lengths():
 def test_cli_bench_speed_flops_and_int8_quick(tmp_path, tiny_dataset, capsys):
     out = tmp_path / "cpu.json"
     code = main(["bench", "speed", "--quick", "--parts", "flops,int8", "--data", str(tiny_dataset),
-                 "--train-texts", "100", "--seeds", "0,1", "--json", str(out), "--workdir", str(tmp_path)])
+                 "--train-texts", "100", "--seeds", "0,1", "--threads", "1", "--json", str(out),
+                 "--workdir", str(tmp_path)])
     assert code == 0
     result = json.loads(out.read_text())
     assert "scoring" not in result and "refresh" not in result
     flops = result["flops"]
     assert FLOPS_KEYS <= set(flops)
+    assert flops["torch_threads"] == 1 and flops["ffn_gemm_median_gflops"] > 0
+    assert flops["ffn_gemm_shape"][1:] == [32, 64]
     assert 0 < flops["fraction"] <= 1 and 0 < flops["fraction_of_peak"] <= 1
     assert flops["peak_gflops"] >= flops["matmul_median_gflops"] > 0
     assert flops["real_tokens"] <= flops["padded_tokens"]

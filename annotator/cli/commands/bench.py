@@ -101,6 +101,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speed.add_argument("--train-texts", type=int, default=500,
                        help="int8: random training texts the head is fitted on (default 500)")
     speed.add_argument("--seeds", default="0", help="int8: comma list of seeds drawing them (default 0)")
+    speed.add_argument("--threads", type=int, default=None,
+                       help="flops: torch threads for the whole measure (default: torch's default)")
     speed.add_argument("--int8-backends", default="torch",
                        help="int8: comma list of torch (dynamic quantization), ort (ONNX Runtime fp32 and "
                             "int8; needs onnxruntime and onnx) (default torch)")
@@ -231,7 +233,7 @@ def run_speed(args: argparse.Namespace) -> int:
                  score_texts=args.score_texts, repeats=args.repeats, progress_path=args.json,
                  pools=_integers(args.pools, "--pools"), rows=args.rows, datasets=args.data,
                  train_texts=args.train_texts, seeds=_integers(args.seeds, "--seeds"),
-                 int8_backends=tuple(b.strip() for b in args.int8_backends.split(",")))
+                 int8_backends=tuple(b.strip() for b in args.int8_backends.split(",")), threads=args.threads)
     keys = ("scoring_texts_per_s", "pipeline_texts_per_s", "scoring_speedup", "finetune_s_per_500")
     lines = [f"{key}: {result[key]}" for key in keys if key in result]
     for row in result.get("refresh", []):
@@ -244,7 +246,7 @@ def run_speed(args: argparse.Namespace) -> int:
         f = result["flops"]
         lines.append(f"matmul {f['matmul_n']}: peak {f['peak_gflops']} GFLOP/s (median {f['matmul_median_gflops']}); "
                      f"encoder {f['encoder_median_gflops']} GFLOP/s, {f['texts_per_s']} texts/s; "
-                     f"fraction {f['fraction']}")
+                     f"fraction {f['fraction']}; feed-forward sgemm alone {f['ffn_gemm_median_gflops']} GFLOP/s")
     if "int8" in result:
         q = result["int8"]
         for kind in q["variants"]:
