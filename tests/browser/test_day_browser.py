@@ -109,6 +109,7 @@ def test_an_annotators_and_a_leads_day(chromium, serve_project, day_project, tmp
         page.get_by_text(f"channel: {channel}", exact=True).wait_for(timeout=30_000)  # context beside the text
         # The suggestion is marked on its button.
         marked = page.locator(".st-key-ll_labels button[kind='primary']")
+        marked.first.wait_for(timeout=30_000)  # (once seen drawn a moment after the text, on a loaded CI box)
         assert marked.count() == 1 and marked.inner_text().startswith(SUGGESTED)
 
         # A reload and a new tab stay signed in, on the same text.
