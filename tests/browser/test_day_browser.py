@@ -135,6 +135,13 @@ def test_an_annotators_and_a_leads_day(chromium, serve_project, day_project, tmp
         page.get_by_text("Comment sent to the lead").wait_for(timeout=30_000)
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
         assert _settled(page) == third
+        # F opens the flag box; Esc closes it, flagging nothing (the one flag stays the only one).
+        page.keyboard.press("f")
+        page.wait_for_function("() => document.activeElement && document.activeElement.closest('.st-key-ll_flag_note')",
+                               timeout=30_000)
+        page.keyboard.press("Escape")
+        page.locator(".st-key-ll_panel").wait_for(state="detached", timeout=30_000)
+        assert _settled(page) == third
         page.keyboard.press("2")
         fourth = _new_text(page, third)
         # H opens the history; the first text's label is changed there.
