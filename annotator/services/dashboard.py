@@ -302,8 +302,8 @@ def model_stats(project: Project) -> dict[str, Any]:
         "n_labels": current["n_labels"],
         "accuracy": _json_number(metrics.get("accuracy")),
         "macro_f1": _json_number(metrics.get("macro_f1")),
-        "micro_f1": _json_number(metrics.get("micro_f1")),  # multi-label projects (accuracy: subset accuracy)
-        "subset_accuracy": _json_number(metrics.get("subset_accuracy")),
+        **({"micro_f1": _json_number(metrics["micro_f1"]),  # a multi-label version (accuracy: subset accuracy)
+            "subset_accuracy": _json_number(metrics.get("subset_accuracy"))} if "micro_f1" in metrics else {}),
         "n_eval": metrics.get("n_eval", 0),
         "exported": _exported(model_export.exported_summary(current)) if has_model else None,
         "scored": versions.scored_pool_count(project.db, current["version"]),

@@ -13,6 +13,9 @@ Label page's):
 * ``labels_current`` / ``labels_total``: current label rows / all rows including superseded ones;
 * ``adjudicated``: examples with a current lead adjudication.
 
+A multi-label project adds ``set_agreement`` (:mod:`annotator.services.set_agreement`: per-label
+agreement and Krippendorff's alpha with the MASI distance).
+
 More keys come from :data:`SECTIONS`: each entry maps a key to
 ``"module:function"``, a function called with the open project whose return
 value (JSON-ready) becomes ``stats[key]``. Imported lazily, so adding one
@@ -41,6 +44,10 @@ def project_stats(project: Project, *, sections: Iterable[str] | None = None) ->
     stats = {"label_mode": mode_name(project.db), **pool_counts(project.db), **label_totals(project.db)}
     for key in SECTIONS if sections is None else sections:
         stats[key] = _section(key)(project)
+    if sections is None and stats["label_mode"] == "multi-label":
+        from annotator.services.set_agreement import set_agreement
+
+        stats["set_agreement"] = set_agreement(project)
     return stats
 
 

@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name}: {count}")
     if not stats["per_annotator"]:
         print("  (none yet)")
+    if "set_agreement" in stats:  # a multi-label project
+        sets = stats["set_agreement"]
+        alpha = "undefined" if sets["masi_alpha"] is None else f"{sets['masi_alpha']:.4f}"
+        print(f"agreement: Krippendorff's alpha (MASI) {alpha} over {sets['n_items']} texts with 2+ sets")
     model = stats.get("model") or {}
     if model.get("predictor"):
         exported = model.get("exported") or {}
