@@ -19,6 +19,7 @@ from annotator.config import SETTINGS, STRATEGY_NAMES
 from annotator.errors import InputError, LabelloopError
 from annotator.services.evalset import pool_counts_of, reserve_eval_set
 from annotator.services.imports import READ_EXTENSIONS, READ_FORMATS, metadata_columns
+from annotator.services.label_mode import is_multi_label, mode_name
 from annotator.services.labelset import add_labels, delete_label, get_labels, merge_labels, rename_label
 from annotator.services.settings import get_settings, set_settings
 from annotator.services.uploads import import_upload
@@ -54,7 +55,9 @@ def message(where: str) -> None:
 st.title("Project")
 settings = get_settings(project.db)
 counts = pool_counts_of(project)
+multi_label = is_multi_label(project.db)
 st.caption(
+    f"{mode_name(project.db).capitalize()} project (fixed when it was created) · "
     f"{project.path.name} · {counts['pool']} pool items ({counts['labeled']} labeled) · "
     f"{counts['eval']} evaluation items ({counts['eval_labeled']} labeled)"
 )
@@ -132,6 +135,9 @@ with st.form("ll_project_settings"):
     label_prior = left.selectbox("Label names as examples", prior_choices,
                                  index=prior_choices.index(settings.label_prior),
                                  help=SETTINGS["label_prior"].help, key="ll_project_label_prior")
+    none_of_these = right.checkbox("Allow 'none of these' (an empty set)", value=bool(settings.none_of_these),
+                                   help=SETTINGS["none_of_these"].help,
+                                   key="ll_project_none_of_these") if multi_label else settings.none_of_these
     if st.form_submit_button("Save settings"):
         run_action(
             "settings",
@@ -139,7 +145,7 @@ with st.form("ll_project_settings"):
                 project.db, guidelines=guidelines, batch_size=batch_size, finetune_every=finetune_every,
                 strategy=strategy, lease_seconds=lease_seconds, overlap_fraction=overlap_fraction,
                 overlap_k=overlap_k, read_pause_ms=read_pause_ms, session_hours=session_hours,
-                label_prior=label_prior,
+                label_prior=label_prior, none_of_these=none_of_these,
             ),
             "Settings saved.",
         )

@@ -156,3 +156,14 @@ def test_the_dashboard_shows_a_multi_label_models_figures(multi_project):
     assert any("multi-label project" in c.value for c in at.caption)
     [figure] = [m for m in at.metric if "micro-F1" in m.label]
     assert figure.value == "0.610" or figure.value.startswith("0.61")
+
+
+def test_the_project_page_shows_the_type_and_lets_the_lead_allow_none_of_these(multi_project):
+    from annotator.services.settings import get_settings
+    from tests.helpers.app import page
+
+    at = page("lead_project.py", "lead")
+    assert at.caption[0].value.startswith("Multi-label project (fixed when it was created)")
+    at.checkbox(key="ll_project_none_of_these").check()
+    [b for b in at.button if b.label == "Save settings"][0].click().run()
+    assert get_settings(multi_project).none_of_these is True
