@@ -64,6 +64,10 @@ def test_bad_and_runaway_patterns_are_one_line_errors_that_change_nothing(pool):
     with pytest.raises(InputError, match="backtracks") as runaway:
         s.search(pool, s.Search("regex", r"(a|aa)+$"), regex_seconds=0.05)
     assert "\n" not in str(runaway.value)
+    # the budget is CPU time; the wall clock (a busy machine) has its own limit and its own message
+    with pytest.raises(InputError, match="the server is busy") as busy:
+        s.search(pool, s.Search("regex", r"^How many"), regex_wall_seconds=0.0)
+    assert "\n" not in str(busy.value) and "backtracks" not in str(busy.value)
     for bad_search in (s.Search("words", "  "), s.Search("nonsense", "x"), s.Search("words", "x", sort="size"),
                        s.Search("similar_to", example_id=10**6),
                        s.Search("all", filters=s.Filters(label="nope")),
