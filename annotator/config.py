@@ -47,7 +47,7 @@ SETTINGS: dict[str, Setting] = {
                               1, 1_000_000),
     "finetune_min_per_class": Setting(8, int, "no fine-tune until at least two labels each have this many training "
                                       "labels (the evaluation set never counts)", 1, 100_000),
-    "strategy": Setting("margin", str, "query strategy that ranks the pool", choices=STRATEGY_NAMES),
+    "strategy": Setting("margin_kmeans", str, "query strategy that ranks the pool", choices=STRATEGY_NAMES),
     "cold_start": Setting("kmeans", str, "order of the queue before any model exists", choices=COLD_START_NAMES),
     "warm_start": Setting(True, bool, "fine-tune from the previous version instead of the base model"),
     "model": Setting("default", str, "base model: 'default' (all-MiniLM-L6-v2), a local folder or a hub name"),

@@ -15,7 +15,7 @@ def test_settings_show_change_and_refuse(project, capsys):
     folder = str(project.path)
     assert main(["settings", "--project", folder, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["batch_size"] == 25 and shown["strategy"] == "margin"
+    assert shown["batch_size"] == 25 and shown["strategy"] == "margin_kmeans"
 
     assert main(["settings", "batch_size", "40", "--project", folder]) == 0
     assert main(["settings", "strategy", "entropy", "--project", folder]) == 0
