@@ -48,7 +48,7 @@ def _evaluate(head, seen: list[str], test_vectors: np.ndarray, test_labels: list
 
 def run_arm(prepared: dict[str, Any], run_dir: Path, *, per_label: int, seed: int, budget: int, batch: int,
             checkpoints: tuple[int, ...], test_vectors: np.ndarray, test_labels: list[str],
-            strategy: str = "margin", by_label: bool = False) -> dict[str, Any]:
+            strategy: str = "margin", by_label: bool = False, label_prior: str | None = None) -> dict[str, Any]:
     """One arm (``per_label`` 0 = the queue alone) on a fresh copy of the prepared project; the searched
     texts are labeled rank after rank across the searches, or with ``by_label`` search after search."""
     from annotator.services import queue
@@ -69,7 +69,8 @@ def run_arm(prepared: dict[str, Any], run_dir: Path, *, per_label: int, seed: in
     curve: list[dict[str, Any]] = []
     seeded = 0
     with open_project(run_dir) as project:
-        set_settings(project.db, strategy=strategy, seed=seed, batch_size=batch)
+        set_settings(project.db, strategy=strategy, seed=seed, batch_size=batch,
+                     **({"label_prior": label_prior} if label_prior else {}))
         models = load_models(project)
         result = refresh(project, models)
         classes = get_labels(project.db)
@@ -147,7 +148,7 @@ def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def run_seeding(data: list[str], *, seeds: list[int], per_label: list[int | str], budget: int = 500, batch: int = 25,
                 checkpoints: tuple[int, ...] = (100, 200, 500), strategy: str = "margin", quick: bool = False,
                 model: str | None = None, workdir: str | None = None, cache_dir: str | None = None,
-                pool_limit: int | None = None, test_limit: int | None = None,
+                pool_limit: int | None = None, test_limit: int | None = None, label_prior: str | None = None,
                 progress_path: str | None = None) -> dict[str, Any]:
     """Every dataset x seed x arm (the queue alone, then each ``per_label``); a JSON-able result."""
     from benchmarks.curves import dataset_dirs, prepare_dataset
@@ -162,6 +163,7 @@ def run_seeding(data: list[str], *, seeds: list[int], per_label: list[int | str]
         model = str(build_tiny_bert(work / "tiny-bert"))
     result: dict[str, Any] = {"kind": "seeding", "machine": machine_info(), "budget": budget, "batch": batch,
                               "checkpoints": list(checkpoints), "strategy": strategy, "seeds": seeds,
+                              "label_prior": label_prior or "project default",
                               "per_label": per_label, "datasets": {}}
     try:
         for folder in dataset_dirs(data):
@@ -175,7 +177,7 @@ def run_seeding(data: list[str], *, seeds: list[int], per_label: list[int | str]
                     runs.append(run_arm(prepared, work / f"run-{folder.name}-{seed}-{arm}", per_label=k, seed=seed,
                                         budget=budget, batch=batch, checkpoints=tuple(checkpoints),
                                         test_vectors=test_vectors, test_labels=test_labels, strategy=strategy,
-                                        by_label=by_label))
+                                        by_label=by_label, label_prior=label_prior))
                     result["datasets"][folder.name] = {"n_pool": prepared["n_pool"], "n_test": prepared["n_test"],
                                                        "classes": len(prepared["classes"]), "runs": runs,
                                                        "table": summarize(runs)}

@@ -23,7 +23,8 @@ def test_cli_bench_search_quick_writes_complete_results(tmp_path, capsys):
 def test_cli_bench_seed_quick_compares_seeding_with_the_queue(tmp_path, tiny_dataset, capsys):
     out = tmp_path / "seed.json"
     assert main(["bench", "seed", "--quick", "--data", str(tiny_dataset), "--per-label", "2", "--json", str(out),
-                 "--workdir", str(tmp_path)]) == 0
+                 "--workdir", str(tmp_path), "--label-prior", "off"]) == 0
+    assert json.loads(out.read_text())["label_prior"] == "off"
     data = json.loads(out.read_text())["datasets"][tiny_dataset.name]
     arms = {row["arm"]: row for row in data["table"]}
     assert set(arms) == {"queue", "seed2"}

@@ -171,6 +171,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     seed.add_argument("--model", default=None, help="base model (default: the project default)")
     seed.add_argument("--cache", metavar="DIR", default=None,
                       help="keep each dataset's prepared project (pool + embeddings) in DIR and reuse it")
+    seed.add_argument("--label-prior", choices=("auto", "on", "off"), default=None,
+                      help="the label_prior setting in every run (default: the project default, auto)")
     _outputs(seed)
     seed.set_defaults(func=run_seed)
     add_multi_label_part(parts, _outputs)
@@ -284,5 +286,6 @@ def run_seed(args: argparse.Namespace) -> int:
         per_label=[k.strip() for k in args.per_label.split(",")], budget=args.budget, batch=args.batch,
         checkpoints=tuple(int(c) for c in args.checkpoints.split(",")), strategy=args.strategy, quick=args.quick,
         model=args.model, workdir=args.workdir, cache_dir=args.cache, progress_path=args.json,
+        label_prior=args.label_prior,
     )
     return _finish(result, args, lambda result, path: None, seeding.summary_table(result))
