@@ -256,9 +256,12 @@ def _encoder_parts(result: dict[str, Any], parts: tuple[str, ...], plan: dict[st
             data = [int8.read_dataset(folder) for folder in datasets]
         else:
             data = [_tiny_dataset()]
-        result["int8"] = int8.measure_int8(model, texts, data, batch_size=batch_size, max_length=max_length,
-                                           rounds=plan["repeats"], folder=base, train_texts=train_texts,
-                                           seeds=seeds, backends=int8_backends)
+        from learner.devices import torch_threads
+
+        with torch_threads(threads):
+            result["int8"] = int8.measure_int8(model, texts, data, batch_size=batch_size, max_length=max_length,
+                                               rounds=plan["repeats"], folder=base, train_texts=train_texts,
+                                               seeds=seeds, backends=int8_backends)
 
 
 def _tiny_dataset() -> tuple[str, list[dict], list[dict]]:

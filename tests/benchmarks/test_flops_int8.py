@@ -85,12 +85,13 @@ def test_cli_bench_speed_int8_with_onnx_runtime(tmp_path, tiny_dataset):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     out = tmp_path / "int8.json"
-    code = main(["bench", "speed", "--quick", "--parts", "int8", "--int8-backends", "torch,ort",
+    code = main(["bench", "speed", "--quick", "--parts", "int8", "--int8-backends", "torch,ort", "--threads", "1",
                  "--data", str(tiny_dataset), "--train-texts", "100", "--seeds", "0,1", "--json", str(out),
                  "--workdir", str(tmp_path)])
     assert code == 0
-    _check_int8(json.loads(out.read_text())["int8"], tiny_dataset.name,
-                ["torch_fp32", "torch_int8", "ort_fp32", "ort_int8"])
+    int8 = json.loads(out.read_text())["int8"]
+    _check_int8(int8, tiny_dataset.name, ["torch_fp32", "torch_int8", "ort_fp32", "ort_int8"])
+    assert int8["torch_threads"] == 1
 
 
 def test_cli_bench_speed_rejects_unknown_int8_backend(tmp_path, tiny_dataset, capsys):

@@ -102,7 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="int8: random training texts the head is fitted on (default 500)")
     speed.add_argument("--seeds", default="0", help="int8: comma list of seeds drawing them (default 0)")
     speed.add_argument("--threads", type=int, default=None,
-                       help="flops: torch threads for the whole measure (default: torch's default)")
+                       help="flops, int8: torch (and ONNX Runtime) threads for the whole measure "
+                            "(default: torch's default)")
     speed.add_argument("--int8-backends", default="torch",
                        help="int8: comma list of torch (dynamic quantization), ort (ONNX Runtime fp32 and "
                             "int8; needs onnxruntime and onnx) (default torch)")
