@@ -246,6 +246,8 @@ def _encoder_parts(result: dict[str, Any], parts: tuple[str, ...], plan: dict[st
 
         model = str(build_tiny_bert(base / "tiny-encoder"))
     texts, _ = load_texts(texts_file, plan["score_texts"])
+    result.setdefault("model", model or "default")
+    result.setdefault("texts_file", str(texts_file) if texts_file else "synthetic")
     if "flops" in parts:
         sizes = flops.QUICK if quick else flops.FULL
         result["flops"] = flops.measure_flops(model, texts, batch_size=batch_size, max_length=max_length,
