@@ -359,8 +359,10 @@ def _seed_each_label() -> None:
     if counts["labeled"] >= SEED_PER_LABEL * len(labels):
         return
     with st.expander("Seed each label: a first step for a new project", icon=":material/flag:"):
-        st.caption(f"Search each label's name for texts close in meaning and label the good ones (about "
-                   f"{SEED_PER_LABEL} per label): the model then starts with every label, rare ones too.")
+        st.caption("Search each label's name for texts close in meaning, label a few good ones per label, then "
+                   "follow the queue: the first model then sees every label. Measured, it helps where the "
+                   "label_prior setting is off (by default, under 10 labels); with it on, each label's name already "
+                   "counts as one example.")
         row = st.container(horizontal=True, vertical_alignment="bottom")
         name = row.selectbox("Label", labels, key="ll_seed_label")
         if row.button("Find texts like it", key="ll_seed_search"):
