@@ -9,7 +9,8 @@ belong to the same text ("the card is ready").
 * in-flight guard: after a label, skip or undo key (or a click on one of those
   buttons) acted, further action keys and clicks are held back until the card
   is drawn again (its closing marker changed); a held click is dropped. A
-  second key before the new drawing begins is dropped; one pressed while it is
+  second key before the new drawing begins is dropped (on a multi-label card,
+  whose keys toggle labels, it waits instead); one pressed while it is
   being drawn waits for the card to be ready, then acts if the text it was
   pressed on is still the one on screen;
 * read pause: for the project's ``read_pause_ms`` after the text changed, action
@@ -52,6 +53,7 @@ _KEYBOARD = """<script>
   const win = doc.defaultView || window;
   doc.llActionKeys = new Set(%(keys)s);
   doc.llReadPauseMs = %(pause)d;
+  doc.llToggles = %(toggles)s;
   if (doc.llKeyboardInstalled) { return; }
   doc.llKeyboardInstalled = true;
   const TEXT = '.st-key-ll_text [data-testid="stText"]';
@@ -141,7 +143,7 @@ _KEYBOARD = """<script>
       hold(event);
       // Before the answer to the last key is being drawn, a second key is a double press and
       // is dropped; after, it waits for the card to be ready (and for its text to stay).
-      if (marker('%(start)s') !== guard.drawn || shownText() !== guard.text) { queue(event); }
+      if (doc.llToggles || marker('%(start)s') !== guard.drawn || shownText() !== guard.text) { queue(event); }
       return;
     }
     if (!ready()) { hold(event); queue(event); }
@@ -186,11 +188,16 @@ TEXT_STYLE = """<style>
 </style>""" % {"start": CARD_START, "end": CARD_END}
 
 
-def keyboard_script(action_keys: list[str], *, read_pause_ms: int = 0) -> str:
+def keyboard_script(action_keys: list[str], *, read_pause_ms: int = 0, toggles: bool = False) -> str:
     """The in-flight guard, the read pause and the filter keys, for these one-key actions
-    (labels, skip, undo, flag, comment, history; "Enter": accept the suggestion) and the card's buttons."""
+    (labels, skip, undo, flag, comment, history; "Enter": accept the suggestion) and the card's buttons.
+
+    ``toggles`` (a multi-label card, whose label keys turn labels on and off on the same text): a
+    second key while the first is in flight is never taken for a double press; it waits for the card
+    and acts if the text is still the one it was pressed on (two labels typed fast both count)."""
     keys = sorted({key.lower() for key in action_keys if key})
     return _KEYBOARD % {"keys": json.dumps(keys), "pause": max(0, int(read_pause_ms)),
+                        "toggles": "true" if toggles else "false",
                         "timeout": GUARD_TIMEOUT_MS, "replay": REPLAY_MS, "start": CARD_START, "end": CARD_END}
 
 

@@ -54,8 +54,8 @@ context_columns = [name.strip() for name in settings.context_columns.split(",") 
 st.html(page_scripts.TEXT_STYLE)
 st.html(page_scripts.keyboard_script(
     [*label_keys, keys.SKIP_KEY, keys.UNDO_KEY, keys.FLAG_KEY, keys.COMMENT_KEY, keys.HISTORY_KEY,
-     keys.ACCEPT_KEY, *([keys.NONE_OF_THESE_KEY] if multi_label else [])], read_pause_ms=settings.read_pause_ms),
-        unsafe_allow_javascript=True)
+     keys.ACCEPT_KEY, *([keys.NONE_OF_THESE_KEY] if multi_label else [])], read_pause_ms=settings.read_pause_ms,
+    toggles=multi_label), unsafe_allow_javascript=True)
 
 
 def _flash(kind: str, message: str) -> None:
