@@ -7,15 +7,15 @@ reused until the encoder changes (a fine-tune) or the pool grows by more than ``
 The page only reads the file.
 
 **PCA, not UMAP.** The projection is the first two principal components (numpy: the 384 x 384
-covariance of the pool, its top eigenvectors): 1-2 s at 100k texts on 2 cores (docs/benchmarks.md).
-UMAP (umap-learn) separates clusters better but brings numba and llvmlite into the install and,
-measured here, takes minutes at 100k texts on 2 cores, every fine-tune; so the map is PCA.
+covariance of the pool, its top eigenvectors): 2.5 s of CPU at 100k texts (docs/benchmarks.md).
+UMAP (umap-learn) separates clusters better but brings numba and llvmlite into the install and
+took 28x PCA's CPU at 10k texts (54.6 s against 2.0 s), after every fine-tune; so the map is PCA.
 
 **100k points in a browser.** The page draws at most ``MAX_POINTS`` points: a seeded sample of the
-pool, stratified by nothing (uniform) so dense regions stay dense; Vega-Lite's canvas renderer
-draws 5,000 points in well under a second, while 100k points cost megabytes of JSON and seconds
-of layout per rerun (docs/benchmarks.md). A region selected on the chart lists *every* text of
-the pool inside it (:func:`region_ids`), not only the drawn ones.
+pool, stratified by nothing (uniform) so dense regions stay dense. Measured in Chromium, the
+chart with all 100k points is 5.9 MB of JSON instead of 0.30 MB and took 5x as long to draw as
+5,000 (docs/benchmarks.md). A region selected on the chart lists *every* text of the pool inside
+it (:func:`region_ids`), not only the drawn ones.
 """
 
 from __future__ import annotations
