@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,8 +49,12 @@ def score(project: Path, engine: str) -> dict:
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"labelloop score --engine {engine} failed: {done.stderr.strip()[-500:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {**result, "wall_s": round(wall, 1)}
+    # the command's JSON line (Ray may print more of its own around it)
+    result = next((json.loads(line) for line in reversed(done.stdout.splitlines()) if line.startswith('{"version"')),
+                  None)
+    if result is None:
+        raise SystemExit(f"labelloop score --engine {engine} printed no result: {done.stdout.strip()[-500:]}")
+    return {**result, "wall_s": round(wall, 1), "load_average": os.getloadavg()[0]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,21 +63,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=10_000, help="synthetic texts when there is no --file")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", default="default")
+    parser.add_argument("--engines", default="local,ray", help="the order of the engines in each round")
     parser.add_argument("--json", type=Path, default=None, help="write every run here")
     args = parser.parse_args(argv)
     runs = []
+    source = str(args.file) if args.file else f"{args.texts} synthetic texts"
     with tempfile.TemporaryDirectory() as tmp:
         project = build(Path(tmp), args.file, args.texts, args.model)
-        print("round engine texts embed_s texts/s wall_s")
+        print("round engine texts embed_s texts/s wall_s load_average_1min_at_end")
         for round_ in range(1, args.rounds + 1):
-            for engine in ("local", "ray"):
+            for engine in args.engines.split(","):
                 run = {"round": round_, **score(project, engine)}
                 runs.append(run)
-                print(f"{round_} {engine} {run['texts']} {run['embed_s']} {run['texts_per_s']} {run['wall_s']}",
-                      flush=True)
-    if args.json is not None:
-        source = str(args.file) if args.file else f"{args.texts} synthetic texts"
-        args.json.write_text(json.dumps({"pool": source, "model": args.model, "runs": runs}, indent=2))
+                print(f"{round_} {engine} {run['texts']} {run['embed_s']} {run['texts_per_s']} {run['wall_s']} "
+                      f"{run['load_average']:.1f}", flush=True)
+                if args.json is not None:  # after every run: a long measurement keeps what it has
+                    args.json.write_text(json.dumps({"pool": source, "model": args.model, "runs": runs}, indent=2))
     return 0
 
 
