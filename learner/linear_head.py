@@ -16,28 +16,68 @@ at a million 384-d rows beside chunked ``predict_proba`` in docs/benchmarks.md (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-CHUNK = 16_384
+CHUNK = 65_536
 
 
-def head_proba(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
-    """``(n, k)`` probabilities of the head ``(coef, intercept)`` on rows ``X`` (n x d)."""
+@dataclass(frozen=True)
+class RowStats:
+    """Per row of a matrix: its component mean and the norm of the centred row (1 where that is 0).
+
+    Fixed for an encoder's cached pool vectors, so a caller that scores the same pool again and
+    again (a refresh after every batch) computes them once and passes them to :func:`head_proba`,
+    which is then one matrix product per chunk and nothing more over the rows."""
+
+    mean: np.ndarray
+    norm: np.ndarray
+
+    def part(self, start: int, stop: int) -> RowStats:
+        return RowStats(self.mean[start:stop], self.norm[start:stop])
+
+
+def row_stats(X: np.ndarray, *, chunk: int = CHUNK) -> RowStats:
+    """The :class:`RowStats` of the rows of ``X`` (n x d), read a chunk at a time."""
+    d = X.shape[1]
+    means, norms = [], []
+    for start in range(0, len(X), chunk):
+        rows = np.asarray(X[start:start + chunk], dtype=np.float32)
+        mean, norm = _mean_and_norm(rows, rows.sum(axis=1, dtype=np.float64) / d)
+        means.append(mean)
+        norms.append(norm)
+    empty = np.empty(0, dtype=np.float64)
+    return RowStats(np.concatenate(means) if means else empty, np.concatenate(norms) if norms else empty)
+
+
+def _mean_and_norm(rows: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    squares = np.einsum("ij,ij->i", rows, rows).astype(np.float64)
+    norm = np.sqrt(np.maximum(squares - rows.shape[1] * mean * mean, 0.0))
+    norm[norm < 1e-12] = 1.0
+    return mean, norm
+
+
+def head_proba(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray, *, chunk: int = CHUNK,
+               stats: RowStats | None = None) -> np.ndarray:
+    """``(n, k)`` probabilities of the head ``(coef, intercept)`` on rows ``X`` (n x d); ``stats``:
+    the rows' :class:`RowStats` when the caller keeps them."""
     coef = np.asarray(coef, dtype=np.float64)
     intercept = np.asarray(intercept, dtype=np.float64)
     n, k, d = len(X), len(intercept), coef.shape[1]
-    # One product gives the logits' dot products and, in the last row, each row's component mean.
-    weights = np.ascontiguousarray(np.vstack([coef, np.full((1, d), 1.0 / d)]), dtype=np.float32)
+    # Without stats, one product also gives each row's component mean, in the weights' last row.
+    weights = np.ascontiguousarray(coef if stats is not None else np.vstack([coef, np.full((1, d), 1.0 / d)]),
+                                   dtype=np.float32)
     sums = coef.sum(axis=1)
     out = np.empty((n, k), dtype=np.float64)
     for start in range(0, n, chunk):
         rows = np.asarray(X[start:start + chunk], dtype=np.float32)
-        product = (weights @ rows.T).T.astype(np.float64)  # (m, k + 1); weights first: the faster BLAS shape
-        dots, mean = product[:, :k], product[:, k]
-        squares = np.einsum("ij,ij->i", rows, rows).astype(np.float64)
-        norm = np.sqrt(np.maximum(squares - d * mean * mean, 0.0))
-        norm[norm < 1e-12] = 1.0
-        logits = (dots - mean[:, None] * sums[None, :]) / norm[:, None] + intercept[None, :]
+        product = (weights @ rows.T).T.astype(np.float64)  # weights first: the faster BLAS shape
+        if stats is not None:
+            mean, norm = stats.mean[start:start + len(rows)], stats.norm[start:start + len(rows)]
+        else:
+            mean, norm = _mean_and_norm(rows, product[:, k])
+        logits = (product[:, :k] - mean[:, None] * sums[None, :]) / norm[:, None] + intercept[None, :]
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)

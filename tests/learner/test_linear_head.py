@@ -36,3 +36,18 @@ def test_reads_a_memory_mapped_pool(tmp_path):
     np.save(path, X)
     mapped = np.load(path, mmap_mode="r")
     assert np.allclose(head_proba(mapped, *head.linear(), chunk=50), head.predict_proba(X), atol=1e-6)
+
+
+def test_kept_row_stats_give_the_same_probabilities():
+    from learner.linear_head import row_stats
+
+    X, y = data(n=250, k=4)
+    X[7] = 0.0  # a zero row: norm taken as 1, as head_features does
+    head = EmbeddingHead().fit(X, y)
+    stats = row_stats(X, chunk=60)
+    assert stats.mean.shape == stats.norm.shape == (250,) and stats.norm[7] == 1.0
+    with_stats = head_proba(X, *head.linear(), chunk=70, stats=stats)
+    assert np.allclose(with_stats, head_proba(X, *head.linear()), atol=1e-9)
+    assert np.allclose(with_stats, head.predict_proba(X), atol=1e-6)
+    part = stats.part(100, 150)
+    assert np.allclose(head_proba(X[100:150], *head.linear(), stats=part), with_stats[100:150], atol=1e-12)

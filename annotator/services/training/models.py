@@ -26,6 +26,7 @@ from annotator.store.project import Project
 from annotator.store.versions import discard_unpublished, latest_version, list_versions, quarantine_version
 from learner.classifier import TransformerClassifier
 from learner.errors import ModelLoadError
+from learner.linear_head import RowStats, row_stats
 
 PENDING_PREFIX = ".pending-"
 QUARANTINE_DIRNAME = "quarantine"
@@ -75,6 +76,17 @@ class LoopModels:
     last_predictions: tuple[int, tuple] | None = None
     # The engine of a fine-tune's pass over the pool (pool_engines: None = local, or a Ray cluster's).
     pool_engine: object | None = None
+    # The pool vectors' row statistics, (encoder version, rows) -> RowStats, kept between refreshes.
+    _row_stats: tuple[tuple[int, int], RowStats] | None = field(default=None, repr=False, compare=False)
+
+    def pool_row_stats(self, X: np.ndarray) -> RowStats:
+        """The :class:`~learner.linear_head.RowStats` of the pool's vectors ``X`` by the current
+        encoder: computed once per encoder and pool size (texts are only ever added, in id order),
+        so a refresh at a million texts scores the pool with one product per chunk."""
+        key = (self.encoder_version, len(X))
+        if self._row_stats is None or self._row_stats[0] != key:
+            self._row_stats = (key, row_stats(X))
+        return self._row_stats[1]
 
     def pool_embeddings(
         self, ids, texts, progress: Callable[[float, str], None] | None = None

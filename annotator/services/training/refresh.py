@@ -175,7 +175,8 @@ def refresh(
                 np.asarray(X[positions_of(state.ids, [e for e, _ in state.train])]), labels)
             timings["fit"] = time.perf_counter() - tick
             tick = time.perf_counter()
-            scores = score_pool(head, X, settings.strategy, settings.seed, int(done.sum()))
+            scores = score_pool(head, X, settings.strategy, settings.seed, int(done.sum()),
+                                stats=models.pool_row_stats(X))
             ranking = rank_pool(ids=state.ids, scores=scores, embeddings=X, classes=classes,
                                 strategy=settings.strategy, done=done, estimator=head, seed=settings.seed,
                                 batch_size=settings.batch_size)

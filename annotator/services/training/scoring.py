@@ -13,7 +13,7 @@ from annotator.services.ranking import rank_positions, score_rows
 from annotator.store.leases import Overlap
 from annotator.store.versions import STAGE_CHUNK, ScoreRow, StoredHead
 from learner.head import EmbeddingHead
-from learner.linear_head import head_proba
+from learner.linear_head import RowStats, head_proba
 from learner.metrics import evaluate
 from learner.strategies import get_strategy, uncertainty_scores
 
@@ -87,13 +87,15 @@ def scores_of(proba: np.ndarray, strategy: str, seed: int, n_done: int) -> PoolS
 
 
 def score_pool(head: EmbeddingHead, X: np.ndarray, strategy: str, seed: int, n_done: int,
-               chunk: int = SCORE_CHUNK) -> PoolScores:
+               chunk: int = SCORE_CHUNK, stats: RowStats | None = None) -> PoolScores:
     """:func:`scores_of` over the whole pool in chunks: memory holds one chunk of probabilities,
     not the pool's (X may be the memory-mapped cache). The head is applied in its linear form
     (:func:`learner.linear_head.head_proba`: one float32 product per chunk, no float64 copy of
-    the rows)."""
+    the rows); ``stats``: the rows' statistics when the caller keeps them between refreshes."""
     coef, intercept = head.linear()
-    parts = [scores_of(head_proba(X[start:start + chunk], coef, intercept), strategy, seed, n_done)
+    parts = [scores_of(head_proba(X[start:start + chunk], coef, intercept,
+                                  stats=stats.part(start, start + chunk) if stats is not None else None),
+                       strategy, seed, n_done)
              for start in range(0, len(X), chunk)]
     scores = PoolScores(*(np.concatenate([getattr(p, f) for p in parts]) for f in
                           ("predicted", "confidence", "informativeness")))

@@ -67,3 +67,30 @@ def test_the_worker_ranks_the_pool_at_once_before_any_model(project, tmp_path):
     assert publish_random_ranking(project) is None  # only before any version
     item = queue.next_item(project, "ann")
     assert item.model_version == first and item.rank == 0
+
+
+def test_a_refresh_keeps_the_pools_row_stats_until_the_pool_grows(project, tmp_path, tiny_model_dir):
+    import numpy as np
+
+    from annotator.services.training.embeddings import load_embeddings
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
+    from learner.linear_head import row_stats
+
+    set_settings(project.db, model=str(tiny_model_dir))
+    rows = gold_rows(60)
+    add_pool(project, tmp_path, rows[:40])
+    models = load_models(project)
+    refresh(project, models)
+    label_some(project, rows, 8)
+    assert refresh(project, models).kind == "head"
+    kept = models.pool_row_stats(load_embeddings(project.path, models.encoder_version)[1])
+    assert kept.mean.shape == (40,)
+    assert refresh(project, models) is not None
+    assert models.pool_row_stats(load_embeddings(project.path, models.encoder_version)[1]) is kept
+    add_pool(project, tmp_path, rows[40:], name="more")  # new texts: the stats follow the pool
+    assert refresh(project, models) is not None
+    ids, X = load_embeddings(project.path, models.encoder_version)
+    grown = models.pool_row_stats(X)
+    assert grown is not kept and len(ids) == 60
+    assert np.allclose(grown.norm, row_stats(X).norm) and np.allclose(grown.mean, row_stats(X).mean)
