@@ -20,7 +20,8 @@ def label_names(conn: sqlite3.Connection) -> list[str]:
 def label_use(conn: sqlite3.Connection, name: str) -> dict[str, int]:
     """How many label rows give ``name``: ``rows`` (every row, history included), ``current``."""
     row = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(superseded = 0), 0) FROM labels WHERE label = ?", (name,)
+        "SELECT COUNT(*), COALESCE(SUM(l.superseded = 0), 0) FROM labels l "
+        "WHERE l.label = ? OR l.id IN (SELECT label_id FROM label_members WHERE name = ?)", (name, name)
     ).fetchone()
     return {"rows": int(row[0]), "current": int(row[1])}
 
@@ -38,6 +39,10 @@ def _rename_everywhere(conn: sqlite3.Connection, old: str, new: str, *, keep_ori
         conn.execute("UPDATE labels SET original_label = ? WHERE original_label = ?", (new, old))
     conn.execute("UPDATE labels SET suggestion = ? WHERE suggestion = ?", (new, old))
     conn.execute("UPDATE scores SET predicted = ? WHERE predicted = ?", (new, old))
+    # multi-label sets: a set holding both keeps one (the sets' suggestions and predictions, JSON lists,
+    # keep the old name until the next refresh)
+    changed += conn.execute("UPDATE OR IGNORE label_members SET name = ? WHERE name = ?", (new, old)).rowcount
+    changed += conn.execute("DELETE FROM label_members WHERE name = ?", (old,)).rowcount
     return changed
 
 

@@ -86,3 +86,19 @@ def test_sets_never_reach_a_single_label_model(multi):
     add_label_set(multi.db, multi.ids[1], ["anger"], "ann")
     assert training_labels(multi.db) == [] and training_examples_per_label(multi.db) == {}
     assert training_class_count(multi.db) == 0
+
+
+def test_renaming_merging_and_deleting_labels_follow_into_the_sets(multi):
+    from annotator.errors import LabelloopError
+    from annotator.services.labelset import delete_label, get_labels, merge_labels, rename_label
+
+    first = add_label_set(multi.db, multi.ids[0], ["joy", "fear"], "ann")
+    second = add_label_set(multi.db, multi.ids[1], ["anger", "fear"], "ann")
+    rename_label(multi.db, "joy", "happiness")
+    assert get_labels(multi.db) == ["happiness", "anger", "fear"]
+    assert members_of(multi.db, [first]) == {first: ["happiness", "fear"]}
+    merge_labels(multi.db, "fear", "anger")  # the second set held both: it keeps one
+    assert members_of(multi.db, [first, second]) == {first: ["happiness", "anger"], second: ["anger"]}
+    with pytest.raises(LabelloopError):
+        delete_label(multi.db, "happiness")  # a set uses it
+    assert get_labels(multi.db) == ["happiness", "anger"]
