@@ -24,6 +24,7 @@ import numpy as np
 from annotator.errors import InputError
 from annotator.io.streams import Chunk, StreamWriter, iter_text_chunks
 from annotator.io.writers import WRITE_FORMATS
+from annotator.services.label_mode import is_multi_label
 from annotator.services.model_export import build_model_folder
 from annotator.services.settings import get_settings
 from annotator.store import jobs as job_store
@@ -100,6 +101,10 @@ def predict(
 
     Returns ``{"rows", "version", "out", "seconds"}``. Nothing is written unless all rows succeed.
     """
+    if is_multi_label(project.db):
+        raise InputError("labelloop predict does not handle multi-label projects yet: export the model "
+                         "(export --model) and use transformers.pipeline(..., top_k=None), which gives each "
+                         "label's sigmoid score")
     name = output_format(out, fmt)
     folder, chosen = build_model_folder(project, version)
     from annotator.services.training.models import device_of  # imports torch
