@@ -16,11 +16,13 @@ run on a node of the cluster (``ray start --address ...`` here, then ``--ray-add
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -64,6 +66,21 @@ def _check_reachable(address: str) -> None:
         raise ScoringEngineError(f"cannot reach the Ray cluster at {address}: {error.strerror or error}") from None
 
 
+@contextlib.contextmanager
+def _children_write_to_stderr() -> Iterator[None]:
+    """Point file descriptor 1 at stderr while Ray starts its processes, which inherit it: what they
+    print (a local instance's start-up notices) must not mix with a command's output (``--json``)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def connect(address: str | None) -> None:
     """Join the Ray cluster at ``address`` (HOST:PORT of its head, ``ray://HOST:PORT``, or ``auto``);
     no address: the one this process already joined, else a new local Ray instance."""
@@ -74,8 +91,9 @@ def connect(address: str | None) -> None:
     if ray.is_initialized():
         return
     try:
-        ray.init(address=address or None, logging_level=logging.WARNING, log_to_driver=False,
-                 configure_logging=False)
+        with _children_write_to_stderr():
+                ray.init(address=address or None, logging_level=logging.WARNING, log_to_driver=False,
+                     configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise ScoringEngineError(f"cannot join the Ray cluster at {address or 'a new local instance'}: "
                                  f"{str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
