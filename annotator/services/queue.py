@@ -393,9 +393,10 @@ def project_progress(project: Project) -> dict[str, int]:
 
 
 def annotator_progress(project: Project, annotator: str, *, now: float | None = None) -> dict[str, Any]:
-    """The annotator's current labels today (since 00:00 UTC) and in total, plus project progress."""
+    """The annotator's current labels today (since 00:00 UTC) and in total: what the card shows after
+    every label, so nothing that counts the whole pool (:func:`project_progress` gives that)."""
     now = time.time() if now is None else now
     midnight = now - (now % 86_400)
     with read_snapshot(project.db) as conn:
         today, total = q.annotator_counts(conn, annotator, midnight)
-    return {"today": today, "total": total, "project": pool_counts(project.db)}
+    return {"today": today, "total": total}
