@@ -3,6 +3,7 @@ labels, and the app's project with users and its AppTest helpers (streamlit is i
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,16 @@ import pytest
 from annotator.services.projects import create_project, open_project
 from tests.helpers.team import VOTES, add_texts, add_users
 
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """Streamlit's AppTest leaves the app's main.py as ``sys.modules["__main__"]``; a process the
+    next test spawns (multiprocessing's spawn re-imports ``__main__`` by path) would then run the
+    app. Each test ends with the ``__main__`` it started with."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 @pytest.fixture
 def project(tmp_path: Path):
