@@ -9,8 +9,8 @@ row ``x`` with component mean ``m``::
     head_features(x) @ coef.T = (x @ coef.T - m * coef.sum(axis=1)) / ||x - m||
 
 and ``||x - m||^2 = ||x||^2 - d * m^2``. The rows are read once, in float32, a chunk at a
-time (the pool's vectors may be the memory-mapped cache); dot products, means (one more
-weight row) and squared norms are float32 sums of ``d`` products, the rest is float64. Measured
+time (the pool's vectors may be the memory-mapped cache); dot products and squared norms are
+float32 sums of ``d`` products, the rest is float64. Measured
 at a million 384-d rows beside chunked ``predict_proba`` in docs/benchmarks.md (queue refresh).
 """
 
@@ -44,40 +44,30 @@ def row_stats(X: np.ndarray, *, chunk: int = CHUNK) -> RowStats:
     means, norms = [], []
     for start in range(0, len(X), chunk):
         rows = np.asarray(X[start:start + chunk], dtype=np.float32)
-        mean, norm = _mean_and_norm(rows, rows.sum(axis=1, dtype=np.float64) / d)
+        mean = rows.sum(axis=1, dtype=np.float64) / d
+        squares = np.einsum("ij,ij->i", rows, rows).astype(np.float64)
+        norm = np.sqrt(np.maximum(squares - d * mean * mean, 0.0))
+        norm[norm < 1e-12] = 1.0
         means.append(mean)
         norms.append(norm)
     empty = np.empty(0, dtype=np.float64)
     return RowStats(np.concatenate(means) if means else empty, np.concatenate(norms) if norms else empty)
 
 
-def _mean_and_norm(rows: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    squares = np.einsum("ij,ij->i", rows, rows).astype(np.float64)
-    norm = np.sqrt(np.maximum(squares - rows.shape[1] * mean * mean, 0.0))
-    norm[norm < 1e-12] = 1.0
-    return mean, norm
-
-
 def head_proba(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray, *, chunk: int = CHUNK,
                stats: RowStats | None = None) -> np.ndarray:
     """``(n, k)`` probabilities of the head ``(coef, intercept)`` on rows ``X`` (n x d); ``stats``:
-    the rows' :class:`RowStats` when the caller keeps them."""
+    the rows' :class:`RowStats` when the caller keeps them (else computed chunk by chunk)."""
     coef = np.asarray(coef, dtype=np.float64)
     intercept = np.asarray(intercept, dtype=np.float64)
-    n, k, d = len(X), len(intercept), coef.shape[1]
-    # Without stats, one product also gives each row's component mean, in the weights' last row.
-    weights = np.ascontiguousarray(coef if stats is not None else np.vstack([coef, np.full((1, d), 1.0 / d)]),
-                                   dtype=np.float32)
+    weights = np.ascontiguousarray(coef, dtype=np.float32)
     sums = coef.sum(axis=1)
-    out = np.empty((n, k), dtype=np.float64)
-    for start in range(0, n, chunk):
+    out = np.empty((len(X), len(intercept)), dtype=np.float64)
+    for start in range(0, len(X), chunk):
         rows = np.asarray(X[start:start + chunk], dtype=np.float32)
-        product = (weights @ rows.T).T.astype(np.float64)  # weights first: the faster BLAS shape
-        if stats is not None:
-            mean, norm = stats.mean[start:start + len(rows)], stats.norm[start:start + len(rows)]
-        else:
-            mean, norm = _mean_and_norm(rows, product[:, k])
-        logits = (product[:, :k] - mean[:, None] * sums[None, :]) / norm[:, None] + intercept[None, :]
+        part = stats.part(start, start + len(rows)) if stats is not None else row_stats(rows)
+        dots = (weights @ rows.T).T.astype(np.float64)  # weights first: the faster BLAS shape
+        logits = (dots - part.mean[:, None] * sums[None, :]) / part.norm[:, None] + intercept[None, :]
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)

@@ -93,8 +93,8 @@ def _final_csv_cells(project: Project, include_eval: bool) -> Iterator[list[Any]
     """The CSV cells of :func:`final_labels`' rows, row by row, the same cells ``write_rows`` makes
     of them (tested file against file). An example holding one annotator's label and no
     adjudication (most rows of most projects) goes from its query row straight to its cells, with
-    no dict on the way; the others through :func:`_final_row`. A million labels export in half the
-    time this way (docs/benchmarks.md, import and export)."""
+    no dict on the way; the others through :func:`_final_row`. This halved the CPU time of a
+    200k-label CSV export (docs/benchmarks.md, import and export)."""
     order = {name: position for position, name in enumerate(get_labels(project.db))}
     said = _notes_by_example(project)
     cell = CsvCells()
