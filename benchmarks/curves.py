@@ -12,7 +12,8 @@ fine-tune every F labels from the previous version; ``scratch`` = fine-tune
 every F labels from the base model.
 
 Summary per dataset and configuration (``strategy/tier``, with ``/prior-MODE``
-when runs set the ``label_prior`` setting): AUC (mean accuracy over the
+when runs set the ``label_prior`` setting, and ``/key=value`` for each setting a whole run
+fixes with ``--setting``, so runs of two recipes never pool): AUC (mean accuracy over the
 curve's points, as ``simulate`` defines it; mean and spread over seeds), final
 accuracy and macro-F1, and the labels needed to reach the accuracy random
 sampling reaches with the full budget in the same tier (random with the prior
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.config import STRATEGY_NAMES
+from annotator.config import STRATEGY_NAMES, coerce_setting
 from annotator.errors import InputError
 from benchmarks.common import base_test_vectors, machine_info, now, read_jsonl, write_json
 
@@ -192,15 +193,17 @@ def _vectors_for(texts: list[str], known: dict[str, np.ndarray], encode) -> np.n
 
 def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int, tier: str, budget: int,
             batch: int, finetune_every: int | None, on_point=None,
-            finetune_min_per_class: int | None = None, label_prior: str | None = None) -> dict[str, Any]:
+            finetune_min_per_class: int | None = None, label_prior: str | None = None,
+            fixed: dict[str, Any] | None = None) -> dict[str, Any]:
     """One simulation on a fresh copy of the prepared project; ``on_point(point)`` after each batch.
-    ``label_prior``: the setting for this run (None: the project default, not named in the config)."""
+    ``label_prior``: the setting for this run (None: the project default, not named in the config);
+    ``fixed``: other settings for this run (named in the config)."""
     from annotator.services.projects import open_project
     from annotator.services.settings import set_settings
     from annotator.services.simulate import simulate
 
     shutil.copytree(prepared["base"], run_dir)
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = dict(fixed or {})
     if tier != "fast":
         changes["warm_start"] = tier == "warm"
         if finetune_min_per_class is not None:
@@ -214,8 +217,25 @@ def run_one(prepared: dict[str, Any], run_dir: Path, *, strategy: str, seed: int
                       strategy=strategy, seed=seed, finetune_every=0 if tier == "fast" else finetune_every,
                       on_point=on_point, test_vectors=prepared.get("test_vectors"))
     shutil.rmtree(run_dir, ignore_errors=True)
-    config = f"{strategy}/{tier}" + (f"/prior-{label_prior}" if label_prior is not None else "")
-    return {**result, "tier": tier, "config": config, "label_prior": label_prior}
+    config = config_name(strategy, tier, label_prior, fixed)
+    return {**result, "tier": tier, "config": config, "label_prior": label_prior, "settings": dict(fixed or {})}
+
+
+def config_name(strategy: str, tier: str, label_prior: str | None, fixed: dict[str, Any] | None) -> str:
+    """``strategy/tier``, then ``/prior-MODE`` and ``/key=value`` for what the run fixed."""
+    return (f"{strategy}/{tier}" + (f"/prior-{label_prior}" if label_prior is not None else "")
+            + "".join(f"/{key}={value}" for key, value in sorted((fixed or {}).items())))
+
+
+def parse_settings(pairs: list[str] | None) -> dict[str, Any]:
+    """``["key=value", ...]`` as validated settings (InputError on one line for a bad pair)."""
+    fixed: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--setting takes KEY=VALUE, got {pair!r}")
+        fixed[key.strip()] = coerce_setting(key.strip(), value.strip())
+    return fixed
 
 
 def labels_to_reach(curve: list[dict[str, Any]], target: float) -> int | None:
@@ -301,10 +321,12 @@ def run_curves(
     cache_dir: str | os.PathLike | None = None,
     label_priors: list[str] | None = None,
     split: str = "test",
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run every dataset x tier x strategy x label prior x seed; return curves and summaries
     (JSON-ready). ``label_priors``: values of the ``label_prior`` setting to run each strategy with
-    (None: the project default only)."""
+    (None: the project default only); ``settings``: other settings every run fixes (validated
+    with :func:`parse_settings`)."""
     strategies = [s.strip() for s in strategies if s.strip()]
     unknown = [s for s in strategies if s not in STRATEGY_NAMES]
     if unknown:
@@ -334,7 +356,7 @@ def run_curves(
         "config": {"strategies": strategies, "seeds": list(seeds), "budget": budget, "batch": batch,
                    "finetune_every": finetune_every, "tiers": tier_list, "model": model or "default",
                    "pool_limit": pool_limit, "test_limit": test_limit, "label_priors": label_priors,
-                   "split": split},
+                   "split": split, "settings": dict(settings or {})},
         "datasets": {},
     }
     try:
@@ -353,7 +375,7 @@ def run_curves(
             for tier in tier_list:
                 for strategy, prior in [(s, p) for s in strategies for p in priors]:
                     for seed in seeds:
-                        partial = {"config": f"{strategy}/{tier}" + (f"/prior-{prior}" if prior else ""),
+                        partial = {"config": config_name(strategy, tier, prior, settings),
                                    "seed": seed, "curve": []}
 
                         def on_point(point, partial=partial):
@@ -365,6 +387,7 @@ def run_curves(
                         run = run_one(prepared, base / folder.name / f"run-{tier}-{strategy}-{prior}-{seed}",
                                       strategy=strategy, seed=seed, tier=tier, budget=budget, batch=batch,
                                       finetune_every=finetune_every, on_point=on_point, label_prior=prior,
+                                      fixed=settings,
                                       finetune_min_per_class=QUICK["finetune_min_per_class"] if quick else None)
                         entry["runs"].append(run)
                         last = run["curve"][-1] if run["curve"] else {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from annotator.cli import main
 from benchmarks.curves import labels_to_reach, summarize
 
@@ -157,3 +159,25 @@ def test_the_dev_split_holds_out_part_of_train_and_reuses_its_vectors(tiny_datas
     with open_project(dev["base"]) as project:
         fresh = load_models(project).encoder.embed([r["text"] for r in held[:5]])
     assert np.allclose(vectors[:5], fresh, atol=1e-5)  # the reused vectors are the encoder's own
+
+
+def test_cli_bench_curves_fixes_settings_and_names_them_in_the_config(tiny_dataset, tmp_path):
+    out = tmp_path / "curves.json"
+    code = main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--strategies", "margin,random",
+                 "--setting", "epochs=2", "--setting", "warm_start=false", "--fast-only", "--budget", "20",
+                 "--batch", "10", "--json", str(out), "--workdir", str(tmp_path)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["settings"] == {"epochs": 2, "warm_start": False}
+    data = result["datasets"]["toy"]
+    assert sorted(run["config"] for run in data["runs"]) == [
+        "margin/fast/epochs=2/warm_start=False", "random/fast/epochs=2/warm_start=False"]
+    assert {row["config"] for row in data["summary"]["table"]} == {run["config"] for run in data["runs"]}
+
+
+@pytest.mark.parametrize("pair", ["epochs", "=1", "no_such_setting=1", "epochs=-3"])
+def test_cli_bench_curves_refuses_a_bad_setting_on_one_line(tiny_dataset, tmp_path, capsys, pair):
+    assert main(["bench", "curves", "--quick", "--data", str(tiny_dataset), "--setting", pair,
+                 "--workdir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and ("setting" in err)

@@ -66,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     curves.add_argument("--label-prior", default=None, metavar="MODES",
                         help="comma list of auto, on, off: run each strategy with each value of the "
                              "label_prior setting (default: the project default only)")
+    curves.add_argument("--setting", action="append", default=None, metavar="KEY=VALUE",
+                        help="a project setting every run fixes, named in the run's configuration "
+                             "(repeat for several; e.g. --setting finetune_objective=classifier)")
     curves.add_argument("--split", default="test", choices=("test", "dev"),
                         help="test: score on test.jsonl (default); dev: pool = a seeded 80%% of train.jsonl, "
                              "scored on the other 20%%, test.jsonl unread (for choosing defaults)")
@@ -223,6 +226,7 @@ def run_curves(args: argparse.Namespace) -> int:
         warm_start=args.warm_start, model=args.model, quick=args.quick, workdir=args.workdir,
         test_limit=args.test_limit, pool_limit=args.pool_limit, progress_path=args.json, cache_dir=args.cache,
         label_priors=args.label_prior.split(",") if args.label_prior else None, split=args.split,
+        settings=_part("curves").parse_settings(args.setting),
     )
     return _finish(result, args, plot_curves, summary_table(result))
 
