@@ -14,6 +14,19 @@ Two objectives (``objective``):
   ``mean_head.npz``. The ``BertForSequenceClassification`` folder's own first-token
   classifier is then left untrained.
 * ``"classifier"``: the first-token classifier, a fresh linear layer.
+
+Label sets (multi-label)
+------------------------
+``fit(texts, Y)`` with ``Y`` a list of label sets (lists, tuples or sets of names; an empty one is a
+text with no label) or an ``(n, k)`` 0/1 matrix over ``classes`` trains a multi-label classifier: one
+logit per label, each with its own sigmoid, trained with the binary cross-entropy. With the
+``mean_head`` objective the logits are per-label logistic units on the same mean-pooled features,
+started from a :class:`~learner.multi_label_head.MultiLabelHead` (one-vs-rest) fitted on the starting
+encoder's embeddings. ``predict_proba`` then gives each label's own probability (rows do not sum to
+1), ``predict`` an ``(n, k)`` 0/1 matrix at probability 0.5 (a product chooses each label's threshold
+itself: :class:`~learner.multi_label_head.MultiLabelHead` on the fine-tuned embeddings), and ``save``
+writes ``problem_type="multi_label_classification"`` into the config; ``multi_label_`` says which kind
+a fitted classifier is.
 """
 
 from __future__ import annotations
@@ -42,11 +55,15 @@ from .models import (
     quiet_transformers,
     resolve_model,
 )
+from .multi_label_head import MultiLabelHead, indicator_matrix
 from .training import train
 
 META_FILE = "labelloop.json"
 MEAN_HEAD_FILE = "mean_head.npz"
 OBJECTIVES = ("mean_head", "classifier")
+MULTI_LABEL_PROBLEM = "multi_label_classification"
+# predict of a multi-label classifier: a label is given when its probability reaches this
+DEFAULT_THRESHOLD = 0.5
 # Hyper-parameters written next to a saved model and restored by ``load``.
 _SAVED_PARAMS = (
     "max_length", "batch_size", "train_batch_size", "epochs", "learning_rate",
@@ -55,6 +72,16 @@ _SAVED_PARAMS = (
 )
 
 __all__ = ["OBJECTIVES", "TransformerClassifier", "mean_pool"]
+
+
+def _is_label_sets(labels) -> bool:
+    """True when ``labels`` holds label sets (a 2-D matrix, or items that are collections of names)."""
+    if isinstance(labels, np.ndarray):
+        return labels.ndim == 2
+    if labels is None or isinstance(labels, (str, bytes)):
+        return False
+    first = next(iter(labels), None)
+    return isinstance(first, (list, tuple, set, frozenset, np.ndarray))
 
 
 def _as_labels(labels) -> list[str]:
@@ -154,21 +181,27 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         raises :class:`~learner.errors.TrainingCancelled` and leaves the
         classifier as it was before the call.
         """
-        texts, labels = self._check_training_data(texts, labels)
+        multi = _is_label_sets(labels)
+        if multi:
+            texts, labels, classes = self._check_label_sets(texts, labels)
+        else:
+            texts, labels = self._check_training_data(texts, labels)
         self._check_objective()
-        classes = self._resolve_classes(labels)
+        if not multi:
+            classes = self._resolve_classes(labels)
         device = resolve_device(self.device)
         source = resolve_model(self.model)
         tokenizer = load_tokenizer(source)
         if self.seed is not None:
             torch.manual_seed(self.seed)  # the fresh head's initial weights
-        model = load_fresh_classifier(source, classes).to(device)
+        model = load_fresh_classifier(source, classes, multi_label=multi).to(device)
         summary, mean_head = self._train(model, tokenizer, texts, labels, classes, device, self.seed, callback,
                                          should_stop)
         self.model_, self.tokenizer_, self.device_ = model, tokenizer, device
         self.mean_head_ = mean_head
         self.__dict__.pop("_encoder_cache", None)  # the fine-tuned encoder replaces the base one
         self.classes_ = np.asarray(classes, dtype=str)
+        self.multi_label_ = multi
         self.history_ = [dict(summary, kind="fit")]
         return self
 
@@ -180,10 +213,18 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         """
         if not self.__sklearn_is_fitted__():
             return self.fit(texts, labels, callback=callback, should_stop=should_stop)
-        texts, labels = self._check_training_data(texts, labels)
-        self._check_objective()
+        multi = _is_label_sets(labels)
+        if multi != self._multi_label():
+            kinds = ("label sets", "single labels")
+            raise InputError(f"this classifier was fitted on {kinds[not self._multi_label()]}; "
+                             f"partial_fit got {kinds[not multi]}")
         classes = [str(c) for c in self.classes_]
-        unknown = sorted(set(labels) - set(classes))
+        if multi:
+            texts, labels, _ = self._check_label_sets(texts, labels, classes)
+        else:
+            texts, labels = self._check_training_data(texts, labels)
+        self._check_objective()
+        unknown = [] if multi else sorted(set(labels) - set(classes))
         if unknown:
             raise UnknownLabelError(unknown, classes)
         snapshot = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
@@ -215,6 +256,38 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             raise InputError("cannot train on an empty list of texts")
         return texts, labels
 
+    def _multi_label(self) -> bool:
+        return bool(getattr(self, "multi_label_", False))
+
+    def _check_label_sets(self, texts, sets, classes=None) -> tuple[list[str], np.ndarray, list[str]]:
+        """``(texts, (n, k) 0/1 matrix, classes)`` of label sets (``classes``: a fitted classifier's)."""
+        texts = as_text_list(texts)
+        if classes is None and self.classes is not None:
+            classes = [str(c) for c in self.classes]
+            if len(set(classes)) != len(classes):
+                raise InputError(f"classes contains duplicates: {classes!r}")
+        if isinstance(sets, np.ndarray):
+            if classes is None or sets.shape[1] != len(classes):
+                raise InputError("a 0/1 matrix of labels needs classes with one name per column")
+            if not np.isin(sets, (0, 1)).all():
+                raise InputError("a matrix of labels must hold only 0 and 1")
+            matrix = sets.astype(np.int8)
+        else:
+            rows = list(sets)
+            if any(not isinstance(row, (list, tuple, set, frozenset, np.ndarray)) for row in rows):
+                raise InputError("labels mixes label sets with single labels; give every text a list of names")
+            names = [[str(name) for name in row] for row in rows]
+            if classes is None:
+                classes = sorted({name for row in names for name in row})
+            matrix = indicator_matrix(names, classes)
+        if not classes:
+            raise InputError("label sets name no label; pass classes=[...] with the full label set")
+        if len(texts) != len(matrix):
+            raise InputError(f"got {len(texts)} texts but {len(matrix)} label sets")
+        if not texts:
+            raise InputError("cannot train on an empty list of texts")
+        return texts, matrix, list(classes)
+
     def _resolve_classes(self, labels: list[str]) -> list[str]:
         if self.classes is None:
             classes = sorted(set(labels))
@@ -235,9 +308,13 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         return classes
 
     def _train(self, model, tokenizer, texts, labels, classes, device, seed, callback, should_stop):
-        """Train ``model`` (or the mean head over its encoder) in place; ``(summary, mean head or None)``."""
-        index = {c: i for i, c in enumerate(classes)}
-        targets = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
+        """Train ``model`` (or the mean head over its encoder) in place; ``(summary, mean head or None)``.
+        ``labels``: names, or the 0/1 matrix of label sets (multi-label)."""
+        if isinstance(labels, np.ndarray):
+            targets = labels
+        else:
+            index = {c: i for i, c in enumerate(classes)}
+            targets = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
         ids = encode(tokenizer, texts, self.max_length)
         with torch_threads(self.num_threads):
             trained = model
@@ -263,22 +340,29 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             )
         return summary, (trained if trained is not model else None)
 
-    def _starting_head(self, encoder, tokenizer, ids, labels, classes) -> EmbeddingHead:
-        """The fast tier's head fitted on ``encoder``'s embeddings of the training texts."""
+    def _starting_head(self, encoder, tokenizer, ids, labels, classes) -> EmbeddingHead | MultiLabelHead:
+        """The fast tier's head fitted on ``encoder``'s embeddings of the training texts (for label
+        sets the one-vs-rest head; its thresholds are not needed, so none are cross-validated)."""
         _, X = self._run(encoder, None, tokenizer, ids, want_proba=False, want_embed=True)
+        if isinstance(labels, np.ndarray):
+            return MultiLabelHead(classes=classes, C=self.head_C, cv=0).fit(X, labels)
         return EmbeddingHead(classes=classes, C=self.head_C).fit(X, labels)
 
     # ----------------------------------------------------------------- inference
 
     def predict_proba(self, texts) -> np.ndarray:
-        """``(n, k)`` class probabilities, columns in ``classes_`` order."""
+        """``(n, k)`` class probabilities, columns in ``classes_`` order (multi-label: each label's
+        own sigmoid)."""
         check_is_fitted(self)
         proba, _ = self._infer(texts, want_proba=True, want_embed=False)
         return proba
 
     def predict(self, texts) -> np.ndarray:
-        """The most probable class name for every text."""
+        """The most probable class name for every text; multi-label: the ``(n, k)`` 0/1 matrix of the
+        labels whose probability reaches ``DEFAULT_THRESHOLD``."""
         proba = self.predict_proba(texts)
+        if self._multi_label():
+            return (proba >= DEFAULT_THRESHOLD).astype(np.int8)
         return self.classes_[proba.argmax(axis=1)] if len(proba) else self.classes_[:0]
 
     def embed(self, texts, *, callback=None) -> np.ndarray:
@@ -329,6 +413,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         device = next(encoder.parameters()).device
         n = len(ids)
         pin = device.type == "cuda"
+        squash = _sigmoid if self._multi_label() else _softmax
         probas, embeds, positions = [], [], []
         with torch_threads(self.num_threads), torch.inference_mode(), autocast_context(device, self.precision):
             for batch in inference_batches(ids, inference_batch_size(device, self.batch_size), _pad_id(tokenizer)):
@@ -336,11 +421,11 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 pooled = None
                 if want_proba and isinstance(model, MeanHeadModel):
                     out = model(**inputs)
-                    probas.append(out.logits.float().softmax(dim=-1).cpu().numpy())
+                    probas.append(squash(out.logits.float()).cpu().numpy())
                     pooled = out.pooled
                 elif want_proba:
                     out = model(**inputs, output_hidden_states=want_embed)
-                    probas.append(out.logits.float().softmax(dim=-1).cpu().numpy())
+                    probas.append(squash(out.logits.float()).cpu().numpy())
                     if want_embed:
                         pooled = mean_pool(out.hidden_states[-1], inputs["attention_mask"])
                 else:
@@ -379,6 +464,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 "params": {name: getattr(self, name) for name in _SAVED_PARAMS},
                 "base_model": getattr(self, "base_model_", None) or portable_model_name(self.model),
                 "history": self.history_,
+                **({"multi_label": True} if self._multi_label() else {}),
             }
             (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return target
@@ -404,6 +490,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         clf.model_ = model.to(clf.device_)
         clf.tokenizer_ = load_tokenizer(str(source))
         clf.classes_ = np.asarray(classes, dtype=str)
+        clf.multi_label_ = bool(meta.get("multi_label")) or model.config.problem_type == MULTI_LABEL_PROBLEM
         clf.history_ = list(meta.get("history", []))
         clf.mean_head_ = None
         if head_path.exists():
@@ -419,6 +506,14 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         if meta.get("base_model"):
             clf.base_model_ = portable_model_name(str(meta["base_model"]))
         return clf
+
+
+def _softmax(logits: torch.Tensor) -> torch.Tensor:
+    return logits.softmax(dim=-1)
+
+
+def _sigmoid(logits: torch.Tensor) -> torch.Tensor:
+    return logits.sigmoid()
 
 
 def _pad_id(tokenizer) -> int:

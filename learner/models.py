@@ -132,8 +132,10 @@ def load_encoder(source: str):
     return encoder.float().eval()
 
 
-def load_fresh_classifier(source: str, classes):
+def load_fresh_classifier(source: str, classes, *, multi_label: bool = False):
     """A sequence classifier: the encoder weights at ``source`` under a freshly initialised head.
+
+    ``multi_label``: its config says ``multi_label_classification`` (a sigmoid per label).
 
     The head always starts from scratch (seed torch first for reproducible
     heads), even when ``source`` is itself a fine-tuned classifier folder:
@@ -148,7 +150,7 @@ def load_fresh_classifier(source: str, classes):
             config = AutoConfig.from_pretrained(
                 source, num_labels=len(id2label), id2label=id2label, label2id=label2id, **hub
             )
-            config.problem_type = "single_label_classification"
+            config.problem_type = "multi_label_classification" if multi_label else "single_label_classification"
             model = AutoModelForSequenceClassification.from_config(config)
             encoder = AutoModel.from_pretrained(source, **hub)
     except (OSError, ValueError, *_FILE_ERRORS) as exc:

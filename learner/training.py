@@ -63,7 +63,11 @@ def train(
     callback: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict:
-    """Fine-tune ``model`` in place on token ids ``ids`` with integer ``targets``.
+    """Fine-tune ``model`` in place on token ids ``ids`` with integer ``targets``, or with an
+    ``(n, k)`` 0/1 matrix of ``targets`` for a multi-label model (each row a text's label set).
+
+    The loss is the cross-entropy of the softmax over the logits for integer targets, the binary
+    cross-entropy of each logit's sigmoid (mean over texts and labels) for a 0/1 matrix.
 
     ``model(**inputs)`` must return an object with ``.logits``. The run takes
     ``max(epochs * batches per epoch, min_steps)`` optimiser steps: on few labels
@@ -94,7 +98,8 @@ def train(
         optimizer, linear_schedule(total, int(total * warmup_ratio))
     )
     pin = device.type == "cuda"
-    all_targets = torch.as_tensor(np.asarray(targets, dtype=np.int64))
+    multi_label = np.ndim(targets) == 2
+    all_targets = torch.as_tensor(np.asarray(targets, dtype=np.float32 if multi_label else np.int64))
     started = time.perf_counter()
     epoch_losses: list[float] = []
     step = 0
@@ -111,7 +116,10 @@ def train(
                 labels = all_targets[batch.positions].to(device, non_blocking=pin)
                 with autocast_context(device, precision):
                     logits = model(**inputs).logits
-                loss = F.cross_entropy(logits.float(), labels)
+                if multi_label:
+                    loss = F.binary_cross_entropy_with_logits(logits.float(), labels)
+                else:
+                    loss = F.cross_entropy(logits.float(), labels)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_GRAD_NORM)
                 optimizer.step()
