@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from annotator.services import agreement, flags, model_export, stability
+from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
+from annotator.services.set_review import set_disagreements
 from annotator.store import reporting as queries
 from annotator.store import versions
 from annotator.store.labels import count_late_labels
@@ -249,7 +251,8 @@ def load_dashboard(project: Project) -> Dashboard:
         stopping=stopping_signal(project),
         adjudicated=queries.adjudication_count(project.db),
         model=model_stats(project),
-        disagreements=len(queries.disagreements(project.db)),
+        disagreements=len(set_disagreements(project) if is_multi_label(project.db)
+                          else queries.disagreements(project.db)),
     )
 
 

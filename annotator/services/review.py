@@ -11,6 +11,10 @@
 * **Adjudication** — the lead's label with kind ``adjudication``. It wins in
   exports (see :mod:`annotator.services.exports`); earlier labels, earlier
   adjudications included, stay in the history.
+
+A multi-label project's disagreements and late labels are sets, with the disputed labels of each
+text (:mod:`annotator.services.set_review`); the lead adjudicates a whole set, stored like a single
+label's adjudication (an ``adjudication`` row whose members are the set).
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotator.errors import AuthError, LabelloopError
+from annotator.errors import AuthError, InputError, LabelloopError
 from annotator.services.exports import final_labels
+from annotator.services.label_mode import is_multi_label
+from annotator.services.set_review import set_disagreements, with_sets
+from annotator.services.settings import get_settings
 from annotator.store import reporting as queries
+from annotator.store.label_sets import add_label_set
 from annotator.store.labels import add_label, late_labels
 from annotator.store.project import Project
 from annotator.store.users import get_user
@@ -42,7 +50,10 @@ class NotEnoughLabelsError(LabelloopError):
 
 
 def disagreement_queue(project: Project, *, include_adjudicated: bool = False) -> pd.DataFrame:
-    """Items whose annotators disagree; columns example_id, text, votes, adjudicated, is_eval."""
+    """Items whose annotators disagree; columns example_id, text, votes, adjudicated, is_eval (a
+    multi-label project's: :func:`annotator.services.set_review.set_disagreements`, votes being sets)."""
+    if is_multi_label(project.db):
+        return set_disagreements(project, include_adjudicated=include_adjudicated)
     rows = queries.disagreements(project.db, include_adjudicated=include_adjudicated)
     return pd.DataFrame(rows, columns=["example_id", "text", "votes", "adjudicated", "is_eval", "last_at"])
 
@@ -171,15 +182,25 @@ def adjudicated_ids(project: Project) -> set[int]:
     return set(queries.adjudicated_examples(project.db))
 
 
-def adjudicate(project: Project, lead: str, example_id: int, label: str) -> int:
-    """Record ``lead``'s final label for an example; return the label row id.
+def adjudicate(project: Project, lead: str, example_id: int, label: str | Sequence[str]) -> int:
+    """Record ``lead``'s final label for an example; return the label row id. In a multi-label project
+    ``label`` is the final set (a list of names; empty only when the ``none_of_these`` setting allows it).
 
     Only an active lead may adjudicate (checked here, not only in the page).
     """
     user = get_user(project.db, lead)
     if user is None or not user["active"] or user["role"] != "lead":
         raise AuthError(f"{lead!r} is not an active lead: only a lead can adjudicate")
-    return add_label(project.db, int(example_id), label, lead, kind="adjudication")
+    if not is_multi_label(project.db):
+        if not isinstance(label, str):
+            raise InputError("this is a single-label project: adjudicate one label")
+        return add_label(project.db, int(example_id), label, lead, kind="adjudication")
+    if isinstance(label, str):
+        raise InputError("this is a multi-label project: adjudicate a set of labels (a list of names)")
+    names = list(dict.fromkeys(label))
+    if not names and not get_settings(project.db).none_of_these:
+        raise InputError("choose at least one label ('none of these' is not allowed in this project)")
+    return add_label_set(project.db, int(example_id), names, lead, kind="adjudication")
 
 
 def late_queue(project: Project, *, limit: int = 200) -> list[dict[str, Any]]:
@@ -187,4 +208,5 @@ def late_queue(project: Project, *, limit: int = 200) -> list[dict[str, Any]]:
     have gone to someone else), newest first, with the text's other current labels; those whose
     text a lead has adjudicated since are done."""
     decided = adjudicated_ids(project)
-    return [row for row in late_labels(project.db, limit=limit) if row["example_id"] not in decided]
+    late = [row for row in late_labels(project.db, limit=limit) if row["example_id"] not in decided]
+    return with_sets(project, late) if is_multi_label(project.db) else late

@@ -2,7 +2,9 @@
 
 A click on a label button records the lead's adjudication (kind
 ``adjudication``); exports use it and every adjudication stays in the label
-history. A flagged text is out of the queue until the lead returns it (or keeps it out);
+history. In a multi-label project each text shows every annotator's set and its disputed labels;
+the lead toggles labels (starting from those all annotators agree on) and submits the final set.
+A flagged text is out of the queue until the lead returns it (or keeps it out);
 a comment stays listed until a lead marks it read. Texts, labels and names are shown as
 plain text, never as markdown or HTML. UI only: reads and writes go through
 annotator.services.review and annotator.services.flags.
@@ -17,18 +19,22 @@ from annotator.app.keys import escape_markdown
 from annotator.app.labeling import visible_text
 from annotator.errors import LabelloopError
 from annotator.services import flags, review
+from annotator.services.label_mode import is_multi_label
+from annotator.services.label_sets import set_text
 from annotator.services.labelset import get_labels
 
 SHOW_AT_MOST = 25
 FLASH_KEY = "ll_review_flash"
 SUSPECTS_KEY = "ll_review_suspects"
+CHOSEN_PREFIX = "ll_review_chosen"  # multi-label: the set the lead is building for one text
 
 user = session.require_page_role("lead")
 project = session.project()
 labels = get_labels(project.db)
+multi_label = is_multi_label(project.db)
 
 
-def decide(example_id: int, label: str) -> None:
+def decide(example_id: int, label: str | list[str]) -> None:
     """Button callback: re-check the role now, then record the adjudication."""
     lead = session.authorized("lead")
     if lead is None:
@@ -38,7 +44,44 @@ def decide(example_id: int, label: str) -> None:
     except LabelloopError as error:
         st.session_state[FLASH_KEY] = ("error", str(error))
     else:
-        st.session_state[FLASH_KEY] = ("success", f"Item {example_id}: final label set to {label}.")
+        final = set_text(label) if isinstance(label, list) else label
+        st.session_state[FLASH_KEY] = ("success", f"Item {example_id}: final label set to {final}.")
+
+
+def _chosen_key(prefix: str, example_id: int) -> str:
+    return f"{CHOSEN_PREFIX}_{prefix}_{example_id}"
+
+
+def toggle(prefix: str, example_id: int, name: str, start: list[str]) -> None:
+    """Button callback: put a label in the set being chosen for a text, or take it out."""
+    key = _chosen_key(prefix, example_id)
+    chosen = set(st.session_state.get(key, start))
+    chosen ^= {name}
+    st.session_state[key] = [label for label in labels if label in chosen]
+
+
+def submit_set(prefix: str, example_id: int, start: list[str]) -> None:
+    decide(example_id, list(st.session_state.pop(_chosen_key(prefix, example_id), start)))
+
+
+def set_chooser(example_id: int, start: list[str], marked: set[str], prefix: str) -> None:
+    """Toggle buttons (the chosen labels filled in, ``marked`` ones with a question mark) and a submit
+    button for a multi-label text's final set, ``start`` chosen at first."""
+    chosen = st.session_state.get(_chosen_key(prefix, example_id), start)
+    columns = st.columns(len(labels))
+    for column, name in zip(columns, labels):
+        column.button(
+            escape_markdown(name), key=f"{prefix}_{example_id}_{name}", width="stretch",
+            type="primary" if name in chosen else "secondary",
+            icon=":material/help:" if name in marked else None,
+            on_click=toggle, args=(prefix, example_id, name, start),
+        )
+    st.button(f"Set final: {escape_markdown(set_text(chosen))}", key=f"{prefix}_submit_{example_id}",
+              on_click=submit_set, args=(prefix, example_id, start), icon=":material/gavel:")
+
+
+def sets_line(sets: dict[str, list[str]]) -> str:
+    return ", ".join(f"{escape_markdown(name)}: {escape_markdown(set_text(names))}" for name, names in sets.items())
 
 
 def label_buttons(example_id: int, highlight: set[str], prefix: str) -> None:
@@ -105,13 +148,20 @@ with disagreements_tab:
     queue = review.disagreement_queue(project)
     st.caption(
         f"{len(queue)} item(s) whose annotators' current labels differ and that no lead has "
-        "adjudicated. Pick the final label."
+        "adjudicated. " + ("Choose the final set: the labels every annotator gave are chosen, the disputed "
+                           "ones marked ?; toggle labels, then set it." if multi_label else "Pick the final label.")
     )
     if queue.empty:
         st.success("No open disagreements.")
     for row in queue.head(SHOW_AT_MOST).itertuples():
         with st.container(border=True, key=f"ll_disagreement_{row.example_id}"):
             st.text(visible_text(row.text))
+            if multi_label:
+                disputed = ", ".join(escape_markdown(name) for name in row.disputed)
+                st.caption(f"Item {row.example_id}{' (evaluation set)' if row.is_eval else ''} · "
+                           f"{sets_line(row.votes)} · disputed: {disputed}")
+                set_chooser(row.example_id, list(row.agreed), set(row.disputed), "ll_adj")
+                continue
             votes = ", ".join(f"{escape_markdown(name)}: {escape_markdown(label)}" for name, label in row.votes.items())
             st.caption(f"Item {row.example_id}{' (evaluation set)' if row.is_eval else ''} · {votes}")
             label_buttons(row.example_id, set(row.votes.values()), "ll_adj")
@@ -119,39 +169,43 @@ with disagreements_tab:
         st.caption(f"Showing the oldest {SHOW_AT_MOST}; resolve them to see more.")
 
 with suspects_tab:
-    st.caption(
-        "Final labels that a cross-validated model contradicts: each item is predicted by a light "
-        "model trained on the other folds (never on its own label), on the cached pool embeddings. "
-        "Items a lead already adjudicated are left out."
-    )
-    left, right = st.columns(2)
-    threshold = left.slider("Flag when the model's confidence is at least", 0.5, 0.99, review.DEFAULT_THRESHOLD, 0.01,
-                            key="ll_review_threshold")
-    folds = right.number_input("Folds", min_value=2, max_value=10, value=review.DEFAULT_FOLDS, step=1,
-                               key="ll_review_folds")
-    st.button("Find suspected errors", key="ll_review_run", on_click=run_check,
-              args=(float(threshold), int(folds)), icon=":material/search:")
-    result = st.session_state.get(SUSPECTS_KEY)
-    if result is None:
-        st.caption("Runs a k-fold check over every labeled item (seconds for thousands of labels).")
-    elif "message" in result:
-        st.info(f"Not available yet: {escape_markdown(result['message'])}.")
+    if multi_label:
+        st.info("The cross-validated check of final labels is for single-label projects: a multi-label project's "
+                "sets are not checked yet.")
     else:
-        decided = review.adjudicated_ids(project)
-        suspects = result["frame"][~result["frame"]["example_id"].isin(decided)]
-        if suspects.empty:
-            st.success("No label is contradicted at this confidence.")
+        st.caption(
+            "Final labels that a cross-validated model contradicts: each item is predicted by a light "
+            "model trained on the other folds (never on its own label), on the cached pool embeddings. "
+            "Items a lead already adjudicated are left out."
+        )
+        left, right = st.columns(2)
+        threshold = left.slider("Flag when the model's confidence is at least", 0.5, 0.99,
+                                review.DEFAULT_THRESHOLD, 0.01, key="ll_review_threshold")
+        folds = right.number_input("Folds", min_value=2, max_value=10, value=review.DEFAULT_FOLDS, step=1,
+                                   key="ll_review_folds")
+        st.button("Find suspected errors", key="ll_review_run", on_click=run_check,
+                  args=(float(threshold), int(folds)), icon=":material/search:")
+        result = st.session_state.get(SUSPECTS_KEY)
+        if result is None:
+            st.caption("Runs a k-fold check over every labeled item (seconds for thousands of labels).")
+        elif "message" in result:
+            st.info(f"Not available yet: {escape_markdown(result['message'])}.")
         else:
-            st.caption(f"{len(suspects)} suspected label error(s) at confidence ≥ {result['threshold']:.2f}, "
-                       "most confident first.")
-        for row in suspects.head(SHOW_AT_MOST).itertuples():
-            with st.container(border=True, key=f"ll_suspect_{row.example_id}"):
-                st.text(visible_text(row.text))
-                st.caption(
-                    f"Item {row.example_id} · label: {escape_markdown(row.label)} · model: "
-                    f"{escape_markdown(row.predicted)} ({row.confidence:.0%})"
-                )
-                label_buttons(row.example_id, {row.label, row.predicted}, "ll_fix")
+            decided = review.adjudicated_ids(project)
+            suspects = result["frame"][~result["frame"]["example_id"].isin(decided)]
+            if suspects.empty:
+                st.success("No label is contradicted at this confidence.")
+            else:
+                st.caption(f"{len(suspects)} suspected label error(s) at confidence ≥ {result['threshold']:.2f}, "
+                           "most confident first.")
+            for row in suspects.head(SHOW_AT_MOST).itertuples():
+                with st.container(border=True, key=f"ll_suspect_{row.example_id}"):
+                    st.text(visible_text(row.text))
+                    st.caption(
+                        f"Item {row.example_id} · label: {escape_markdown(row.label)} · model: "
+                        f"{escape_markdown(row.predicted)} ({row.confidence:.0%})"
+                    )
+                    label_buttons(row.example_id, {row.label, row.predicted}, "ll_fix")
 
 with late_tab:
     st.caption(
@@ -163,6 +217,12 @@ with late_tab:
     for row in late[:SHOW_AT_MOST]:
         with st.container(border=True, key=f"ll_late_{row['id']}"):
             st.text(visible_text(row["text"]))
+            if multi_label:
+                st.caption(f"Item {row['example_id']} · late: {escape_markdown(row['annotator'])}: "
+                           f"{escape_markdown(set_text(row['labels']))} · {sets_line(row['others']) or 'no other set'}")
+                marked = {name for names in row["others"].values() for name in set(names) ^ set(row["labels"])}
+                set_chooser(row["example_id"], list(row["labels"]), marked, "ll_late")
+                continue
             others = ", ".join(f"{escape_markdown(name)}: {escape_markdown(label)}"
                                for name, label in row["others"].items()) or "no other label"
             st.caption(f"Item {row['example_id']} · late: {escape_markdown(row['annotator'])}: "

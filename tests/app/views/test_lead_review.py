@@ -128,3 +128,55 @@ def test_flags_and_comments_reach_the_lead_who_returns_or_keeps_out_the_text(app
     # a text kept out can be let back in
     at.button(key=f"ll_flag_back_{ids[13]}").click().run()
     assert app_env.db.execute("SELECT status FROM flags WHERE example_id = ?", (ids[13],)).fetchone() == ("returned",)
+
+
+def test_review_of_a_multi_label_project_lists_disputed_labels_and_adjudicates_a_set(
+        tmp_path, monkeypatch):
+    import json
+
+    from annotator.services.exports import export
+    from annotator.services.projects import open_project
+    from annotator.store.label_sets import add_label_set
+    from tests.helpers.app import make_ui_project
+
+    folder = make_ui_project(tmp_path / "multi", ["billing", "shipping", "technical"], multi_label=True)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    with open_project(folder) as project:
+        first, second, third = [row[0] for row in project.db.execute("SELECT id FROM examples ORDER BY id LIMIT 3")]
+        add_label_set(project.db, first, ["billing", "shipping"], "ann")
+        add_label_set(project.db, first, ["billing"], "other")
+        add_label_set(project.db, second, ["technical"], "ann")
+        add_label_set(project.db, second, ["technical"], "other")  # agreed: not listed
+        add_label_set(project.db, third, ["shipping"], "ann")
+        add_label_set(project.db, third, ["billing", "technical"], "other", late=True)
+    at = page("lead_review.py", "lead")
+    assert not at.exception
+    said = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "ann: billing + shipping, other: billing · disputed: shipping" in said
+    keys = [b.key for b in at.button]
+    assert f"ll_adj_{first}_shipping" in keys and f"ll_adj_{second}_technical" not in keys
+    # the agreed label starts chosen, the disputed one is marked; toggle shipping on, technical on and off
+    chosen = {b.key: b.proto.type for b in at.button if b.key and b.key.startswith(f"ll_adj_{first}_")}
+    assert chosen == {f"ll_adj_{first}_billing": "primary", f"ll_adj_{first}_shipping": "secondary",
+                      f"ll_adj_{first}_technical": "secondary"}
+    assert at.button(key=f"ll_adj_{first}_shipping").proto.icon == ":material/help:"
+    at.button(key=f"ll_adj_{first}_shipping").click().run()
+    at.button(key=f"ll_adj_{first}_technical").click().run()
+    at.button(key=f"ll_adj_{first}_technical").click().run()
+    assert at.button(key=f"ll_adj_submit_{first}").label == "Set final: billing \\+ shipping"
+    at.button(key=f"ll_adj_submit_{first}").click().run()
+    assert not at.exception
+    assert any(s.value.replace("\\", "").startswith(f"Item {first}: final label set to billing + shipping")
+               for s in at.success)
+    assert f"ll_adj_submit_{first}" not in [b.key for b in at.button]
+    # the late set is listed with the text's other set and settled the same way
+    assert any(tab.label == "Late labels (1)" for tab in at.tabs)
+    assert "late: other: billing + technical · ann: shipping" in " ".join(c.value for c in at.caption).replace("\\", "")
+    at.button(key=f"ll_late_{third}_technical").click().run()
+    at.button(key=f"ll_late_submit_{third}").click().run()
+    assert not at.exception and any(tab.label == "Late labels (0)" for tab in at.tabs)
+    with open_project(folder) as project:
+        out = tmp_path / "final.jsonl"
+        export(project, out, "jsonl")
+        finals = {row["ext_id"]: row["labels"] for row in map(json.loads, out.read_text().splitlines())}
+    assert finals["t0"] == ["billing", "shipping"] and finals["t2"] == ["billing"]
