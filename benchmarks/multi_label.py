@@ -1,7 +1,8 @@
 """Multi-label learning curves of the fast tier: query strategies against random on a gold file of
 ``{"text", "labels": [...]}`` rows (GoEmotions), through the library the worker would use.
 
-One run: a seeded pool of ``pool`` texts from ``train.jsonl`` and the whole ``test.jsonl``, embedded
+One run: a seeded pool of ``pool`` texts from ``train.jsonl`` and the whole ``test.jsonl`` (or, with
+``split="dev"``, ``dev.jsonl``: choose a default there, report on test), embedded
 once by the base encoder (cached as ``vectors_*.npy`` in ``--cache``); a cold start of ``batch``
 k-means picks (:func:`learner.coldstart.cold_start_order`); then, until ``budget`` labels, fit a
 :class:`learner.multi_label_head.MultiLabelHead` (cross-validated thresholds) on the labeled pool
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from annotator.errors import InputError
 from benchmarks.common import machine_info, now, read_jsonl
 from learner.coldstart import cold_start_order
 from learner.multi_label_head import MultiLabelHead, indicator_matrix
@@ -76,11 +78,16 @@ def run_curve(pool_X: np.ndarray, pool_Y: np.ndarray, test_X: np.ndarray, test_Y
 
 def run_benchmark(data: Path, *, strategies: list[str], seeds: list[int], pool: int, budget: int, batch: int,
                   cache: Path, model: str | None = None, label_prior: bool = False, at_least_one: bool = False,
-                  test_limit: int | None = None, log=print) -> dict[str, Any]:
-    """Curves of every strategy and seed on ``data`` (a folder with train.jsonl and test.jsonl)."""
+                  test_limit: int | None = None, split: str = "test", log=print) -> dict[str, Any]:
+    """Curves of every strategy and seed on ``data`` (a folder with train.jsonl and test.jsonl, and
+    dev.jsonl for ``split="dev"``), scored on the split's file."""
     started = now()
+    scored_on = data / f"{split}.jsonl"
+    if split not in ("test", "dev") or not scored_on.is_file():
+        raise InputError(f"{data}: no {split}.jsonl to score on" if split in ("test", "dev")
+                         else f"unknown split {split!r}: choose test or dev")
     train = read_jsonl(data / "train.jsonl")
-    test = read_jsonl(data / "test.jsonl", limit=test_limit)
+    test = read_jsonl(scored_on, limit=test_limit)
     classes = label_names(train, test)
     chosen = np.random.default_rng(0).permutation(len(train))[:pool]
     pool_rows = [train[i] for i in sorted(chosen)]
@@ -98,8 +105,8 @@ def run_benchmark(data: Path, *, strategies: list[str], seeds: list[int], pool: 
             runs.append({"strategy": strategy, "seed": seed, "curve": curve})
             log(f"{strategy} seed {seed}: macro-F1 {curve[-1]['macro_f1']:.3f} at {curve[-1]['labels']} labels "
                 f"({now() - t0:.0f} s)")
-    return {"data": str(data), "pool": len(pool_rows), "test": len(test), "labels": classes, "budget": budget,
-            "batch": batch, "seeds": seeds, "label_prior": label_prior, "at_least_one": at_least_one,
+    return {"data": str(data), "split": split, "pool": len(pool_rows), "test": len(test), "labels": classes,
+            "budget": budget, "batch": batch, "seeds": seeds, "label_prior": label_prior, "at_least_one": at_least_one,
             "machine": machine_info(), "runs": runs, "summary": summarize(runs)}
 
 

@@ -33,6 +33,9 @@ def add_part(parts: argparse._SubParsersAction, outputs) -> None:
     part.add_argument("--model", default=None, help="base encoder (default: all-MiniLM-L6-v2)")
     part.add_argument("--cache", metavar="DIR", default=".bench-cache",
                       help="where the embeddings are kept and reused (default: .bench-cache)")
+    part.add_argument("--split", default="test", choices=("test", "dev"),
+                      help="score on test.jsonl (default, for reporting) or on dev.jsonl (for choosing a "
+                           "default: test.jsonl is then never read)")
     part.add_argument("--label-prior", action="store_true",
                       help="each label's name, embedded, as one example of it in every fit")
     part.add_argument("--at-least-one", action="store_true",
@@ -58,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
     result = bench.run_benchmark(
         Path(args.data), strategies=strategies, seeds=seeds, pool=args.pool, budget=args.budget, batch=args.batch,
         cache=Path(args.cache), model=args.model, label_prior=args.label_prior, at_least_one=args.at_least_one,
-        test_limit=args.test_limit,
+        test_limit=args.test_limit, split=args.split,
     )
     return _finish(result, args, lambda result, path: None, bench.markdown_table(result))

@@ -39,6 +39,19 @@ def test_bench_multilabel_writes_curves_with_micro_f1(tmp_path, tiny_model_dir, 
     assert list((tmp_path / "cache").glob("vectors_*.npy"))  # embedded once, reused by a second run
 
 
+def test_the_dev_split_scores_on_dev_jsonl_and_never_reads_test(tmp_path, tiny_model_dir, capsys):
+    folder = _multi_label_folder(tmp_path)
+    (folder / "test.jsonl").rename(folder / "dev.jsonl")
+    out = tmp_path / "ml.json"
+    common = ["bench", "multilabel", "--data", str(folder), "--model", str(tiny_model_dir), "--pool", "120",
+              "--budget", "50", "--batch", "25", "--strategies", "random", "--cache", str(tmp_path / "cache")]
+    assert main([*common, "--split", "dev", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["split"] == "dev" and result["test"] == len((folder / "dev.jsonl").read_text().splitlines())
+    assert main(common) == 1  # no test.jsonl: one line, nothing run
+    assert "no test.jsonl to score on" in capsys.readouterr().err
+
+
 def test_summary_is_mean_and_spread_over_seeds_at_each_checkpoint():
     point = lambda labels, f1: {"labels": labels, "micro_f1": f1, "macro_f1": f1, "subset_accuracy": f1}  # noqa: E731
     runs = [{"strategy": "margin", "seed": s, "curve": [point(100, f1), point(200, f1 + 0.1)]}
