@@ -9,6 +9,13 @@ or the example id for the pool), ``ext_id`` (pool only), ``text``,
 ``predicted``, ``confidence`` (its probability), ``model_version``, then
 ``proba_<label>`` for every label, or with ``top_k`` the columns
 ``top1_label, top1_score, ..., topK_label, topK_score``.
+
+A multi-label project's model gives each label's sigmoid (:class:`learner.multi_label_predictor.
+MultiLabelPredictor` on the same exported folder): ``predicted`` is the set of labels whose
+probability reaches that label's threshold (the thresholds in the export's ``labelloop.json``), the set
+the labeling card suggests for the text; a list in JSONL and Parquet, names joined by
+``label_separator`` in CSV (``[]``: the empty set), as exports write sets. ``confidence`` is then the
+distance of the least certain label to its threshold (0: on it, 1: certain), as the ranking's.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from annotator.errors import InputError
 from annotator.io.streams import Chunk, StreamWriter, iter_text_chunks
 from annotator.io.writers import WRITE_FORMATS
 from annotator.services.label_mode import is_multi_label
+from annotator.services.label_set_finals import EMPTY_SET_CELL
 from annotator.services.model_export import build_model_folder
 from annotator.services.settings import get_settings
 from annotator.store import jobs as job_store
@@ -32,6 +40,7 @@ from annotator.store.project import Project
 from annotator.store.trainset import count_pool, pool_page
 
 CHUNK = 512
+LABEL_SEPARATOR = "|"  # as exports join a set in a CSV cell
 Progress = Callable[[float, str], None]
 
 
@@ -71,6 +80,17 @@ def rows_for(ids: list[Any], texts: list[str], proba: np.ndarray, classes: list[
     return rows
 
 
+def set_predictions(rows: list[dict[str, Any]], model: Any, proba: np.ndarray, *, joined: str | None) -> None:
+    """Make ``rows`` (of :func:`rows_for`) a multi-label model's: ``predicted`` the set (names joined by
+    ``joined`` when given, for CSV), ``confidence`` the least certain label's distance to its threshold."""
+    from learner.multi_label_strategies import threshold_distances
+
+    distance = threshold_distances(proba, model.thresholds_).min(axis=1) if len(proba) else []
+    for row, names, certainty in zip(rows, model.sets(proba), distance):
+        row["predicted"] = (joined.join(names) or EMPTY_SET_CELL) if joined is not None else names
+        row["confidence"] = round(float(certainty), 6)
+
+
 def _pool_chunks(project: Project, chunk_size: int) -> Iterator[tuple[list[int], list[str | None], list[str], float]]:
     total = max(count_pool(project.db), 1)
     after, done = 0, 0
@@ -101,17 +121,24 @@ def predict(
 
     Returns ``{"rows", "version", "out", "seconds"}``. Nothing is written unless all rows succeed.
     """
-    if is_multi_label(project.db):
-        raise InputError("labelloop predict does not handle multi-label projects yet: export the model "
-                         "(export --model) and use transformers.pipeline(..., top_k=None), which gives each "
-                         "label's sigmoid score")
     name = output_format(out, fmt)
     folder, chosen = build_model_folder(project, version)
     from annotator.services.training.models import device_of  # imports torch
-    from learner.classifier import TransformerClassifier
 
-    model = TransformerClassifier.load(folder, device=device_of(get_settings(project.db)))
+    multi = is_multi_label(project.db)
+    if multi:
+        from learner.multi_label_predictor import MultiLabelPredictor
+
+        model = MultiLabelPredictor.load(folder, device=device_of(get_settings(project.db)))
+    else:
+        from learner.classifier import TransformerClassifier
+
+        model = TransformerClassifier.load(folder, device=device_of(get_settings(project.db)))
     classes = [str(c) for c in model.classes_]
+    clash = [label for label in classes if LABEL_SEPARATOR in label] if multi and name == "csv" else []
+    if clash:
+        raise InputError(f"the label {clash[0]!r} holds {LABEL_SEPARATOR!r}, which joins a set in CSV: "
+                         "write .jsonl or .parquet")
     if top_k is not None and not 1 <= top_k <= len(classes):
         raise InputError(f"--top must be between 1 and {len(classes)} (the number of labels)")
     pool = source is None
@@ -123,7 +150,10 @@ def predict(
     with StreamWriter(out, name, columns(classes, top_k, pool)) as writer:
         for ids, ext_ids, texts, done in chunks:
             proba = model.predict_proba(texts)
-            writer.write(rows_for(ids, texts, proba, classes, chosen["version"], top_k, ext_ids))
+            rows = rows_for(ids, texts, proba, classes, chosen["version"], top_k, ext_ids)
+            if multi:
+                set_predictions(rows, model, proba, joined=LABEL_SEPARATOR if name == "csv" else None)
+            writer.write(rows)
             report(done, f"{writer.rows:,} texts predicted")
     return {"rows": writer.rows, "version": chosen["version"], "out": str(out),
             "seconds": round(time.perf_counter() - started, 3)}

@@ -60,10 +60,3 @@ def test_each_kind_of_project_refuses_the_others_save(tmp_path, multi):
         with pytest.raises(InputError, match="single-label project"):
             save_label_set(single, "ann", ids[0], ["a"])
 
-
-def test_predict_refuses_a_multi_label_project_on_one_line(multi, tmp_path):
-    from annotator.services.predictions import predict
-
-    with pytest.raises(InputError, match="does not handle multi-label projects yet"):
-        predict(multi, tmp_path / "out.csv")
-    assert not (tmp_path / "out.csv").exists()

@@ -90,3 +90,65 @@ def test_the_export_page_queues_pool_predictions_for_the_worker(modelled):
     rows = read_csv(done["file"])
     assert len(rows) == 30 and done["result"]["version"] == modelled.version
     assert job_store.fail_stale_jobs(modelled.db) == 0  # a finished job is not touched by a restart
+
+
+MULTI_LABELS = ["pos", "neg", "neutral", "long"]
+
+
+@pytest.fixture
+def multi_modelled(tmp_path, tiny_model_dir):
+    """A multi-label project (the tiny pool's label, plus ``long`` on every third text) with 15 of its 45
+    pool texts labeled and one published head version."""
+    from annotator.services import queue
+    from annotator.services.imports import import_file
+    from annotator.services.projects import create_project
+    from annotator.services.settings import set_settings
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
+    from tests.helpers.files import write_jsonl
+    from tests.helpers.pool import gold_rows
+
+    rows = gold_rows(60)
+    answers = {row["text"]: [row["label"]] + (["long"] if i % 3 == 0 else []) for i, row in enumerate(rows)}
+    with create_project(tmp_path / "multi", MULTI_LABELS, multi_label=True) as project:
+        set_settings(project.db, model=str(tiny_model_dir), max_length=32)
+        import_file(project, write_jsonl(tmp_path / "pool.jsonl", [{"text": r["text"]} for r in rows[:45]]))
+        for _ in range(15):
+            item = queue.next_item(project, "ann")
+            queue.save_label_set(project, "ann", item.example_id, answers[item.text])
+        project.version = refresh(project, load_models(project)).version
+        project.rest = [r["text"] for r in rows[45:]]
+        yield project
+
+
+def test_predict_on_a_multi_label_project_gives_the_sets_the_app_suggests(multi_modelled, tmp_path, capsys):
+    from annotator.services.label_sets import suggested_set
+    from annotator.store.versions import version_scores
+
+    project = multi_modelled
+    out = tmp_path / "pool.jsonl"
+    assert main(["predict", "--project", str(project.path), "--pool", "--out", str(out)]) == 0
+    assert f"wrote 30 predictions of model v{project.version}" in capsys.readouterr().out
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    suggested = {row["example_id"]: suggested_set(row["predicted"], MULTI_LABELS)
+                 for row in version_scores(project.db, project.version)}
+    assert len(rows) == 30 and [r["predicted"] for r in rows] == [suggested[r["id"]] for r in rows]
+    meta = json.loads(next((project.path / "models").rglob("labelloop.json")).read_text())
+    thresholds = dict(zip(meta["classes"], meta["thresholds"]))
+    for row in rows:
+        chosen = [name for name in MULTI_LABELS if row[f"proba_{name}"] >= thresholds[name]]
+        assert chosen == row["predicted"] and 0 <= row["confidence"] <= 1
+    # a file, as CSV: the set joined with '|' ("[]" when empty), each label's sigmoid as the pipeline gives it
+    source = tmp_path / "new.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["text"], *[[t] for t in project.rest]])
+    assert main(["predict", "--project", str(project.path), str(source), "--out", str(tmp_path / "new.csv.out"),
+                 "--format", "csv"]) == 0
+    written = read_csv(tmp_path / "new.csv.out")
+    classify = pipeline_of(unzip(zip_model(project, tmp_path / "m.zip"), tmp_path / "m"))
+    for row, answer in zip(written, classify(project.rest, top_k=None)):
+        sigmoid = {item["label"]: item["score"] for item in answer}
+        for name in MULTI_LABELS:
+            assert float(row[f"proba_{name}"]) == pytest.approx(sigmoid[name], abs=1e-4)
+        chosen = [name for name in MULTI_LABELS if float(row[f"proba_{name}"]) >= thresholds[name]]
+        assert row["predicted"] == ("|".join(chosen) or "[]")

@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the current model (the one the Dashboard measures and `export --model` writes) "
         "over every text of FILE, or with --pool over the project's unlabeled pool, streaming in chunks. "
         "Per text: the predicted label, its confidence, every label's probability (or the top K with "
-        "--top) and the model version. The output appears only when every text was predicted.",
+        "--top) and the model version. In a multi-label project the prediction is a set: the labels whose "
+        "probability reaches that label's threshold (as the labeling card suggests; joined with '|' in CSV, "
+        "'[]' when empty). The output appears only when every text was predicted.",
         epilog="Examples:\n  labelloop predict new_tickets.csv --text-column body --out preds.csv\n"
         "  labelloop predict --pool --out pool_preds.parquet --top 3",
         formatter_class=argparse.RawDescriptionHelpFormatter,
