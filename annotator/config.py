@@ -24,6 +24,10 @@ from learner.strategies import STRATEGIES
 
 PROJECT_ENV = "LABELLOOP_PROJECT"
 DB_FILENAME = "project.db"
+# A project whose tables live in PostgreSQL keeps this file instead of project.db: the server's URL and
+# the project's schema there (annotator.store.project). LABELLOOP_DATABASE_URL: labelloop init's --database.
+DATABASE_FILENAME = "database.json"
+DATABASE_URL_ENV = "LABELLOOP_DATABASE_URL"
 MODELS_DIRNAME = "models"
 EMBEDDINGS_DIRNAME = "embeddings"
 

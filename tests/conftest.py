@@ -22,10 +22,47 @@ def _main_module_restored():
     if main is not None:
         sys.modules["__main__"] = main
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module or test marked ``both_backends`` runs once per backend wherever it uses ``backend``
+    (through ``project``, ``database_url``...); every other test runs on SQLite only."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the test session (tests.helpers.postgres); each project is a schema in it."""
+    from tests.helpers.postgres import binaries_missing, start_server
+
+    reason = binaries_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    server = start_server()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def project(tmp_path: Path):
-    """A new project folder in tmp_path with the labels pos, neg, neutral."""
-    with create_project(tmp_path / "proj", ["pos", "neg", "neutral"]) as opened:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The project database's backend: ``sqlite`` unless the test is marked ``both_backends``."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """create_project's ``database_url`` for ``backend``: None (project.db) or the test server's URL."""
+    if backend == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_server").url
+
+
+@pytest.fixture
+def project(tmp_path: Path, database_url: str | None):
+    """A new project folder in tmp_path with the labels pos, neg, neutral (on ``backend``)."""
+    with create_project(tmp_path / "proj", ["pos", "neg", "neutral"], database_url=database_url) as opened:
         yield opened
 
 

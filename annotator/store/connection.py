@@ -39,6 +39,7 @@ from typing import Any
 
 import sqlite_utils
 
+from annotator.store.dialect import is_postgres
 from annotator.store.writer_lock import WriterLock, WriterLockTimeout
 
 BUSY_TIMEOUT_MS = 60_000
@@ -101,6 +102,9 @@ def connect(
 
 def close(db: sqlite_utils.Database) -> None:
     """Close the connection and its writer-lock file."""
+    if is_postgres(db):
+        db.close()
+        return
     lock = getattr(db, "writer_lock", None)  # a plain sqlite_utils.Database has none
     if lock is not None:
         lock.close()
@@ -111,11 +115,17 @@ def close(db: sqlite_utils.Database) -> None:
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     """One short write transaction: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error.
 
-    Nested use joins the outer transaction.
+    Nested use joins the outer transaction. On PostgreSQL: BEGIN, then the project's writer lock as a
+    transaction-level advisory lock (any host; the server lets go at COMMIT, ROLLBACK or a lost
+    connection), so write transactions see each other's work exactly as under SQLite's one writer.
     """
     conn = db.conn
     if conn.in_transaction:
         yield conn
+        return
+    if is_postgres(db):
+        with db.write_transaction() as conn:
+            yield conn
         return
     lock: WriterLock | None = getattr(db, "writer_lock", None)  # a plain sqlite_utils.Database has none
     fd = lock.acquire() if lock is not None and not lock.closed else None
@@ -145,7 +155,11 @@ def bulk_cache(conn: sqlite3.Connection, kib: int = BULK_CACHE_KIB) -> Iterator[
     Inserting a million rows into a table with an index on a hash touches index pages in
     random order; with SQLite's default 2 MB cache they are spilled to the WAL and read
     back again and again (measured: 45% less CPU for 500k rows with 256 MB). The cache
-    only grows as pages are touched, and shrinks back when the block ends."""
+    only grows as pages are touched, and shrinks back when the block ends. PostgreSQL sizes its
+    shared buffers itself: nothing to do there."""
+    if is_postgres(conn):
+        yield conn
+        return
     before = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{int(kib)}")
     try:
@@ -171,10 +185,15 @@ def _begin_immediate(db: sqlite_utils.Database) -> None:
 
 @contextlib.contextmanager
 def read_snapshot(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
-    """A consistent read of several queries (a deferred transaction, never a write)."""
+    """A consistent read of several queries (a deferred transaction, never a write; on PostgreSQL a
+    read-only REPEATABLE READ transaction: one snapshot for all of them)."""
     conn = db.conn
     if conn.in_transaction:
         yield conn
+        return
+    if is_postgres(db):
+        with db.read_snapshot() as conn:
+            yield conn
         return
     conn.execute("BEGIN")
     try:

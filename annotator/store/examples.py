@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from annotator.store.connection import bulk_cache, one_dict, write_transaction
+from annotator.store.dialect import is_postgres
 
 
 def text_hash(text: str) -> str:
@@ -132,11 +133,9 @@ def ids_by_ext_id(db: sqlite_utils.Database, ext_ids: list[str]) -> dict[str, in
 
 def metadata_keys(db: sqlite_utils.Database, *, sample: int = 2_000) -> list[str]:
     """The names of the other columns kept with the newest ``sample`` examples, sorted."""
-    return [
-        row[0]
-        for row in db.execute(
-            "SELECT DISTINCT j.key FROM (SELECT meta FROM examples WHERE meta IS NOT NULL ORDER BY id DESC LIMIT ?) "
-            "AS m, json_each(m.meta) AS j ORDER BY j.key",
-            (sample,),
-        )
-    ]
+    newest = "(SELECT meta FROM examples WHERE meta IS NOT NULL ORDER BY id DESC LIMIT ?) AS m"
+    if is_postgres(db):
+        sql = f"SELECT DISTINCT k FROM {newest}, json_object_keys(CAST(m.meta AS json)) AS k ORDER BY k"
+    else:
+        sql = f"SELECT DISTINCT j.key FROM {newest}, json_each(m.meta) AS j ORDER BY j.key"
+    return [row[0] for row in db.execute(sql, (sample,))]

@@ -46,7 +46,7 @@ def raw_note_rows(db: sqlite_utils.Database, *, include_eval: bool = True) -> li
             "SELECT * FROM ("
             "SELECT NULL AS label_id, f.example_id, e.ext_id, e.text, NULL AS label, f.annotator, 'flag' AS kind, "
             "f.created_at, NULL AS seconds, NULL AS model_version, NULL AS strategy, NULL AS score, "
-            "f.status <> 'open' AS superseded, f.resolved_at AS superseded_at, "
+            "CASE WHEN f.status <> 'open' THEN 1 ELSE 0 END AS superseded, f.resolved_at AS superseded_at, "
             "CASE WHEN f.status = 'open' THEN NULL ELSE f.status END AS superseded_reason, e.is_eval, e.source, "
             "NULL AS suggestion, NULL AS original_label, "
             "f.reason || CASE WHEN f.note IS NULL THEN '' ELSE ': ' || f.note END AS note "
@@ -55,7 +55,7 @@ def raw_note_rows(db: sqlite_utils.Database, *, include_eval: bool = True) -> li
             "SELECT NULL, c.example_id, e.ext_id, e.text, NULL, c.author, 'comment', c.created_at, NULL, NULL, "
             "NULL, NULL, 0, NULL, NULL, e.is_eval, e.source, NULL, NULL, c.body "
             f"FROM comments c JOIN examples e ON e.id = c.example_id {where}"
-            ") ORDER BY created_at, kind, example_id",
+            ") AS notes ORDER BY created_at, kind, example_id",
         )
 
 

@@ -20,7 +20,7 @@ def label_names(conn: sqlite3.Connection) -> list[str]:
 def label_use(conn: sqlite3.Connection, name: str) -> dict[str, int]:
     """How many label rows give ``name``: ``rows`` (every row, history included), ``current``."""
     row = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(l.superseded = 0), 0) FROM labels l "
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN l.superseded = 0 THEN 1 ELSE 0 END), 0) FROM labels l "
         "WHERE l.label = ? OR l.id IN (SELECT label_id FROM label_members WHERE name = ?)", (name, name)
     ).fetchone()
     return {"rows": int(row[0]), "current": int(row[1])}
@@ -41,7 +41,10 @@ def _rename_everywhere(conn: sqlite3.Connection, old: str, new: str, *, keep_ori
     conn.execute("UPDATE scores SET predicted = ? WHERE predicted = ?", (new, old))
     # multi-label sets: a set holding both keeps one (the sets' suggestions and predictions, JSON lists,
     # keep the old name until the next refresh)
-    changed += conn.execute("UPDATE OR IGNORE label_members SET name = ? WHERE name = ?", (new, old)).rowcount
+    changed += conn.execute(  # UPDATE OR IGNORE, on both backends: only the sets without ``new`` yet
+        "UPDATE label_members SET name = ? WHERE name = ? AND NOT EXISTS "
+        "(SELECT 1 FROM label_members AS m WHERE m.label_id = label_members.label_id AND m.name = ?)",
+        (new, old, new)).rowcount
     changed += conn.execute("DELETE FROM label_members WHERE name = ?", (old,)).rowcount
     return changed
 

@@ -210,7 +210,7 @@ def drop_expired_leases(conn: sqlite3.Connection, now: float) -> int:
 
 def add_skip(conn: sqlite3.Connection, example_id: int, annotator: str, now: float) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO skips(example_id, annotator, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO skips(example_id, annotator, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (example_id, annotator, now),
     )
 
@@ -258,7 +258,7 @@ def others_on(conn: sqlite3.Connection, example_id: int, annotator: str, now: fl
 def annotator_counts(conn: sqlite3.Connection, annotator: str, since: float) -> tuple[int, int]:
     """(current labels since ``since``, current labels in total) of one annotator."""
     row = conn.execute(
-        "SELECT COALESCE(SUM(created_at >= ?), 0), COUNT(*) FROM labels "
+        "SELECT COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0), COUNT(*) FROM labels "
         "WHERE annotator = ? AND superseded = 0 AND kind = 'annotation'",
         (since, annotator),
     ).fetchone()

@@ -64,7 +64,7 @@ def flagged_texts(db: sqlite_utils.Database, status: str = "open", *, limit: int
             "json_group_array(json_object('annotator', f.annotator, 'reason', f.reason, 'note', f.note, "
             "'created_at', f.created_at)) AS flags "
             "FROM flags f JOIN examples e ON e.id = f.example_id WHERE f.status = ? "
-            "GROUP BY f.example_id ORDER BY first_at, f.example_id LIMIT ?",
+            "GROUP BY f.example_id, e.text, e.is_eval ORDER BY first_at, f.example_id LIMIT ?",
             (status, limit),
         )
     for row in rows:

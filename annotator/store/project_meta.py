@@ -11,7 +11,7 @@ LABEL_MODE_KEY = "label_mode"
 
 def write_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     """Store ``key`` once, in the caller's transaction; an existing key is left as it is (fixed at creation)."""
-    conn.execute("INSERT OR IGNORE INTO project_meta(key, value) VALUES (?, ?)", (key, value))
+    conn.execute("INSERT INTO project_meta(key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value))
 
 
 def read_meta(db: sqlite_utils.Database | sqlite3.Connection, key: str) -> str | None:

@@ -43,7 +43,8 @@ def pool_counts(db: sqlite_utils.Database) -> dict[str, int]:
             "SELECT COUNT(*), COALESCE(SUM(is_eval), 0) FROM examples"
         ).fetchone()
         labeled = db.execute(
-            "SELECT COALESCE(SUM(e.is_eval = 0), 0), COALESCE(SUM(e.is_eval = 1), 0) "
+            "SELECT COALESCE(SUM(CASE WHEN e.is_eval = 0 THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN e.is_eval = 1 THEN 1 ELSE 0 END), 0) "
             "FROM (SELECT DISTINCT example_id FROM labels WHERE superseded = 0) AS l "
             "JOIN examples AS e ON e.id = l.example_id"
         ).fetchone()

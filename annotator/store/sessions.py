@@ -12,7 +12,8 @@ import sqlite_utils
 
 from annotator.store.connection import one_dict, write_transaction
 
-_COLUMNS = ("token_hash", "user", "stamp", "created_at", "expires_at", "seen_at", "client")
+# "user" quoted: a reserved word in PostgreSQL (unquoted, it is the role's name there)
+_COLUMNS = ("token_hash", '"user"', "stamp", "created_at", "expires_at", "seen_at", "client")
 
 
 def insert_session(db: sqlite_utils.Database, token_hash: str, user: str, stamp: str, now: float,
@@ -21,7 +22,7 @@ def insert_session(db: sqlite_utils.Database, token_hash: str, user: str, stamp:
     with write_transaction(db) as conn:
         conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
         conn.execute(
-            "INSERT INTO sessions(token_hash, user, stamp, created_at, expires_at, seen_at, client) "
+            "INSERT INTO sessions(token_hash, \"user\", stamp, created_at, expires_at, seen_at, client) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (token_hash, user, stamp, now, expires_at, now, client),
         )
@@ -46,12 +47,12 @@ def end_user_sessions(conn: sqlite3.Connection, user: str, *, keep: str | None =
     """Inside the caller's transaction: delete every session of ``user`` but ``keep`` (a token
     hash), which gets ``stamp`` (the user's new credential stamp); the number deleted."""
     if keep is not None and stamp is not None:
-        conn.execute("UPDATE sessions SET stamp = ? WHERE token_hash = ? AND user = ?", (stamp, keep, user))
+        conn.execute("UPDATE sessions SET stamp = ? WHERE token_hash = ? AND \"user\" = ?", (stamp, keep, user))
     return conn.execute(
-        "DELETE FROM sessions WHERE user = ? AND token_hash <> ?", (user, keep or "")
+        "DELETE FROM sessions WHERE \"user\" = ? AND token_hash <> ?", (user, keep or "")
     ).rowcount
 
 
 def count_sessions(db: sqlite_utils.Database, user: str, now: float) -> int:
     """Unexpired sessions of ``user``."""
-    return db.execute("SELECT COUNT(*) FROM sessions WHERE user = ? AND expires_at > ?", (user, now)).fetchone()[0]
+    return db.execute("SELECT COUNT(*) FROM sessions WHERE \"user\" = ? AND expires_at > ?", (user, now)).fetchone()[0]

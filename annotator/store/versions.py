@@ -208,8 +208,8 @@ def append_scores(db: sqlite_utils.Database, version: int, rows: Iterable[ScoreR
             if newest[0] != version:
                 return False
             conn.executemany(
-                "INSERT OR IGNORE INTO scores(version, example_id, rank, score, predicted, confidence) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO scores(version, example_id, rank, score, predicted, confidence) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 ((version, int(e), int(r), sc, p, c) for e, r, sc, p, c in chunk[start:start + STAGE_CHUNK]),
             )
         time.sleep(min(STAGE_PAUSE_S, time.perf_counter() - tick))

@@ -16,6 +16,8 @@ from annotator.services.projects import create_project
 from annotator.store.labels import add_label
 from tests.helpers.files import spreadsheet_cells, write_csv, write_jsonl
 
+pytestmark = pytest.mark.both_backends  # each test using `project` runs on SQLite and on PostgreSQL
+
 LABELS = ["pos", "neg", "neutral"]
 
 

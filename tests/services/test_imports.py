@@ -13,6 +13,8 @@ from annotator.services.stats import project_stats
 from annotator.store.labels import current_labels, label_history
 from tests.helpers.files import write_csv, write_rows
 
+pytestmark = pytest.mark.both_backends  # each test using `project` runs on SQLite and on PostgreSQL
+
 FORMATS = ["csv", "tsv", "jsonl", "json", "parquet"]
 
 

@@ -16,6 +16,8 @@ from annotator.store.labels import current_labels, label_history
 from annotator.store.versions import current_version
 from tests.helpers.pool import add_pool, gold_rows
 
+pytestmark = pytest.mark.both_backends  # each test using `project` runs on SQLite and on PostgreSQL
+
 REPO = Path(__file__).resolve().parents[2]  # where `python -m tests.helpers.pool` runs
 
 
@@ -262,7 +264,7 @@ def test_concurrent_annotators_never_share_an_item(project, tmp_path):
     flat = [example_id for ids in served for example_id in ids]
     assert len(flat) == 100 and len(set(flat)) == 100
     per_example = project.db.execute(
-        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM labels WHERE superseded = 0 GROUP BY example_id)"
+        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM labels WHERE superseded = 0 GROUP BY example_id) AS c"
     ).fetchone()[0]
     assert per_example == 1
 

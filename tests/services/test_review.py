@@ -18,6 +18,8 @@ from annotator.services.training.embeddings import save_embeddings
 from annotator.store.labels import add_label, label_history
 from tests.helpers.team import add_texts
 
+pytestmark = pytest.mark.both_backends  # each test using `project` runs on SQLite and on PostgreSQL
+
 CLASSES = ["pos", "neg", "neutral"]
 
 

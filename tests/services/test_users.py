@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.both_backends  # each test using `project` runs on SQLite and on PostgreSQL
+
 
 def test_lead_rules_hold_for_every_front_end(project):
     """The rules live in the users service: the page passes the acting lead, the CLI passes none."""

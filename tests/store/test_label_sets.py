@@ -14,10 +14,13 @@ from annotator.store.labels import label_history
 from annotator.store.project import open_database
 from tests.helpers.team import add_texts
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
-def multi(tmp_path):
-    with create_project(tmp_path / "m", ["joy", "anger", "fear"], multi_label=True) as project:
+def multi(tmp_path, database_url):
+    with create_project(tmp_path / "m", ["joy", "anger", "fear"], multi_label=True,
+                        database_url=database_url) as project:
         project.ids = add_texts(project, ["one", "two", "three"], tmp_path)
         yield project
 
