@@ -14,7 +14,8 @@ A bulk label (:func:`bulk_label`) is a lead's own label on each selected text, i
 transaction: it never supersedes or edits anyone else's label. Where another annotator's current
 label differs, the text is in disagreement and goes to the Review page like any other; the lead
 settles it there (an adjudication), never here silently. :func:`plan_bulk` counts what a bulk
-label would change, for the confirmation.
+label would change, for the confirmation. A multi-label project's texts take a set each
+(:func:`save_search_label_set`); a bulk label is for single-label projects only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from annotator.errors import AuthError, InputError, LabelSetError, shown
 from annotator.services import queue
+from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_settings
 from annotator.store import search as store
@@ -56,6 +58,16 @@ def save_search_label(project: Project, annotator: str, example_id: int, label: 
     lease) with strategy ``search`` and ``found_by`` (the search, :meth:`Search.describe`); the row id."""
     with write_transaction(project.db) as conn:
         label_id = queue.save_label(project, annotator, int(example_id), label, seconds=seconds)
+        store.mark_search_label(conn, label_id, found_by)
+    return label_id
+
+
+def save_search_label_set(project: Project, annotator: str, example_id: int, labels: list[str],
+                          found_by: dict[str, Any], *, seconds: float | None = None) -> int:
+    """:func:`save_search_label` for a multi-label project: the annotator's set of the text
+    (:func:`annotator.services.queue.save_label_set`, its rules and lease); the row id."""
+    with write_transaction(project.db) as conn:
+        label_id = queue.save_label_set(project, annotator, int(example_id), list(labels), seconds=seconds)
         store.mark_search_label(conn, label_id, found_by)
     return label_id
 
@@ -110,6 +122,9 @@ def _plan(conn, project: Project, lead: str, ids: list[int], label: str) -> Bulk
 
 def _check_bulk(project: Project, lead: str, example_ids: list[int], label: str) -> list[int]:
     _require_lead(project, lead)
+    if is_multi_label(project.db):
+        raise InputError("a bulk label is for single-label projects: in a multi-label project open each text "
+                         "and choose its set")
     if label not in get_labels(project.db):
         raise LabelSetError(f"label {shown(label)} is not in the label set")
     ids = list(dict.fromkeys(int(i) for i in example_ids))

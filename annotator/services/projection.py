@@ -29,7 +29,10 @@ from typing import Any
 import numpy as np
 
 from annotator.config import EMBEDDINGS_DIRNAME
+from annotator.services.label_mode import is_multi_label
+from annotator.services.labelset import get_labels
 from annotator.services.search import NoEmbeddingsError, encoder_version, pool_vectors
+from annotator.services.set_search import set_point_facts
 from annotator.store import search as store
 from annotator.store.project import Project
 from annotator.store.versions import current_version
@@ -141,6 +144,8 @@ def map_points(project: Project, colour: str, *, max_points: int = MAX_POINTS, s
         ids, xy = ids[keep], xy[keep]
     version = current_version(project.db)
     facts = store.point_facts(project.db, version["version"] if version else None, ids.tolist())
+    if is_multi_label(project.db):  # a point's label and prediction are sets ("joy + love")
+        facts = set_point_facts(project.db, facts, get_labels(project.db))
     points = []
     for example_id, (x, y) in zip(ids.tolist(), xy.tolist()):
         label, predicted, confidence = facts.get(example_id, (None, None, None))

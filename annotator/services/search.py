@@ -55,7 +55,9 @@ import regex
 
 from annotator.errors import InputError, LabelloopError, shown
 from annotator.services.exports import _final_row
+from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
+from annotator.services.set_search import set_result_fields, split_set_filters
 from annotator.services.training.embeddings import embeddings_path, load_embeddings
 from annotator.store import jobs as job_store
 from annotator.store import search as store
@@ -138,11 +140,16 @@ class Result:
     disagreement: bool
     source: str | None
     ext_id: str | None
+    final_set: list[str] | None = None      # multi-label: the final set (label is its text, "joy + love")
+    predicted_set: list[str] | None = None  # multi-label: the suggested set (predicted is its text)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.example_id, "text": self.text, "label": self.label, "predicted": self.predicted,
-                "confidence": None if self.confidence is None else round(self.confidence, 6),
-                "score": None if self.score is None else round(self.score, 6)}
+        out = {"id": self.example_id, "text": self.text, "label": self.label, "predicted": self.predicted,
+               "confidence": None if self.confidence is None else round(self.confidence, 6),
+               "score": None if self.score is None else round(self.score, 6)}
+        if self.final_set is not None or self.predicted_set is not None:
+            out.update({"label": self.final_set, "predicted": self.predicted_set})
+        return out
 
 
 @dataclass(frozen=True)
@@ -257,10 +264,20 @@ def _words(query: str) -> list[str]:
     return list(dict.fromkeys(query.casefold().split()))
 
 
+def _matching(project: Project, version: int | None, filters: dict[str, Any], **options: Any) -> list[tuple]:
+    """:func:`annotator.store.search.matching`, the label, prediction and disagreement filters of a
+    multi-label project being about sets (:mod:`annotator.services.set_search`)."""
+    if not is_multi_label(project.db):
+        return store.matching(project.db, version, filters, **options)
+    rest, keep = split_set_filters(project.db, version, filters)
+    rows = store.matching(project.db, version, rest, **options)
+    return rows if keep is None else [row for row in rows if keep(row[0])]
+
+
 def _word_matches(project: Project, version: int | None, search: Search) -> tuple[list[int], list, list]:
     words = _words(search.query)
     ascii_words = [word for word in words if word.isascii()]
-    rows = store.matching(project.db, version, search.filters.as_dict(), like_words=ascii_words, with_text=True)
+    rows = _matching(project, version, search.filters.as_dict(), like_words=ascii_words, with_text=True)
     ids, conf, scores = [], [], []
     for example_id, confidence, text in rows:
         folded = text.casefold()
@@ -274,7 +291,7 @@ def _word_matches(project: Project, version: int | None, search: Search) -> tupl
 def _regex_matches(project: Project, version: int | None, search: Search, seconds: float = REGEX_SECONDS,
                    wall_seconds: float = REGEX_WALL_SECONDS) -> tuple[list[int], list, list]:
     pattern = compile_pattern(search.query)
-    rows = store.matching(project.db, version, search.filters.as_dict(), with_text=True)
+    rows = _matching(project, version, search.filters.as_dict(), with_text=True)
     finder = pattern.search
     cpu_start, wall_start = time.thread_time(), time.monotonic()
     ids, conf = [], []
@@ -327,7 +344,7 @@ def _semantic_matches(project: Project, version: int | None, search: Search,
         keep &= ids != int(search.example_id)
     filters = search.filters.as_dict()
     if store.has_filters(filters):
-        allowed = np.fromiter((row[0] for row in store.matching(project.db, version, filters)), dtype=np.int64)
+        allowed = np.fromiter((row[0] for row in _matching(project, version, filters)), dtype=np.int64)
         keep &= np.isin(ids, allowed)
     positions = np.flatnonzero(keep)
     if len(positions) > SEMANTIC_TOP:
@@ -377,7 +394,7 @@ def search(project: Project, query: Search, *, offset: int = 0, limit: int = 50,
         elif query.mode in ("similar", "similar_to"):
             ids, confidence, scores = _semantic_matches(project, number, query, query_vector)
         else:
-            rows = store.matching(project.db, number, query.filters.as_dict())
+            rows = _matching(project, number, query.filters.as_dict())
             ids, confidence, scores = [r[0] for r in rows], [r[1] for r in rows], [None] * len(rows)
         if within is not None:
             inside = set(within)
@@ -386,9 +403,19 @@ def search(project: Project, query: Search, *, offset: int = 0, limit: int = 50,
         order = _order(ids, confidence, scores, query.sort)[int(offset):int(offset) + int(limit)]
         page_ids = [ids[p] for p in order]
         details = store.result_rows(project.db, number, page_ids)
-    label_order = {name: k for k, name in enumerate(get_labels(project.db))}
-    results = [_result(details[ids[p]], scores[p], label_order) for p in order]
+    results = _results(project, [details[ids[p]] for p in order], [scores[p] for p in order])
     return Page(results, len(ids), int(offset), int(limit), query, round(time.perf_counter() - started, 4))
+
+
+def _results(project: Project, rows: list[dict[str, Any]], scores: list[float | None]) -> list[Result]:
+    labels = get_labels(project.db)
+    if not is_multi_label(project.db):
+        label_order = {name: k for k, name in enumerate(labels)}
+        return [_result(row, score, label_order) for row, score in zip(rows, scores)]
+    sets = set_result_fields(project.db, rows, labels)
+    return [Result(example_id=row["id"], text=row["text"], confidence=row["confidence"], score=score,
+                   is_eval=row["is_eval"], skipped=row["skipped"], source=row["source"], ext_id=row["ext_id"],
+                   **sets[row["id"]]) for row, score in zip(rows, scores)]
 
 
 def _result(row: dict[str, Any], score: float | None, label_order: dict[str, int]) -> Result:
@@ -415,8 +442,7 @@ def result_of(project: Project, example_id: int) -> Result | None:
     details = store.result_rows(project.db, version["version"] if version else None, [int(example_id)])
     if int(example_id) not in details:
         return None
-    order = {name: k for k, name in enumerate(get_labels(project.db))}
-    return _result(details[int(example_id)], None, order)
+    return _results(project, [details[int(example_id)]], [None])[0]
 
 
 def all_matching_ids(project: Project, query: Search, *, query_vector: tuple[int, np.ndarray] | None = None,

@@ -81,3 +81,21 @@ def test_texts_imported_after_the_pool_was_embedded_are_embedded_before_a_meanin
     assert late not in [row["id"] for row in json.loads(out)]
     cached = load_embeddings(project.path, 0)
     assert sorted(cached[0].tolist()) == sorted([*ids, late])
+
+
+def test_a_multi_label_project_is_searched_by_the_labels_of_its_sets(tmp_path, capsys):
+    from annotator.services.projects import create_project
+    from annotator.store.label_sets import add_label_set
+
+    with create_project(tmp_path / "multi", ["city", "country", "count"], multi_label=True) as project:
+        ids = add_texts(project, TEXTS, tmp_path)
+        add_label_set(project.db, ids[0], ["city", "count"], "ann")
+        add_label_set(project.db, ids[1], ["country", "city"], "ann")
+        add_label_set(project.db, ids[1], ["country"], "other")
+        code, out, _ = _search(project, capsys, "--label", "city", "--json")
+        assert code == 0 and [(r["id"], r["label"]) for r in json.loads(out)] == [(ids[0], ["city", "count"]),
+                                                                                  (ids[1], ["country"])]
+        code, out, _ = _search(project, capsys, "--text", "capital", "--disagreement")
+        assert code == 0 and out.startswith("1 match;") and "country" in out
+        code, out, _ = _search(project, capsys, "--label", "count")
+        assert code == 0 and "city + count" in out

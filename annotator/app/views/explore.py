@@ -4,7 +4,9 @@ label it; a lead labels a selection in bulk; the embedding map.
 UI only: every read and write goes through annotator.services.search, .explore_queue and
 .projection. The page's address carries the search (``?mode=words&q=...&labeled=0``) and the open
 text (``?item=ID``), so a lead can send either to an annotator. A typed meaning search is embedded
-by the worker (this page never imports torch); "more like this" needs no encoder.
+by the worker (this page never imports torch); "more like this" needs no encoder. In a multi-label
+project the card's label keys toggle labels and Enter submits the set; the label filters are about
+sets (:mod:`annotator.services.set_search`); a bulk label is for single-label projects.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from annotator.app.labeling import remember_item, seconds_on_item, suggestion_ca
 from annotator.errors import LabelloopError
 from annotator.services import explore_queue, projection, queue
 from annotator.services import search as searching
+from annotator.services.label_mode import is_multi_label
+from annotator.services.label_sets import set_text, suggested_set
 from annotator.services.settings import get_setting
 
 CARD_KEY = session.EXPLORE_CARD_KEY  # (ServedItem, the search that found it as data)
@@ -35,12 +39,14 @@ MODES = {"Words": "words", "Pattern (regex)": "regex", "Meaning": "similar", "Mo
 ANY = "(any)"
 PAGE_FILE = "views/explore.py"  # as navigation registers it (relative to main.py)
 FORM_PREFIX = "ll_explore_f_"
+CHOSEN_KEY = "ll_explore_chosen"    # multi-label: (example id, the labels toggled on for it)
 
 user = session.require_page_role("annotator")
 project = session.project()
 choices = searching.filter_choices(project)
 labels = choices["labels"]
 label_keys = keys.assign_keys(labels)
+multi_label = is_multi_label(project.db)
 st.title("Explore")
 
 
@@ -102,21 +108,51 @@ def _close() -> None:
         del st.query_params["item"]
 
 
-def _label(example_id: int, label: str) -> None:
+def _label(example_id: int, label: str | None = None) -> None:
+    """Save the card's label (``label``), or in a multi-label project the labels toggled on as a set."""
     who = session.authorized("annotator")
     card = st.session_state.get(CARD_KEY)
     if who is None or card is None or card[0].example_id != example_id:
         return  # signed out meanwhile, or a second press for a text already labeled
+    names = _chosen(example_id) if label is None else None
     try:
-        explore_queue.save_search_label(session.project(), who.name, example_id, label, card[1],
-                                        seconds=seconds_on_item(st.session_state, example_id))
+        if names is None:
+            explore_queue.save_search_label(session.project(), who.name, example_id, label, card[1],
+                                            seconds=seconds_on_item(st.session_state, example_id))
+        else:
+            explore_queue.save_search_label_set(session.project(), who.name, example_id, names, card[1],
+                                                seconds=seconds_on_item(st.session_state, example_id))
     except LabelloopError as error:
         _flash("error", str(error))
         return
     st.session_state[CARD_KEY] = None
+    st.session_state[CHOSEN_KEY] = None
     if "item" in st.query_params:
         del st.query_params["item"]
-    _flash("saved", f"Saved {label} for text #{example_id}.")
+    _flash("saved", f"Saved {label if names is None else set_text(names)} for text #{example_id}.")
+
+
+def _chosen(example_id: int) -> list[str]:
+    state = st.session_state.get(CHOSEN_KEY)
+    return list(state[1]) if state is not None and state[0] == example_id else []
+
+
+def _toggle(example_id: int, label: str) -> None:
+    chosen = set(_chosen(example_id)) ^ {label}
+    st.session_state[CHOSEN_KEY] = (example_id, tuple(name for name in labels if name in chosen))
+
+
+def _set_buttons(item) -> None:
+    """A multi-label card: label keys toggle labels (the chosen ones filled in), Enter submits the set."""
+    chosen = _chosen(item.example_id)
+    with st.container(horizontal=True, key="ll_labels"):
+        for index, (label, key) in enumerate(zip(labels, label_keys)):
+            st.button(keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
+                      type="primary" if label in chosen else "secondary",
+                      on_click=_toggle, args=(item.example_id, label))
+    allowed = bool(chosen) or get_setting(project.db, "none_of_these")
+    st.button(f"Submit {keys.escape_markdown(set_text(chosen))}", key="ll_explore_submit", shortcut=keys.ACCEPT_KEY,
+              type="primary", disabled=not allowed, on_click=_label, args=(item.example_id,))
 
 
 def _card() -> None:
@@ -125,17 +161,21 @@ def _card() -> None:
         return
     item = card[0]
     st.html(page_scripts.TEXT_STYLE)
-    st.html(page_scripts.keyboard_script([*label_keys], read_pause_ms=get_setting(project.db, "read_pause_ms")),
+    st.html(page_scripts.keyboard_script([*label_keys, *([keys.ACCEPT_KEY] if multi_label else [])],
+                                         read_pause_ms=get_setting(project.db, "read_pause_ms"), toggles=multi_label),
             unsafe_allow_javascript=True)
     st.subheader(f"Text #{item.example_id}")
     if len(item.text) > get_setting(project.db, "max_text_chars"):
         st.warning("This text is longer than the project's max_text_chars: it is not shown and cannot be labeled.")
         st.button("Close", key="ll_explore_close", on_click=_close)
         return
-    with st.container(horizontal=True, key="ll_labels"):
-        for index, (label, key) in enumerate(zip(labels, label_keys)):
-            st.button(keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
-                      on_click=_label, args=(item.example_id, label))
+    if multi_label:
+        _set_buttons(item)
+    else:
+        with st.container(horizontal=True, key="ll_labels"):
+            for index, (label, key) in enumerate(zip(labels, label_keys)):
+                st.button(keys.escape_markdown(label), key=f"ll_label_{index}", shortcut=key,
+                          on_click=_label, args=(item.example_id, label))
     with st.container(horizontal=True, key="ll_actions", vertical_alignment="center"):
         st.button("Close", key="ll_explore_close", icon=":material/close:", on_click=_close)
         st.button("More like this", key="ll_explore_like", icon=":material/join:", on_click=_more_like,
@@ -150,6 +190,10 @@ def _card() -> None:
         st.text(visible_text(item.text))
         if item.is_eval:
             st.caption("Evaluation text (measures the model; never trained on): no suggestion.")
+        elif multi_label:
+            suggested = suggested_set(item.predicted, labels)
+            st.caption("Model suggestion: none yet" if suggested is None
+                       else f"Model suggestion: **{keys.escape_markdown(set_text(suggested))}**")
         else:
             st.caption(suggestion_caption(item))
         st.html(page_scripts.card_marker(drawing, end=True))
@@ -276,7 +320,7 @@ def _results(page) -> None:
     selected: set[int] = st.session_state.setdefault(SELECTED_KEY, set())
     for result in page.results:
         with st.container(horizontal=True, vertical_alignment="center", key=f"ll_result_{result.example_id}"):
-            if user.is_lead:
+            if user.is_lead and not multi_label:  # a selection is for a bulk label
                 ticked = st.checkbox(f"select {result.example_id}", value=result.example_id in selected,
                                      key=f"ll_pick_{result.example_id}", label_visibility="collapsed")
                 (selected.add if ticked else selected.discard)(result.example_id)
@@ -442,5 +486,5 @@ with results_tab:
         if nav.button("Next", disabled=offset + PAGE_SIZE >= page.total, key="ll_explore_next"):
             st.session_state["ll_explore_offset"] = offset + PAGE_SIZE
             st.rerun()
-        if user.is_lead:
+        if user.is_lead and not multi_label:
             _bulk(page, found)

@@ -146,3 +146,41 @@ def test_the_explore_page_never_imports_torch(ui_project, db):
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["torch"] is False and result["errors"] == [] and result["texts"] > 1
+
+
+def test_a_multi_label_project_filters_by_set_and_labels_a_text_with_a_set(tmp_path, monkeypatch, sign_in_app):
+    from annotator.services.projects import open_project
+    from annotator.store.label_sets import add_label_set, current_label_sets
+    from tests.helpers.app import make_ui_project
+
+    folder = make_ui_project(tmp_path / "multi", ["billing", "shipping", "technical"], multi_label=True)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    with open_project(folder) as project:
+        ids = _ids(project.db)
+        add_label_set(project.db, ids["The invoice charged me twice"], ["billing", "technical"], "lead")
+        add_label_set(project.db, ids["My parcel never arrived"], ["shipping"], "lead")
+    at = sign_in_app("lead")
+    at.query_params.update({"mode": "all", "label": "technical"})
+    at.switch_page(EXPLORE).run()
+    assert not at.exception
+    assert any("1 match" in c.value for c in at.caption)
+    assert any("label: billing + technical" in c.value.replace("\\", "") for c in at.caption)
+    assert not [e for e in at.expander if "bulk" in e.label]  # a bulk label is for single-label projects
+    # open a text, toggle two labels (and one off again), submit the set with the search as provenance
+    target = ids["App crashes on start"]
+    at.query_params["item"] = str(target)
+    at.run()
+    assert any(t.value == "App crashes on start" for t in at.text)
+    assert at.button(key="ll_explore_submit").disabled
+    for name in ("technical", "billing", "shipping", "billing"):
+        button(at, name).click().run()
+    assert at.button(key="ll_explore_submit").label == "Submit shipping \\+ technical"
+    at.button(key="ll_explore_submit").click().run()
+    assert not at.exception
+    with open_project(folder) as project:
+        sets = {row["example_id"]: row["names"] for row in current_label_sets(project.db)}
+        strategy, query = project.db.execute(
+            "SELECT strategy, search_query FROM labels WHERE example_id = ?", (target,)).fetchone()
+    assert sets[target] == ["shipping", "technical"]
+    assert strategy == "search" and json.loads(query) == {"mode": "all", "filters": {"label": "technical"}}
+    assert any("Saved shipping + technical" in s.value.replace("\\", "") for s in at.success)
