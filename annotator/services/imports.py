@@ -30,7 +30,6 @@ This module never prints: the CLI and the UI both call :func:`import_file`.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,7 +45,7 @@ from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_setting, set_settings
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels
-from annotator.store.connection import write_transaction
+from annotator.store.connection import DATABASE_ERRORS, write_transaction
 from annotator.store.examples import ids_by_hash, insert_examples, mark_eval, metadata_keys
 from annotator.store.label_sets import current_sets_by, insert_label_sets
 from annotator.store.project import Project
@@ -143,7 +142,7 @@ def import_file(
             _write(conn, items, _source_name(path), annotator, eval_set, summary)
             if context_columns:
                 set_settings(project.db, context_columns=",".join(shown_columns))
-    except sqlite3.Error as error:
+    except DATABASE_ERRORS as error:
         raise StoreError(
             f"could not write to the project database ({_first_cause(error)}); nothing was imported"
         ) from None
@@ -234,7 +233,7 @@ def _source_name(path: str | os.PathLike) -> str:
 
 
 def _first_cause(error: BaseException) -> str:
-    """The message of the first SQLite error in ``error``'s chain.
+    """The message of the first database error in ``error``'s chain.
 
     When SQLite has already rolled a failed transaction back (a full disk),
     the rollback that follows fails with "cannot rollback - no transaction is
@@ -243,7 +242,7 @@ def _first_cause(error: BaseException) -> str:
     cause: BaseException | None = error
     first = error
     while cause is not None:
-        if isinstance(cause, sqlite3.Error):
+        if isinstance(cause, DATABASE_ERRORS):
             first = cause
         cause = cause.__context__
     return str(first) or type(first).__name__

@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from annotator.config import Settings, coerce_setting
+from annotator.store.connection import database_name
 from annotator.store.settings import stored_settings, write_settings
 
 log = logging.getLogger(__name__)
@@ -63,5 +64,4 @@ def set_settings(db: sqlite_utils.Database, **changes: Any) -> Settings:
 
 
 def _database_name(db: sqlite_utils.Database) -> str:
-    row = db.execute("PRAGMA database_list").fetchone()
-    return row[2] if row else ""
+    return database_name(db)

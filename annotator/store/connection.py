@@ -46,8 +46,15 @@ BUSY_TIMEOUT_MS = 60_000
 WRITER_LOCK_SUFFIX = "-writer"
 FILE_MODE = 0o600
 
-__all__ = ["ProjectDatabase", "WriterLockTimeout", "close", "connect", "dict_rows", "one_dict", "read_snapshot",
-           "write_transaction"]
+try:  # the errors a database call can raise, whichever backend the project uses
+    import psycopg
+
+    DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+except ImportError:  # psycopg is the postgres extra
+    DATABASE_ERRORS = (sqlite3.Error,)
+
+__all__ = ["DATABASE_ERRORS", "ProjectDatabase", "WriterLockTimeout", "close", "connect", "database_name", "dict_rows",
+           "one_dict", "read_snapshot", "write_transaction"]
 
 
 class ProjectDatabase(sqlite_utils.Database):
@@ -200,6 +207,14 @@ def read_snapshot(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+def database_name(db: sqlite_utils.Database) -> str:
+    """Which database ``db`` is: the SQLite file's path, or PostgreSQL's URL and schema."""
+    if is_postgres(db):
+        return f"{db.url}#{db.schema}"
+    row = db.execute("PRAGMA database_list").fetchone()
+    return row[2] if row else ""
 
 
 def dict_rows(source: sqlite_utils.Database | sqlite3.Connection, sql: str, params=()) -> list[dict[str, Any]]:

@@ -146,7 +146,7 @@ def fail_stale_jobs(db: sqlite_utils.Database) -> int:
     with write_transaction(db) as conn:
         cursor = conn.execute(
             "UPDATE jobs SET status = 'failed', finished_at = ?, "
-            "error = 'worker stopped (pid ' || COALESCE(pid, '?') || ') before the job finished' "
+            "error = 'worker stopped (pid ' || COALESCE(CAST(pid AS TEXT), '?') || ') before the job finished' "
             "WHERE status = 'running'",
             (now,),
         )

@@ -3,8 +3,8 @@
 A window ``(after, last)`` holds the examples with ``after < id <= last``, in id order. A job
 computes its windows once (:func:`id_windows`) and reads each on its own: through the open
 database (:func:`window_texts`) or, in another process such as a Ray task, from the database
-file opened read-only (:func:`read_window`). Examples are never deleted and their texts never
-change, so windows read at different moments hold the same texts.
+opened for that read (:func:`read_window`: the SQLite file read-only, or the PostgreSQL schema).
+Examples are never deleted and their texts never change, so windows read at different moments hold the same texts.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import sqlite_utils
+
+from annotator.store.dialect import is_postgres_url
 
 _WINDOW_SQL = "SELECT id, text FROM examples WHERE id > ? AND id <= ? ORDER BY id"
 
@@ -31,7 +33,7 @@ def id_windows(db: sqlite_utils.Database, size: int, last_id: int) -> list[tuple
     size = max(int(size), 1)
     ends = [row[0] for row in db.execute(
         "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM examples WHERE id <= ?) "
-        "WHERE n % ? = 0 ORDER BY id", (int(last_id), size))]
+        "AS w WHERE n % ? = 0 ORDER BY id", (int(last_id), size))]
     count, largest = pool_extent(db, last_id)
     if count and (not ends or ends[-1] != largest):
         ends.append(largest)
@@ -49,9 +51,18 @@ def window_texts(db: sqlite_utils.Database, after: int, last: int) -> tuple[np.n
     return _rows(db.conn, after, last)
 
 
-def read_window(db_path: str | Path, after: int, last: int) -> tuple[np.ndarray, list[str]]:
-    """(ids, texts) of one window, from the database file opened read-only for this one read."""
-    conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+def read_window(location: str | Path, after: int, last: int) -> tuple[np.ndarray, list[str]]:
+    """(ids, texts) of one window, from the database at ``location`` (``Project.location``) opened
+    for this one read: a SQLite file read-only, or a PostgreSQL project's schema."""
+    if is_postgres_url(str(location)):
+        from annotator.store.project import connect_location
+
+        db = connect_location(str(location))
+        try:
+            return _rows(db, after, last)
+        finally:
+            db.close()
+    conn = sqlite3.connect(f"{Path(location).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         return _rows(conn, after, last)
     finally:

@@ -41,6 +41,7 @@ from annotator.store.writer_lock import WriterLockTimeout
 
 BUSY_TIMEOUT_S = 60.0
 _INDEX_HINT = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
+_LIKE = re.compile(r"(?<![\w'])LIKE(?![\w'])")
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+(\w+)", re.IGNORECASE)
 _NAME_START = re.compile(r"[A-Za-z_]")
 
@@ -103,7 +104,7 @@ def _json_calls(sql: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
     """SQLite-flavoured SQL with qmark or named placeholders -> psycopg's format placeholders."""
-    sql = _json_calls(_INDEX_HINT.sub("", sql))
+    sql = _LIKE.sub("ILIKE", _json_calls(_INDEX_HINT.sub("", sql)))
     out: list[str] = []
     i, n = 0, len(sql)
     quote: str | None = None
@@ -221,6 +222,22 @@ class PgDatabase:
         cursor = self.raw.cursor()
         cursor.executemany(translate(sql), [_params(p) for p in seq])
         return PgCursor(cursor)
+
+    def copy_rows(self, table: str, columns: tuple[str, ...], rows: Any) -> int:
+        """``COPY table (columns) FROM STDIN`` of ``rows`` (tuples); the number written. A table with an
+        identity ``id`` given explicit ids has its sequence moved past them."""
+        statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+            pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns)))
+        count = 0
+        with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        if count and "id" in columns and table in self.identity_tables():
+            self.raw.execute(pgsql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), "
+                                       "(SELECT MAX(id) FROM {}))").format(pgsql.Literal(table),
+                                                                          pgsql.Identifier(table)))
+        return count
 
     def query(self, sql: str, params: Any = ()):
         cursor = self.execute(sql, params)

@@ -28,6 +28,7 @@ import numpy as np
 import sqlite_utils
 
 from annotator.store.connection import dict_rows, one_dict, write_transaction
+from annotator.store.dialect import is_postgres
 
 KEEP_SCORED_VERSIONS = 3
 STAGE_CHUNK = 1000
@@ -176,6 +177,14 @@ def publish_version(
     return version
 
 
+def _delete_score_chunk(conn, version: int) -> int:
+    """Delete up to STAGE_CHUNK score rows of ``version`` by their physical row id (SQLite's ``rowid``,
+    PostgreSQL's ``ctid``); how many went."""
+    row = "ctid" if is_postgres(conn) else "rowid"
+    return conn.execute(f"DELETE FROM scores WHERE {row} IN (SELECT {row} FROM scores WHERE version = ? LIMIT ?)",
+                        (version, STAGE_CHUNK)).rowcount
+
+
 def discard_unpublished(db: sqlite_utils.Database, version: int | None = None) -> list[int]:
     """Delete staging versions (all, or one) and their scores, in short transactions."""
     if version is None:
@@ -186,10 +195,7 @@ def discard_unpublished(db: sqlite_utils.Database, version: int | None = None) -
     for number in versions:
         while True:
             with write_transaction(db) as conn:
-                deleted = conn.execute(
-                    "DELETE FROM scores WHERE rowid IN (SELECT rowid FROM scores WHERE version = ? LIMIT ?)",
-                    (number, STAGE_CHUNK),
-                ).rowcount
+                deleted = _delete_score_chunk(conn, number)
                 if deleted < STAGE_CHUNK:
                     conn.execute("DELETE FROM model_versions WHERE version = ? AND published_at IS NULL", (number,))
                     break
@@ -235,10 +241,7 @@ def prune_scores(db: sqlite_utils.Database, keep: int = KEEP_SCORED_VERSIONS,
     for version in old:
         while True:
             with write_transaction(db) as conn:
-                deleted = conn.execute(
-                    "DELETE FROM scores WHERE rowid IN (SELECT rowid FROM scores WHERE version = ? LIMIT ?)",
-                    (version, STAGE_CHUNK),
-                ).rowcount
+                deleted = _delete_score_chunk(conn, version)
                 if deleted < STAGE_CHUNK:
                     conn.execute("UPDATE model_versions SET scores_pruned_at = ? WHERE version = ?",
                                  (time.time(), version))

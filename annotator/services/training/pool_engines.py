@@ -44,7 +44,7 @@ class EncoderSpec:
 
 @dataclass(frozen=True)
 class PoolJob:
-    db_path: str
+    location: str  # the database: a SQLite file's path or postgresql://...#schema= (Project.location)
     windows: list[tuple[int, int]]
     encoder: EncoderSpec
     want_proba: bool
@@ -102,7 +102,7 @@ class LocalEngine:
     def batches(self, job: PoolJob) -> Iterator[PoolBatch]:
         clf = job.loaded if job.loaded is not None else load_encoder(job.encoder)
         for after, last in job.windows:
-            ids, texts = read_window(job.db_path, after, last)
+            ids, texts = read_window(job.location, after, last)
             vectors, proba = encode(clf, texts, job.want_proba and job.encoder.fitted)
             yield PoolBatch(ids, vectors, proba)
 

@@ -62,7 +62,7 @@ def embed_pool(project: Project, spec: EncoderSpec, engine: Engine | None = None
     Raises TrainingCancelled when ``should_stop`` says so between batches (the folder is removed)."""
     engine = engine or LocalEngine()
     count, largest = pool_extent(project.db, last_id)
-    job = PoolJob(str(project.db_path), id_windows(project.db, WINDOW, largest), spec, want_proba, count,
+    job = PoolJob(project.location, id_windows(project.db, WINDOW, largest), spec, want_proba, count,
                   loaded)
     folder = project.embeddings_dir / f"{TMP_PREFIX}{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)

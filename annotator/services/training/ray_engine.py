@@ -107,10 +107,10 @@ def folder_files(source: str) -> dict[str, bytes] | None:
     return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
-def _read_windows(batch: dict[str, np.ndarray], db_path: str) -> dict[str, np.ndarray]:
+def _read_windows(batch: dict[str, np.ndarray], location: str) -> dict[str, np.ndarray]:
     ids, texts = [], []
     for after, last in zip(batch["after"], batch["last"]):
-        window_ids, window_texts = read_window(db_path, int(after), int(last))
+        window_ids, window_texts = read_window(location, int(after), int(last))
         ids.append(window_ids)
         texts.extend(window_texts)
     return {"id": np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
@@ -202,7 +202,7 @@ class RayEngine:
             here = {"ray.io/node-id": ray.get_runtime_context().get_node_id()}  # where the database file is
             windows = ray.data.from_items([{"after": a, "last": b} for a, b in job.windows],
                                           override_num_blocks=max(len(job.windows), 1))
-            texts = windows.map_batches(_read_windows, fn_kwargs={"db_path": str(job.db_path)}, batch_size=1,
+            texts = windows.map_batches(_read_windows, fn_kwargs={"location": job.location}, batch_size=1,
                                         batch_format="numpy", num_cpus=0,
                                         label_selector=here)
             scored = texts.map_batches(
