@@ -99,9 +99,14 @@ def streamlit_command(host: str, port: int, hosts: list[str] | None = None) -> l
     return command
 
 
-def worker_command_for(project_dir: Path) -> list[str]:
-    # ``labelloop worker`` with this interpreter.
-    return [sys.executable, "-m", "annotator.cli", "worker", "--project", str(project_dir)]
+def worker_command_for(project_dir: Path, score_engine: str = "local", ray_address: str | None = None) -> list[str]:
+    """``labelloop worker`` with this interpreter (and its pool-scoring engine when not local)."""
+    command = [sys.executable, "-m", "annotator.cli", "worker", "--project", str(project_dir)]
+    if score_engine != "local":
+        command += ["--score-engine", score_engine]
+    if ray_address:
+        command += ["--ray-address", ray_address]
+    return command
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -226,6 +231,8 @@ class Supervisor:
         app_command: list[str] | None = None,
         worker_command: list[str] | None = None,
         extra_hosts: tuple[str, ...] | list[str] = (),
+        score_engine: str = "local",
+        ray_address: str | None = None,
     ):
         self.project_dir = Path(project_dir).resolve()
         self.host, self.port = host, port
@@ -234,7 +241,7 @@ class Supervisor:
         self.stop_timeout = stop_timeout
         self.allowed_hosts = allowed_hosts(host, extra_hosts)
         self.app_command = app_command or streamlit_command(host, port, self.allowed_hosts)
-        self.worker_command = worker_command or worker_command_for(self.project_dir)
+        self.worker_command = worker_command or worker_command_for(self.project_dir, score_engine, ray_address)
         self.app: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self._stopping = False
@@ -332,12 +339,16 @@ def serve(
     worker: bool = True,
     on_ready: Callable[[str], None] | None = None,
     extra_hosts: tuple[str, ...] | list[str] = (),
+    score_engine: str = "local",
+    ray_address: str | None = None,
 ) -> int:
     """Run the app (and the worker) until Ctrl-C or SIGTERM; return an exit status.
 
-    ``on_ready`` gets the app's address for people (see :func:`describe_address`).
+    ``on_ready`` gets the app's address for people (see :func:`describe_address`);
+    ``score_engine``/``ray_address``: where the worker runs a fine-tune's pass over the pool.
     """
-    supervisor = Supervisor(project_dir, host, port, worker=worker, extra_hosts=extra_hosts)
+    supervisor = Supervisor(project_dir, host, port, worker=worker, extra_hosts=extra_hosts,
+                            score_engine=score_engine, ray_address=ray_address)
     warning = exposure_warning(host, port, supervisor.allowed_hosts)
     if warning:
         supervisor.log(warning)

@@ -57,7 +57,26 @@ def test_serve_has_help(capsys):
         cli_main(["serve", "--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
-    assert "--port" in out and "--no-worker" in out and "--host" in out
+    assert "--port" in out and "--no-worker" in out and "--host" in out and "--score-engine" in out
+    assert "Example" in out
+
+
+def test_the_worker_gets_the_score_engine_serve_was_given(served_project):
+    from annotator.cli import build_parser
+
+    plain = serve.Supervisor(served_project).worker_command
+    assert "--score-engine" not in plain and "--ray-address" not in plain
+    command = serve.Supervisor(served_project, score_engine="ray", ray_address="10.0.0.5:6379").worker_command
+    assert command[:3] == [sys.executable, "-m", "annotator.cli"]
+    parsed = build_parser().parse_args(command[3:])  # the worker's own parser accepts what serve passes
+    assert (parsed.command, parsed.engine, parsed.ray_address) == ("worker", "ray", "10.0.0.5:6379")
+    assert str(served_project.resolve()) == parsed.project
+
+
+def test_serve_refuses_a_score_engine_without_a_worker(served_project, capsys):
+    assert cli_main(["serve", "--project", str(served_project), "--no-worker", "--score-engine", "ray"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "leave out --no-worker" in err[0]
 
 
 def test_serve_refuses_a_folder_that_is_not_a_project(tmp_path, capsys):

@@ -1,11 +1,13 @@
-"""labelloop serve --project DIR [--host H] [--port P] [--allowed-host NAME ...] [--no-worker]"""
+"""labelloop serve --project DIR [--host H] [--port P] [--allowed-host NAME ...] [--no-worker]
+[--score-engine local|ray] [--ray-address ADDR]"""
 
 from __future__ import annotations
 
 import argparse
 
-from annotator.cli.options import add_project_option
+from annotator.cli.options import add_engine_options, add_project_option
 from annotator.config import resolve_project_dir
+from annotator.errors import InputError
 from annotator.services.serving import DEFAULT_HOST, DEFAULT_PORT, serve
 
 
@@ -32,13 +34,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve",
         help="run the labeling app and the background worker",
         description="Start the Streamlit labeling app and the training worker as two processes; "
-        "Ctrl-C or SIGTERM stops both.",
+        "Ctrl-C or SIGTERM stops both. --score-engine ray makes the worker hand a fine-tune's pass over "
+        "the pool to a Ray cluster (see labelloop worker --help).",
+        epilog="Examples:\n  labelloop serve --project support\n"
+        "  labelloop serve --project support --port 8502 --no-worker\n"
+        "  labelloop serve --project support --score-engine ray --ray-address 10.0.0.5:6379",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_project_option(parser)
     add_server_options(parser)
+    add_engine_options(parser, "--score-engine")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.worker and (args.engine != "local" or args.ray_address):
+        raise InputError("--score-engine and --ray-address configure the worker: leave out --no-worker")
     return serve(resolve_project_dir(args.project), args.host, args.port, worker=args.worker,
-                 extra_hosts=args.allowed_hosts)
+                 extra_hosts=args.allowed_hosts, score_engine=args.engine, ray_address=args.ray_address)
