@@ -18,9 +18,10 @@ import pandas as pd
 from annotator.services import agreement, flags, model_export, stability
 from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
+from annotator.services.set_agreement import set_agreement
 from annotator.services.set_review import set_disagreements
 from annotator.store import reporting as queries
-from annotator.store import versions
+from annotator.store import set_reporting, versions
 from annotator.store.labels import count_late_labels
 from annotator.store.project import Project
 
@@ -81,8 +82,10 @@ def progress(project: Project, bucket_seconds: int | None = None) -> tuple[pd.Da
     rows["time"] = pd.to_datetime(rows["bucket"], unit="s", utc=True)
     rows["pool_total"] = rows["added"].cumsum()
     rows["labeled_total"] = rows["labeled"].cumsum()
+    counts_over_time = (set_reporting.set_label_counts_over_time if is_multi_label(project.db)
+                        else queries.label_counts_over_time)
     per_label = _frame(
-        queries.label_counts_over_time(project.db, bucket_seconds),
+        counts_over_time(project.db, bucket_seconds),
         {"bucket": "float64", "label": "object", "n": "int64"},
     )
     per_label["time"] = pd.to_datetime(per_label["bucket"], unit="s", utc=True)
@@ -136,9 +139,9 @@ def annotator_table(project: Project) -> pd.DataFrame:
 
 
 def annotator_label_table(project: Project) -> pd.DataFrame:
-    frame = _frame(
-        queries.annotator_label_distribution(project.db), {"annotator": "object", "label": "object", "n": "int64"}
-    )
+    distribution = (set_reporting.set_annotator_label_distribution if is_multi_label(project.db)
+                    else queries.annotator_label_distribution)
+    frame = _frame(distribution(project.db), {"annotator": "object", "label": "object", "n": "int64"})
     frame["share"] = frame["n"] / frame.groupby("annotator")["n"].transform("sum")
     return frame
 
@@ -153,7 +156,10 @@ def overlap_ratings(project: Project) -> pd.DataFrame:
 
 
 def agreement_report(project: Project) -> AgreementReport:
-    """Agreement over the items labeled by two or more annotators (current labels)."""
+    """Agreement over the items labeled by two or more annotators (current labels). A multi-label
+    project's: :func:`set_agreement_report`."""
+    if is_multi_label(project.db):
+        return set_agreement_report(project)
     ratings = overlap_ratings(project)
     tables = agreement.agreement_tables(ratings, labels=get_labels(project.db))
     return AgreementReport(
@@ -162,6 +168,24 @@ def agreement_report(project: Project) -> AgreementReport:
         per_label=tables.per_label,
         n_annotators=int(ratings.shape[1]),
     )
+
+
+def set_agreement_report(project: Project) -> AgreementReport:
+    """A multi-label project's agreement (:func:`annotator.services.set_agreement.set_agreement`) as the
+    Dashboard shows it: ``summary["krippendorff_alpha"]`` is alpha with the MASI distance over whole
+    sets (``percent`` and ``fleiss_kappa`` undefined there, NaN); ``per_label`` each label as a yes/no
+    rating (no ``n_ratings``); no pairwise table."""
+    found = set_agreement(project)
+    per_label = pd.DataFrame(
+        [{"label": name, **{key: math.nan if value is None else value for key, value in row.items()}}
+         for name, row in found["per_label"].items()],
+        columns=["label", "percent", "fleiss_kappa", "krippendorff_alpha"])
+    alpha = found["masi_alpha"]
+    return AgreementReport(
+        summary={"n_items": found["n_items"], "percent": math.nan, "fleiss_kappa": math.nan,
+                 "krippendorff_alpha": math.nan if alpha is None else alpha},
+        pairwise=pd.DataFrame(columns=["annotator_a", "annotator_b", "n_items", "percent", "cohen_kappa"]),
+        per_label=per_label, n_annotators=0)
 
 
 def _eval_metrics(version: dict[str, Any]) -> dict[str, Any] | None:
@@ -236,7 +260,8 @@ def load_dashboard(project: Project) -> Dashboard:
     """Every dashboard frame in one call."""
     progress_frame, label_progress = progress(project)
     confusion_frame, confusion_version = confusion(project)
-    per_label = pd.DataFrame(queries.label_counts(project.db), columns=["label", "position", "n_labels", "n_items"])
+    counts = set_reporting.set_label_counts if is_multi_label(project.db) else queries.label_counts
+    per_label = pd.DataFrame(counts(project.db), columns=["label", "position", "n_labels", "n_items"])
     return Dashboard(
         counts=queries.pool_counts(project.db),
         progress=progress_frame,

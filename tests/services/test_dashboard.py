@@ -210,3 +210,29 @@ def test_data_stamp_changes_with_every_kind_of_change(team_project):
     stamps.append(queries.data_stamp(team_project.db))
     assert len(set(stamps)) == len(stamps)
     assert queries.data_stamp(team_project.db) == stamps[-1]  # nothing changed: same key
+
+
+def test_a_multi_label_dashboard_counts_labels_of_sets_and_agreement_on_sets(tmp_path):
+    from annotator.services.projects import create_project
+    from annotator.store.label_sets import add_label_set
+    from tests.helpers.team import add_texts
+
+    # the fixture of tests/services/test_set_agreement.py: alpha (MASI) 11/36, label a's alpha 4/9
+    with create_project(tmp_path / "m", ["a", "b", "c"], multi_label=True) as project:
+        ids = add_texts(project, ["one", "two", "three"], tmp_path)
+        for example_id, (first, second) in zip(ids, [({"a", "b"}, {"a"}), ({"c"}, {"c"}), ({"a"}, {"b"})]):
+            add_label_set(project.db, example_id, sorted(first), "ann1", now=1000.0)
+            add_label_set(project.db, example_id, sorted(second), "ann2", now=1000.0)
+        data = dashboard.load_dashboard(project)
+        counts = data.per_label.set_index("label")
+        assert counts.loc["a", "n_labels"] == 3 and counts.loc["a", "n_items"] == 2
+        assert counts.loc["c", "n_labels"] == 2 and counts.loc["c", "n_items"] == 1
+        shares = data.annotator_labels.set_index(["annotator", "label"])
+        assert shares.loc[("ann1", "a"), "n"] == 2 and shares.loc[("ann1", "a"), "share"] == pytest.approx(2 / 4)
+        assert set(data.label_progress["label"]) == {"a", "b", "c"}
+        assert data.label_progress.groupby("label")["cumulative"].max().to_dict() == {"a": 3, "b": 2, "c": 2}
+        assert data.agreement.summary["n_items"] == 3
+        assert data.agreement.summary["krippendorff_alpha"] == round(11 / 36, 4)
+        per_label = data.agreement.per_label.set_index("label")
+        assert per_label.loc["a", "krippendorff_alpha"] == round(4 / 9, 4) and data.agreement.pairwise.empty
+        assert data.disagreements == 2

@@ -56,8 +56,9 @@ cols[1].metric("Labeled", f"{counts['labeled']:,}",
                help="pool items with at least one current label (evaluation items not counted)")
 cols[2].metric("Evaluation set", f"{counts['eval_labeled']:,} / {counts['eval']:,}", help="labeled / reserved")
 cols[3].metric("Adjudicated", f"{data.adjudicated:,}")
-cols[4].metric("Krippendorff α", number(summary["krippendorff_alpha"]),
-               help=f"nominal, over {summary['n_items']} items labeled by two or more annotators")
+cols[4].metric("Krippendorff α (MASI)" if multi_label else "Krippendorff α", number(summary["krippendorff_alpha"]),
+               help=("whole sets, MASI distance" if multi_label else "nominal")
+               + f", over {summary['n_items']} items labeled by two or more annotators")
 model = data.model
 exported = model["exported"] or {}
 if multi_label and model.get("micro_f1") is not None:
@@ -167,36 +168,46 @@ else:
 
 # ---------------------------------------------------------------- agreement
 st.header("Agreement")
-st.caption(
-    f"Over {summary['n_items']} items labeled by two or more annotators (current labels; "
-    "adjudications are not votes). Fleiss' κ uses each item's own number of raters."
-)
-cols = st.columns(3)
-cols[0].metric("Percent agreement", number(summary["percent"]))
-cols[1].metric("Fleiss' κ", number(summary["fleiss_kappa"]))
-cols[2].metric("Krippendorff's α (nominal)", number(summary["krippendorff_alpha"]))
+if multi_label:
+    st.caption(
+        f"Over {summary['n_items']} texts with two or more annotators' sets (current sets; adjudications are not "
+        "votes). Whole sets: Krippendorff's α with the MASI distance (Passonneau 2006: a set holding the other, "
+        "or overlapping it, is a partial disagreement). Per label: each label as a yes/no rating."
+    )
+    st.columns(3)[0].metric("Krippendorff's α (MASI, whole sets)", number(summary["krippendorff_alpha"]))
+else:
+    st.caption(
+        f"Over {summary['n_items']} items labeled by two or more annotators (current labels; "
+        "adjudications are not votes). Fleiss' κ uses each item's own number of raters."
+    )
+    cols = st.columns(3)
+    cols[0].metric("Percent agreement", number(summary["percent"]))
+    cols[1].metric("Fleiss' κ", number(summary["fleiss_kappa"]))
+    cols[2].metric("Krippendorff's α (nominal)", number(summary["krippendorff_alpha"]))
 if summary["n_items"] == 0:
     st.info("No item has two annotators yet. Set an overlap fraction on the Project page.")
 else:
     left, right = st.columns(2)
-    with left:
-        st.subheader("Cohen's κ per pair")
-        pairs = data.agreement.pairwise
-        both = pd.concat([pairs, pairs.rename(columns={"annotator_a": "annotator_b", "annotator_b": "annotator_a"})])
-        base = alt.Chart(both).encode(
-            x=alt.X("annotator_a:N", title=None), y=alt.Y("annotator_b:N", title=None),
-        )
-        st.altair_chart(
-            base.mark_rect().encode(
-                color=alt.Color("cohen_kappa:Q", title="κ", scale=alt.Scale(domain=[-1, 1], scheme="redblue")),
-                tooltip=["annotator_a:N", "annotator_b:N", "n_items:Q",
-                         alt.Tooltip("cohen_kappa:Q", format=".3f"), alt.Tooltip("percent:Q", format=".1%")],
+    if not multi_label:  # a multi-label project has no pairwise table
+        with left:
+            st.subheader("Cohen's κ per pair")
+            pairs = data.agreement.pairwise
+            swapped = pairs.rename(columns={"annotator_a": "annotator_b", "annotator_b": "annotator_a"})
+            both = pd.concat([pairs, swapped])
+            base = alt.Chart(both).encode(
+                x=alt.X("annotator_a:N", title=None), y=alt.Y("annotator_b:N", title=None),
             )
-            + base.mark_text().encode(text=alt.Text("cohen_kappa:Q", format=".2f")),
-            width="stretch",
-        )
-        table(pairs, "Table: pairs")
-    with right:
+            st.altair_chart(
+                base.mark_rect().encode(
+                    color=alt.Color("cohen_kappa:Q", title="κ", scale=alt.Scale(domain=[-1, 1], scheme="redblue")),
+                    tooltip=["annotator_a:N", "annotator_b:N", "n_items:Q",
+                             alt.Tooltip("cohen_kappa:Q", format=".3f"), alt.Tooltip("percent:Q", format=".1%")],
+                )
+                + base.mark_text().encode(text=alt.Text("cohen_kappa:Q", format=".2f")),
+                width="stretch",
+            )
+            table(pairs, "Table: pairs")
+    with left if multi_label else right:
         st.subheader("Per label (one vs rest)")
         per_label = data.agreement.per_label
         st.altair_chart(

@@ -26,3 +26,27 @@ def test_before_the_first_model_the_dashboard_says_what_comes_not_to_reserve_an_
     shown = [box.value for box in at.info]
     assert any("No model scored yet" in text and "2 labeled evaluation texts" in text for text in shown)
     assert not any("Reserve an evaluation set" in text for text in shown)
+
+
+def test_a_multi_label_dashboard_shows_agreement_on_sets(tmp_path, monkeypatch):
+    from annotator.services.projects import open_project
+    from annotator.store.label_sets import add_label_set
+    from tests.helpers.app import make_ui_project
+
+    folder = make_ui_project(tmp_path / "multi", ["billing", "shipping", "technical"], multi_label=True)
+    monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
+    with open_project(folder) as project:
+        first, second = [row[0] for row in project.db.execute("SELECT id FROM examples ORDER BY id LIMIT 2")]
+        add_label_set(project.db, first, ["billing", "shipping"], "ann")
+        add_label_set(project.db, first, ["billing"], "other")
+        add_label_set(project.db, second, ["technical"], "ann")
+        add_label_set(project.db, second, ["technical"], "other")
+    at = page("lead_dashboard.py", "lead")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Disagreements"] == "1" and "Krippendorff's α (MASI, whole sets)" in metrics
+    assert metrics["Krippendorff α (MASI)"] == metrics["Krippendorff's α (MASI, whole sets)"] != "–"
+    assert "Percent agreement" not in metrics
+    per_label = next(d.value for d in at.dataframe if list(d.value.columns) == ["label", "n_labels", "n_items"])
+    assert per_label.set_index("label").loc["billing", "n_labels"] == 2
+    assert any("Over 2 texts with two or more annotators' sets" in c.value for c in at.caption)
