@@ -491,7 +491,7 @@ def apply(db: sqlite_utils.Database) -> None:
     cannot both apply the same migration.
     """
     if is_postgres(db):
-        _apply_postgres(db)
+        apply_postgres(db)
         return
     if "_sqlite_migrations" in db.table_names() and not migrations.pending(db):
         return
@@ -507,9 +507,10 @@ def _applied_postgres(db) -> set[str] | None:
         f"SELECT name FROM {PG_MIGRATIONS_TABLE} WHERE migration_set = ?", (migrations.name,))}
 
 
-def _apply_postgres(db) -> None:
-    """The pending migrations in order, each recorded with its DDL in one transaction (PostgreSQL's
-    DDL is transactional), under the project's writer lock like SQLite's."""
+def apply_postgres(db, *, stop_before: str | None = None) -> None:
+    """The pending migrations in order, recorded with their DDL in one transaction (PostgreSQL's
+    DDL is transactional), under the project's writer lock like SQLite's. ``stop_before``: leave that
+    migration and the later ones pending (what an older release's schema looks like)."""
     applied = _applied_postgres(db)
     if applied is not None and all(name in applied for name, _ in ORDERED):
         return
@@ -519,6 +520,8 @@ def _apply_postgres(db) -> None:
                    "applied_at TEXT NOT NULL, UNIQUE (migration_set, name))")
         applied = _applied_postgres(db) or set()
         for name, fn in ORDERED:
+            if name == stop_before:
+                break
             if name not in applied:
                 fn(db)
                 db.execute(f"INSERT INTO {PG_MIGRATIONS_TABLE}(migration_set, name, applied_at) VALUES (?, ?, ?)",

@@ -27,7 +27,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 import re
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -295,6 +297,23 @@ class PgDatabase:
         finally:
             if self.in_transaction:
                 self.raw.execute("COMMIT")
+
+    def try_session_lock(self, purpose: str) -> str | None:
+        """Take this project's advisory lock ``purpose`` for as long as this connection lives; None
+        when taken, else who holds it (its host and pid, from the holder's ``application_name``)."""
+        key = lock_key(purpose, self.schema)
+        name = f"labelloop {purpose} {socket.gethostname()} pid {os.getpid()}"
+        self.raw.execute("SELECT set_config('application_name', %s, false)", (name[:63],))
+        if self.raw.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+            return None
+        row = self.raw.execute(
+            "SELECT a.application_name, a.client_addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid LIMIT 1",
+            ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)).fetchone()
+        if row is None:
+            return "held by another connection"
+        return f"held by {row[0] or 'a connection'}" + (f" from {row[1]}" if row[1] else "")
 
     def commit(self) -> None:
         """End an open transaction, as ``sqlite3.Connection.commit`` (a no-op between transactions)."""

@@ -10,10 +10,12 @@ dumped as one schema (``DROP SCHEMA ... CASCADE``, ``pg_dump -n``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +129,28 @@ def open_database(folder: Path, *, check_same_thread: bool = True, database_url:
         db = connect(folder / DB_FILENAME, check_same_thread=check_same_thread)
     migrations.apply(db)
     return Project(path=folder, db=db)
+
+
+class LockTaken(ProjectError):
+    """Another process, on this host or another, holds the lock (the message says which)."""
+
+
+@contextlib.contextmanager
+def hold_across_hosts(folder: Path, purpose: str) -> Iterator[None]:
+    """For a PostgreSQL project, hold the lock named ``purpose`` on its server for the block (a
+    session-level advisory lock on a connection of its own), or raise LockTaken at once. A SQLite
+    project is one host's: nothing to do (its callers lock a file in the folder)."""
+    if not (folder / DATABASE_FILENAME).is_file():
+        yield
+        return
+    db = _connect_postgres(*_read_location(folder))
+    try:
+        holder = db.try_session_lock(purpose)
+        if holder is not None:
+            raise LockTaken(holder)
+        yield
+    finally:
+        db.close()  # the server lets go of a session lock with its connection
 
 
 def connect_location(location: str):

@@ -53,12 +53,15 @@ def write_rows(folder: Path, fmt: str, rows: list[dict[str, Any]], name: str = "
 
 def snapshot(project: Project) -> tuple[dict[str, Any], dict[str, list[tuple]]]:
     """Stats plus every row of every table: equal snapshots mean an unchanged database."""
-    tables = [
-        row[0]
-        for row in project.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-    ]
+    if getattr(project.db, "dialect", None) == "postgresql":
+        tables = project.db.table_names()
+    else:
+        tables = [
+            row[0]
+            for row in project.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
     dump = {name: sorted(project.db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in tables}
     return project_stats(project), dump
 

@@ -15,7 +15,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def _newest_bin() -> Path:
+    """Debian's newest installed server: /usr/lib/postgresql/<major>/bin (15 on bookworm)."""
+    majors = sorted((p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()),
+                    key=lambda p: int(p.parent.name))
+    return majors[-1] if majors else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _newest_bin()
 SERVICE_USER = "postgres"
 DATABASE = "labelloop_test"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -83,3 +84,21 @@ def test_sigkill_during_finetune_loses_nothing_and_resumes(project, tmp_path, ti
         assert not [p for p in (resumed.path / "models").iterdir() if p.name.startswith(".")]
         assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == len(labels_before)
         assert db.execute("SELECT COUNT(*) FROM model_versions WHERE published_at IS NULL").fetchone()[0] == 0
+
+
+def test_a_worker_on_another_host_of_a_postgresql_project_refuses_to_start(tmp_path, postgres_server):
+    """Two hosts, two folders, one PostgreSQL schema: the worker lock is the server's, not a file's."""
+    import shutil
+
+    from annotator.services.projects import create_project
+
+    with create_project(tmp_path / "host-a", ["a", "b"], database_url=postgres_server.url) as project:
+        elsewhere = tmp_path / "host-b"
+        elsewhere.mkdir()
+        shutil.copy(project.path / "database.json", elsewhere / "database.json")
+    with worker_lock(tmp_path / "host-a"):
+        done = subprocess.run([*CLI, "worker", "--project", str(elsewhere)], capture_output=True, text=True,
+                              timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "already running" in done.stderr
+    assert f"held by labelloop worker {socket.gethostname()} pid {os.getpid()}" in done.stderr

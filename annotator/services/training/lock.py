@@ -2,6 +2,10 @@
 
 The kernel releases the lock when the process dies, even by SIGKILL, so a
 crashed worker never blocks the next one. The file holds the owner's pid.
+A project whose tables are in PostgreSQL may be opened from several hosts, each
+with its own folder: there the worker also holds a session-level advisory lock
+on the server (``annotator.store.project.hold_across_hosts``), which the server
+drops when the worker's connection goes, however the worker ended.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from annotator.errors import ProjectError
+from annotator.store.project import LockTaken, hold_across_hosts
 
 LOCK_FILENAME = "worker.lock"
 
@@ -58,7 +63,10 @@ def worker_lock(project_dir: str | os.PathLike) -> Iterator[Path]:
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         _held[path] = 1
         try:
-            yield path
+            with hold_across_hosts(Path(project_dir), "worker"):
+                yield path
+        except LockTaken as taken:
+            raise WorkerLockError(f"a worker is already running on {project_dir} ({taken}); stop it first") from None
         finally:
             del _held[path]
             os.ftruncate(fd, 0)
