@@ -38,6 +38,14 @@ EXPORT_DIRNAME = "export"
 KEEP_BUILT = 2
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 LOAD_HINT = 'transformers.pipeline("text-classification", model=FOLDER, truncation=True)'
+MULTI_LOAD_HINT = ('transformers.pipeline("text-classification", model=FOLDER, truncation=True, top_k=None) '
+                   "(each label's sigmoid score; a label is in the set when its score reaches its threshold, "
+                   "label_thresholds in config.json)")
+
+
+def load_hint(project: Project) -> str:
+    """How to load a project's exported model (a multi-label one gives every label's score)."""
+    return MULTI_LOAD_HINT if is_multi_label(project.db) else LOAD_HINT
 
 
 def archive_name(project: Project, version: int) -> str:
@@ -151,20 +159,27 @@ def _metadata(project: Project, version: dict[str, Any], head: StoredHead, name:
         "published_at": version.get("published_at"),
         "evaluation": {k: metrics.get(k) for k in ("accuracy", "macro_f1", "n_eval", "micro_f1", "subset_accuracy")
                        if k in metrics},
-        "load": LOAD_HINT,
+        "load": load_hint(project),
     }
 
 
 def _model_card(meta: dict[str, Any], classes: list[str]) -> str:
     evaluation = meta["evaluation"]
-    figures = (
-        f"accuracy {evaluation['accuracy']:.4f}, macro-F1 {evaluation['macro_f1']:.4f} on "
-        f"{evaluation['n_eval']} evaluation texts"
-        if evaluation.get("accuracy") is not None else "no evaluation set was labeled"
-    )
+    multi = meta["load"] == MULTI_LOAD_HINT
+    if evaluation.get("accuracy") is None:
+        figures = "no evaluation set was labeled"
+    elif multi:
+        figures = (f"micro-F1 {evaluation['micro_f1']:.4f}, macro-F1 {evaluation['macro_f1']:.4f}, subset accuracy "
+                   f"{evaluation['subset_accuracy']:.4f} on {evaluation['n_eval']} evaluation texts")
+    else:
+        figures = (f"accuracy {evaluation['accuracy']:.4f}, macro-F1 {evaluation['macro_f1']:.4f} on "
+                   f"{evaluation['n_eval']} evaluation texts")
+    kind = ("A multi-label text classifier (`problem_type=\"multi_label_classification\"`: a sigmoid per label; a "
+            "label applies when its score reaches its own threshold, `label_thresholds` in config.json)"
+            if multi else "A text classifier")
     return (
         f"# {meta['name']}\n\n"
-        f"A text classifier exported by Labelloop (version {meta['version']}, trained on "
+        f"{kind} exported by Labelloop (version {meta['version']}, trained on "
         f"{meta['n_labels']} labels): the embedding head on the encoder's mean-pooled vectors, "
         f"written as a standard `BertForSequenceClassification` with one extra pooling layer.\n\n"
         f"Labels: {', '.join(classes)}.\n\n"
@@ -172,7 +187,8 @@ def _model_card(meta: dict[str, Any], classes: list[str]) -> str:
         "Load it with\n\n"
         "```python\n"
         "from transformers import pipeline\n"
-        f'classify = pipeline("text-classification", model="{meta["name"]}", truncation=True)\n'
+        f'classify = pipeline("text-classification", model="{meta["name"]}", truncation=True'
+        f'{", top_k=None" if multi else ""})\n'
         "```\n\n"
         f"Base model: {meta['base_model']}.\n"
     )

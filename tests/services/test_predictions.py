@@ -145,7 +145,10 @@ def test_predict_on_a_multi_label_project_gives_the_sets_the_app_suggests(multi_
     assert main(["predict", "--project", str(project.path), str(source), "--out", str(tmp_path / "new.csv.out"),
                  "--format", "csv"]) == 0
     written = read_csv(tmp_path / "new.csv.out")
-    classify = pipeline_of(unzip(zip_model(project, tmp_path / "m.zip"), tmp_path / "m"))
+    folder = unzip(zip_model(project, tmp_path / "m.zip"), tmp_path / "m")
+    assert "top_k=None" in (folder / "README.md").read_text() and "multi-label" in (folder / "README.md").read_text()
+    assert "top_k=None" in json.loads((folder / "labelloop.json").read_text())["load"]
+    classify = pipeline_of(folder)
     for row, answer in zip(written, classify(project.rest, top_k=None)):
         sigmoid = {item["label"]: item["score"] for item in answer}
         for name in MULTI_LABELS:

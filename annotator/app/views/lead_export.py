@@ -17,12 +17,12 @@ from annotator.app.keys import escape_markdown
 from annotator.errors import LabelloopError, ProjectError
 from annotator.services.exports import WRITE_FORMATS, export
 from annotator.services.model_export import (
-    LOAD_HINT,
     archive_name,
     describe_predictor,
     export_notice,
     exportable_version,
     exported_summary,
+    load_hint,
     model_classes,
     quarantined_versions,
     zip_model,
@@ -95,14 +95,17 @@ if version is not None:
     if metrics.get("accuracy") is not None:
         measured = (f"measured on this zip's model: {exported['accuracy']:.3f}" if exported["accuracy"] is not None
                     else "the zip's own figure is measured by the worker when idle, or by `labelloop stats`")
-        quality = (f"Accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} on "
+        quality = (f"Micro-F1 {metrics['micro_f1']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, subset accuracy "
+                   f"{metrics['subset_accuracy']:.3f} on {metrics['n_eval']} evaluation texts."
+                   if metrics.get("micro_f1") is not None else
+                   f"Accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} on "
                    f"{metrics['n_eval']} evaluation texts ({measured}).")
     else:
         quality = "Not evaluated: no labeled evaluation set."
     st.text(
         f"Version {version['version']}: {describe_predictor(version)}, trained on {version['n_labels']} labels. "
         f"{quality} This is the model the Dashboard measures and the suggestions come from. The zip holds one "
-        f"folder, {archive_name(project, version['version'])}/; load it with {LOAD_HINT}."
+        f"folder, {archive_name(project, version['version'])}/; load it with {load_hint(project)}."
     )
 
     def prepare_model() -> None:
@@ -131,7 +134,8 @@ if version is not None:
             )
 
     st.header("Predictions for the unlabeled pool")
-    st.caption("Every unlabeled text with the model's label, its confidence and each label's probability "
+    st.caption("Every unlabeled text with the model's label (in a multi-label project: its set, the labels whose "
+               "probability reaches their threshold), its confidence and each label's probability "
                "(or the top K), computed by the background worker with the model above. From the command "
                "line, for any file: labelloop predict FILE --out preds.csv")
     left, right = st.columns(2)

@@ -8,7 +8,14 @@ from pathlib import Path
 from annotator.cli.options import add_project_option
 from annotator.errors import InputError
 from annotator.services.exports import LABEL_SEPARATOR, WRITE_FORMATS, export
-from annotator.services.model_export import LOAD_HINT, archive_name, describe_predictor, exportable_version, zip_model
+from annotator.services.model_export import (
+    LOAD_HINT,
+    archive_name,
+    describe_predictor,
+    exportable_version,
+    load_hint,
+    zip_model,
+)
 from annotator.services.projects import open_project
 
 
@@ -57,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
             version = exportable_version(project, args.version)
             out = zip_model(project, args.out, version=version["version"])
             top = archive_name(project, version["version"])
+            hint = load_hint(project)
         print(f"wrote the model of version {version['version']} ({describe_predictor(version)}) to {out}: "
-              f"one folder, {top}/; load it with {LOAD_HINT}")
+              f"one folder, {top}/; load it with {hint}")
         return 0
     if args.version is not None:
         raise InputError("--version applies to --model only")
