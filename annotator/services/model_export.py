@@ -287,7 +287,8 @@ def measurement_due(project: Project, *, need_eval: bool = False) -> int | None:
     """The current version's number when its exported artifact was not yet scored on the current
     evaluation set (None: no model, or already measured). A project without an evaluation set is
     measured once too (recording n_eval 0), which builds the artifact for Export, unless
-    ``need_eval``."""
+    ``need_eval``. A multi-label project's version is measured once (the measurement reads single
+    labels and finds none, which builds the artifact), not again at every idle moment."""
     from annotator.store.trainset import eval_labeled_count
 
     version = current_version(project.db)
@@ -295,6 +296,8 @@ def measurement_due(project: Project, *, need_eval: bool = False) -> int | None:
         return None
     n_eval = eval_labeled_count(project.db)
     measured = (version.get("metrics") or {}).get("exported")
+    if is_multi_label(project.db) and measured is not None:
+        return None  # the measurement scores single labels (a set's figures are the version's own): once builds it
     if (measured is not None and measured.get("n_eval") == n_eval) or (need_eval and n_eval == 0):
         return None
     return version["version"]

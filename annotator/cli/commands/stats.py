@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
         exported = model.get("exported") or {}
         figure = "not evaluated (no labeled evaluation set)" if exported.get("accuracy") is None else \
             f"accuracy {exported['accuracy']:.4f}, macro-F1 {exported['macro_f1']:.4f} on {exported['n_eval']} texts"
+        if stats["label_mode"] == "multi-label":  # the zip holds the same head: its figures are the version's
+            figure = "the same head, scored below" if model.get("micro_f1") is not None else \
+                "not evaluated (no labeled evaluation set)"
         print(f"model:     v{model['version']} ({model['predictor']}, {model['n_labels']} labels); "
               f"exported model: {figure}")
         if model.get("micro_f1") is not None:  # a multi-label project
