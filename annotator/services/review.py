@@ -28,7 +28,8 @@ import pandas as pd
 from annotator.errors import AuthError, InputError, LabelloopError
 from annotator.services.exports import final_labels
 from annotator.services.label_mode import is_multi_label
-from annotator.services.set_review import set_disagreements, with_sets
+from annotator.services.label_sets import set_text
+from annotator.services.set_review import find_suspected_set_errors, set_disagreements, with_sets
 from annotator.services.settings import get_settings
 from annotator.store import reporting as queries
 from annotator.store.label_sets import add_label_set
@@ -147,18 +148,35 @@ def suspected_errors(
     if not keep:
         raise NotEnoughLabelsError("no labeled item has an embedding yet")
     ids = [ids[k] for k in keep]
-    found = find_suspected_errors(
-        matrix[keep],
-        [finals[example_id]["label"] for example_id in ids],
-        classes=get_labels(project.db),
-        folds=folds,
-        threshold=threshold,
-        seed=get_setting(project.db, "seed") if seed is None else seed,
-    )
+    seed = get_setting(project.db, "seed") if seed is None else seed
+    columns = SUSPECT_COLUMNS
+    if is_multi_label(project.db):
+        found = _suspected_sets(project, matrix[keep], [finals[example_id]["labels"] for example_id in ids],
+                                folds, threshold, seed)
+        columns = [*SUSPECT_COLUMNS, "labels", "contradicted"]
+    else:
+        found = find_suspected_errors(matrix[keep], [finals[example_id]["label"] for example_id in ids],
+                                      classes=get_labels(project.db), folds=folds, threshold=threshold, seed=seed)
     found["example_id"] = [ids[k] for k in found["index"]]
     found["text"] = [finals[example_id]["text"] for example_id in found["example_id"]]
     decided = [finals[example_id]["adjudicated_by"] is not None for example_id in found["example_id"]]
-    return found.loc[[not d for d in decided], SUSPECT_COLUMNS].reset_index(drop=True)
+    return found.loc[[not d for d in decided], columns].reset_index(drop=True)
+
+
+def _suspected_sets(project: Project, matrix: np.ndarray, sets: list[list[str]], folds: int, threshold: float,
+                    seed: int) -> pd.DataFrame:
+    """:func:`annotator.services.set_review.find_suspected_set_errors` with ``label`` and ``predicted`` as
+    set texts (``labels``, ``contradicted``: lists) and no ``label_probability``."""
+    from annotator.services.labelset import get_labels
+
+    if len(sets) < max(folds, 4):
+        raise NotEnoughLabelsError(f"need at least {max(folds, 4)} labeled items for a cross-validated check")
+    found = find_suspected_set_errors(matrix, sets, get_labels(project.db), folds=folds, threshold=threshold,
+                                      seed=seed)
+    found["label"] = [set_text(names) for names in found["labels"]]
+    found["predicted"] = [set_text(names) for names in found["predicted"]]
+    found["label_probability"] = np.nan
+    return found
 
 
 def _labeled_embeddings(project: Project) -> tuple[list[int], np.ndarray]:

@@ -98,3 +98,48 @@ def test_late_sets_show_every_set_of_the_text(sets_project):
     assert row["labels"] == ["anger", "joy"] and row["others"] == {"ann1": ["love"]}
     adjudicate(sets_project, "lead", ids[3], ["joy"])
     assert late_queue(sets_project) == []
+
+
+def _set_clusters(seed: int = 0):
+    """Three blobs in 8 dimensions: the first holds {anger}, the second {joy}, the third {joy, love}."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    sets = [["anger"], ["joy"], ["joy", "love"]]
+    X = np.vstack([np.eye(8)[k] * 6.0 + rng.normal(scale=0.5, size=(12, 8)) for k in range(3)]).astype(np.float32)
+    return X, [list(sets[k]) for k in range(3) for _ in range(12)]
+
+
+def test_a_planted_wrong_set_is_flagged_on_the_labels_it_gets_wrong():
+    from annotator.services.set_review import find_suspected_set_errors
+
+    X, sets = _set_clusters()
+    sets[3] = ["joy"]            # an {anger} text labeled joy
+    sets[30] = ["joy"]           # a {joy, love} text missing love
+    found = find_suspected_set_errors(X, sets, LABELS, folds=4, threshold=0.7)
+    rows = found.set_index("index")
+    assert set(rows.index) == {3, 30}
+    assert set(rows.loc[3, "contradicted"]) == {"anger", "joy"} and rows.loc[3, "predicted"] == ["anger"]
+    assert rows.loc[30, "contradicted"] == ["love"] and rows.loc[30, "labels"] == ["joy"]
+    assert list(found["confidence"]) == sorted(found["confidence"], reverse=True) and found["confidence"].min() >= 0.7
+    assert find_suspected_set_errors(X, _set_clusters()[1], LABELS, folds=4, threshold=0.7).empty
+
+
+def test_suspected_errors_of_a_project_leave_adjudicated_texts_out(tmp_path):
+    from annotator.services.review import suspected_errors
+    from annotator.services.training.embeddings import save_embeddings
+
+    X, sets = _set_clusters()
+    sets[3] = ["joy"]
+    with create_project(tmp_path / "cv", LABELS, multi_label=True) as project:
+        ids = add_texts(project, [f"text {i}" for i in range(len(sets))], tmp_path)
+        add_users(project)
+        for example_id, names in zip(ids, sets):
+            add_label_set(project.db, example_id, names, "ann1")
+        save_embeddings(project.path, 0, ids, X)
+        found = suspected_errors(project, folds=4, threshold=0.7)
+        assert list(found["example_id"]) == [ids[3]]
+        assert found.loc[0, "label"] == "joy" and found.loc[0, "predicted"] == "anger"
+        assert set(found.loc[0, "contradicted"]) == {"anger", "joy"}
+        adjudicate(project, "lead", ids[3], ["joy"])  # the lead keeps it
+        assert suspected_errors(project, folds=4, threshold=0.7).empty

@@ -2,8 +2,9 @@
 
 A click on a label button records the lead's adjudication (kind
 ``adjudication``); exports use it and every adjudication stays in the label
-history. In a multi-label project each text shows every annotator's set and its disputed labels;
-the lead toggles labels (starting from those all annotators agree on) and submits the final set.
+history. In a multi-label project each text shows every annotator's set and its disputed labels
+(for a suspected error: the labels the model contradicts); the lead toggles labels (starting from
+those all annotators agree on, or the set given) and submits the final set.
 A flagged text is out of the queue until the lead returns it (or keeps it out);
 a comment stays listed until a lead marks it read. Texts, labels and names are shown as
 plain text, never as markdown or HTML. UI only: reads and writes go through
@@ -169,42 +170,45 @@ with disagreements_tab:
         st.caption(f"Showing the oldest {SHOW_AT_MOST}; resolve them to see more.")
 
 with suspects_tab:
-    if multi_label:
-        st.info("The cross-validated check of final labels is for single-label projects: a multi-label project's "
-                "sets are not checked yet.")
+    st.caption(
+        "Final labels that a cross-validated model contradicts: each item is predicted by a light "
+        "model trained on the other folds (never on its own label), on the cached pool embeddings. "
+        "Items a lead already adjudicated are left out." + (
+            " In a multi-label project each label of a set is checked: one in the set that the model is sure "
+            "is absent, or one outside it that the model is sure applies, is contradicted." if multi_label else "")
+    )
+    left, right = st.columns(2)
+    threshold = left.slider("Flag when the model's confidence is at least", 0.5, 0.99,
+                            review.DEFAULT_THRESHOLD, 0.01, key="ll_review_threshold")
+    folds = right.number_input("Folds", min_value=2, max_value=10, value=review.DEFAULT_FOLDS, step=1,
+                               key="ll_review_folds")
+    st.button("Find suspected errors", key="ll_review_run", on_click=run_check,
+              args=(float(threshold), int(folds)), icon=":material/search:")
+    result = st.session_state.get(SUSPECTS_KEY)
+    if result is None:
+        st.caption("Runs a k-fold check over every labeled item (seconds for thousands of labels).")
+    elif "message" in result:
+        st.info(f"Not available yet: {escape_markdown(result['message'])}.")
     else:
-        st.caption(
-            "Final labels that a cross-validated model contradicts: each item is predicted by a light "
-            "model trained on the other folds (never on its own label), on the cached pool embeddings. "
-            "Items a lead already adjudicated are left out."
-        )
-        left, right = st.columns(2)
-        threshold = left.slider("Flag when the model's confidence is at least", 0.5, 0.99,
-                                review.DEFAULT_THRESHOLD, 0.01, key="ll_review_threshold")
-        folds = right.number_input("Folds", min_value=2, max_value=10, value=review.DEFAULT_FOLDS, step=1,
-                                   key="ll_review_folds")
-        st.button("Find suspected errors", key="ll_review_run", on_click=run_check,
-                  args=(float(threshold), int(folds)), icon=":material/search:")
-        result = st.session_state.get(SUSPECTS_KEY)
-        if result is None:
-            st.caption("Runs a k-fold check over every labeled item (seconds for thousands of labels).")
-        elif "message" in result:
-            st.info(f"Not available yet: {escape_markdown(result['message'])}.")
+        decided = review.adjudicated_ids(project)
+        suspects = result["frame"][~result["frame"]["example_id"].isin(decided)]
+        if suspects.empty:
+            st.success("No label is contradicted at this confidence.")
         else:
-            decided = review.adjudicated_ids(project)
-            suspects = result["frame"][~result["frame"]["example_id"].isin(decided)]
-            if suspects.empty:
-                st.success("No label is contradicted at this confidence.")
-            else:
-                st.caption(f"{len(suspects)} suspected label error(s) at confidence ≥ {result['threshold']:.2f}, "
-                           "most confident first.")
-            for row in suspects.head(SHOW_AT_MOST).itertuples():
-                with st.container(border=True, key=f"ll_suspect_{row.example_id}"):
-                    st.text(visible_text(row.text))
-                    st.caption(
-                        f"Item {row.example_id} · label: {escape_markdown(row.label)} · model: "
-                        f"{escape_markdown(row.predicted)} ({row.confidence:.0%})"
-                    )
+            st.caption(f"{len(suspects)} suspected label error(s) at confidence ≥ {result['threshold']:.2f}, "
+                       "most confident first.")
+        for row in suspects.head(SHOW_AT_MOST).itertuples():
+            with st.container(border=True, key=f"ll_suspect_{row.example_id}"):
+                st.text(visible_text(row.text))
+                disputed = (" · disputed: " + ", ".join(escape_markdown(name) for name in row.contradicted)
+                            if multi_label else "")
+                st.caption(
+                    f"Item {row.example_id} · label: {escape_markdown(row.label)} · model: "
+                    f"{escape_markdown(row.predicted)} ({row.confidence:.0%}){disputed}"
+                )
+                if multi_label:
+                    set_chooser(row.example_id, list(row.labels), set(row.contradicted), "ll_fix")
+                else:
                     label_buttons(row.example_id, {row.label, row.predicted}, "ll_fix")
 
 with late_tab:

@@ -180,3 +180,38 @@ def test_review_of_a_multi_label_project_lists_disputed_labels_and_adjudicates_a
         export(project, out, "jsonl")
         finals = {row["ext_id"]: row["labels"] for row in map(json.loads, out.read_text().splitlines())}
     assert finals["t0"] == ["billing", "shipping"] and finals["t2"] == ["billing"]
+
+
+def test_review_finds_a_suspected_wrong_set_and_the_lead_fixes_it(tmp_path, monkeypatch):
+    import numpy as np
+
+    from annotator.services.projects import create_project
+    from annotator.services.training.embeddings import save_embeddings
+    from annotator.store.label_sets import add_label_set, current_label_sets
+    from tests.helpers.team import add_texts, add_users
+
+    rng = np.random.default_rng(0)
+    truth = [["anger"], ["joy"], ["joy", "love"]]
+    X = np.vstack([np.eye(8)[k] * 6.0 + rng.normal(scale=0.5, size=(12, 8)) for k in range(3)])
+    with create_project(tmp_path / "cv", ["anger", "joy", "love"], multi_label=True) as project:
+        ids = add_texts(project, [f"text {i}" for i in range(36)], tmp_path)
+        add_users(project)
+        for i, example_id in enumerate(ids):
+            add_label_set(project.db, example_id, ["joy"] if i == 3 else truth[i // 12], "ann1")
+        save_embeddings(project.path, 0, ids, X)
+        monkeypatch.setenv("LABELLOOP_PROJECT", str(project.path))
+        at = page("lead_review.py", "lead")
+        at.slider(key="ll_review_threshold").set_value(0.7).run()
+        at.button(key="ll_review_run").click().run()
+        assert not at.exception
+        said = " ".join(c.value for c in at.caption).replace("\\", "")
+        assert f"Item {ids[3]} · label: joy · model: anger" in said and "disputed: anger, joy" in said
+        # the set starts as given; the disputed labels are marked; the lead turns joy off and anger on
+        at.button(key=f"ll_fix_{ids[3]}_joy").click().run()
+        at.button(key=f"ll_fix_{ids[3]}_anger").click().run()
+        at.button(key=f"ll_fix_submit_{ids[3]}").click().run()
+        assert not at.exception
+        final = [row for row in current_label_sets(project.db) if row["example_id"] == ids[3]]
+        assert [(row["kind"], row["names"]) for row in final if row["kind"] == "adjudication"] == [
+            ("adjudication", ["anger"])]
+        assert f"ll_fix_submit_{ids[3]}" not in [b.key for b in at.button]
