@@ -238,13 +238,16 @@ def _form(current: searching.Search) -> searching.Search | None:
         with st.expander("Filters and order", expanded=bool(filters.given()) or current.sort != "relevance"):
             columns = st.columns(3)
             with columns[0]:
-                label = _pick("label", "Label", labels, filters.label)
-                predicted = _pick("predicted", "Predicted", labels, filters.predicted)
+                label = _pick("label", "Label (in anyone's set)" if multi_label else "Label", labels, filters.label)
+                predicted = _pick("predicted", "Predicted (in the suggested set)" if multi_label else "Predicted",
+                                  labels, filters.predicted)
                 annotator = _pick("annotator", "Labeled by", choices["annotators"], filters.annotator)
             with columns[1]:
                 low, high = st.slider("Confidence", 0.0, 1.0, (filters.min_confidence or 0.0,
                                                                filters.max_confidence or 1.0), 0.05,
-                                      key=FORM_PREFIX + "confidence")
+                                      key=FORM_PREFIX + "confidence",
+                                      help="multi-label: the least certain label's distance to its threshold "
+                                           "(0: on it, 1: certain)" if multi_label else None)
                 labeled = _bool_choice("labeled", "Labeled", {ANY: None, "unlabeled": False, "labeled": True},
                                        filters.labeled)
                 disagreement = _bool_choice("disagreement", "Disagreement", {ANY: None, "open disagreement": True},
@@ -333,7 +336,9 @@ def _results(page) -> None:
         if result.disagreement:
             facts.append("disagreement: " + ", ".join(f"{a} {lab}" for a, lab in result.labels.items()))
         if result.predicted:
-            facts.append(f"predicted: {result.predicted} ({result.confidence:.0%})")
+            # a set's confidence: how far its least certain label is from that label's threshold (0 to 1)
+            certainty = f"certainty {result.confidence:.2f}" if multi_label else f"{result.confidence:.0%}"
+            facts.append(f"predicted: {result.predicted} ({certainty})")
         if result.score is not None:
             facts.append(f"score {result.score:.3f}")
         if result.is_eval:
