@@ -15,7 +15,9 @@ transaction: it never supersedes or edits anyone else's label. Where another ann
 label differs, the text is in disagreement and goes to the Review page like any other; the lead
 settles it there (an adjudication), never here silently. :func:`plan_bulk` counts what a bulk
 label would change, for the confirmation. A multi-label project's texts take a set each
-(:func:`save_search_label_set`); a bulk label is for single-label projects only.
+(:func:`save_search_label_set`); there a bulk label *adds* the label to the lead's own set of each
+text (a text without one gets the set of that label alone), and a text conflicts when another
+annotator's set differs from the lead's new one.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from annotator.services.labelset import get_labels
 from annotator.services.settings import get_settings
 from annotator.store import search as store
 from annotator.store.connection import read_snapshot, write_transaction
+from annotator.store.label_sets import add_label_set
 from annotator.store.labels import add_label
 from annotator.store.project import Project
+from annotator.store.set_disputes import current_sets_of
 from annotator.store.users import get_user
 from annotator.store.versions import current_version, example_score
 
@@ -94,10 +98,25 @@ def _require_lead(project: Project, lead: str) -> None:
         raise AuthError(f"{lead!r} is not an active lead: only a lead can label a selection in bulk")
 
 
+def _current(conn, project: Project, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """example id -> {annotator: their current label (a frozenset of names in a multi-label project)}."""
+    if not is_multi_label(project.db):
+        return store.current_labels_of(conn, ids)
+    found: dict[int, dict[str, Any]] = {example_id: {} for example_id in ids}
+    for row in current_sets_of(conn, ids):
+        found[row["example_id"]][row["annotator"]] = frozenset(row["names"])
+    return found
+
+
+def _target(mine: Any, label: str, *, multi: bool) -> Any:
+    """The lead's label of a text after a bulk label: ``label``, or their set with ``label`` added."""
+    return (mine or frozenset()) | {label} if multi else label
+
+
 def _plan(conn, project: Project, lead: str, ids: list[int], label: str) -> BulkPlan:
     limit = get_settings(project.db).max_text_chars
     lengths = store.text_lengths(conn, ids)
-    current = store.current_labels_of(conn, [i for i in ids if i in lengths])
+    current = _current(conn, project, [i for i in ids if i in lengths])
     change, conflicts, too_long, missing = [], [], [], []
     new = relabel = unchanged = 0
     for example_id in ids:
@@ -109,22 +128,20 @@ def _plan(conn, project: Project, lead: str, ids: list[int], label: str) -> Bulk
             continue
         labels = current[example_id]
         mine = labels.get(lead)
-        if mine == label:
+        target = _target(mine, label, multi=is_multi_label(project.db))
+        if mine == target:
             unchanged += 1
             continue
         change.append(example_id)
         new += mine is None
         relabel += mine is not None
-        if any(other != label for name, other in labels.items() if name != lead):
+        if any(other != target for name, other in labels.items() if name != lead):
             conflicts.append(example_id)
     return BulkPlan(label, change, new, relabel, unchanged, conflicts, too_long, missing)
 
 
 def _check_bulk(project: Project, lead: str, example_ids: list[int], label: str) -> list[int]:
     _require_lead(project, lead)
-    if is_multi_label(project.db):
-        raise InputError("a bulk label is for single-label projects: in a multi-label project open each text "
-                         "and choose its set")
     if label not in get_labels(project.db):
         raise LabelSetError(f"label {shown(label)} is not in the label set")
     ids = list(dict.fromkeys(int(i) for i in example_ids))
@@ -143,17 +160,27 @@ def plan_bulk(project: Project, lead: str, example_ids: list[int], label: str) -
 
 
 def bulk_label(project: Project, lead: str, example_ids: list[int], label: str, found_by: dict[str, Any]) -> BulkPlan:
-    """Give ``label`` as ``lead``'s own label to every selected text, in one transaction, with
-    strategy ``search`` and ``found_by`` (the search); other annotators' labels stay as they are.
+    """Give ``label`` as ``lead``'s own label to every selected text (in a multi-label project: add it to
+    the lead's own set), in one transaction, with strategy ``search`` and ``found_by`` (the search);
+    other annotators' labels stay as they are.
     Returns what was done (the plan, re-made inside the transaction)."""
     ids = _check_bulk(project, lead, example_ids, label)
     with write_transaction(project.db) as conn:
         plan = _plan(conn, project, lead, ids, label)
         version = current_version(project.db)
         number = version["version"] if version else None
+        multi = is_multi_label(project.db)
+        mine = _current(conn, project, plan.change) if multi else {}
+        order = get_labels(project.db)
         for example_id in plan.change:
             scored = example_score(project.db, number, example_id) if number is not None else None
-            label_id = add_label(project.db, example_id, label, lead, model_version=number,
-                                 strategy=SEARCH_STRATEGY, score=scored["score"] if scored else None)
+            provenance = {"model_version": number, "strategy": SEARCH_STRATEGY,
+                          "score": scored["score"] if scored else None}
+            if multi:
+                target = _target(mine[example_id].get(lead), label, multi=True)
+                label_id = add_label_set(project.db, example_id, [name for name in order if name in target], lead,
+                                         **provenance)
+            else:
+                label_id = add_label(project.db, example_id, label, lead, **provenance)
             store.mark_search_label(conn, label_id, found_by)
     return plan

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from annotator.errors import InputError
 from annotator.services import explore_queue
 from annotator.services.projects import create_project
 from annotator.services.review import adjudicate
@@ -83,16 +82,32 @@ def test_results_show_sets(sets_project):
     assert set_point_facts(sets_project.db, facts, LABELS)[ids[2]] == ("joy + café", "café", pytest.approx(0.4))
 
 
-def test_a_search_label_is_a_set_and_a_bulk_label_is_refused(sets_project):
+def test_a_search_label_is_a_set(sets_project):
     ids = sets_project.ids
     found = {"mode": "words", "query": "nothing"}
     explore_queue.lease_item(sets_project, "ann1", ids[4])
     label_id = explore_queue.save_search_label_set(sets_project, "ann1", ids[4], ["fear", "anger"], found)
     assert {r["example_id"]: r["names"] for r in current_label_sets(sets_project.db)}[ids[4]] == ["anger", "fear"]
     assert search_query_of(sets_project.db, label_id) == found
-    before = sets_project.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
-    with pytest.raises(InputError, match="single-label projects"):
-        explore_queue.plan_bulk(sets_project, "lead", ids, "joy")
-    with pytest.raises(InputError, match="single-label projects"):
-        explore_queue.bulk_label(sets_project, "lead", ids, "joy", found)
-    assert sets_project.db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == before
+
+
+def test_a_bulk_label_adds_the_label_to_the_leads_own_sets(sets_project):
+    ids = sets_project.ids
+    found = {"mode": "all"}
+    add_label_set(sets_project.db, ids[2], ["joy", "fear"], "lead")  # the lead's own set already
+    add_label_set(sets_project.db, ids[1], ["anger"], "lead")
+    before = {(r["example_id"], r["annotator"]): r["names"] for r in current_label_sets(sets_project.db)}
+    plan = explore_queue.plan_bulk(sets_project, "lead", [ids[1], ids[2], ids[4]], "anger")
+    assert (plan.change, plan.new, plan.relabel, plan.unchanged) == ([ids[2], ids[4]], 1, 1, 1)
+    assert plan.conflicts == [ids[2]]  # ann1's {joy, café} differs from the lead's new {anger, joy, fear}
+    done = explore_queue.bulk_label(sets_project, "lead", [ids[1], ids[2], ids[4]], "anger", found)
+    assert done.change == plan.change
+    after = {(r["example_id"], r["annotator"]): r["names"] for r in current_label_sets(sets_project.db)}
+    assert after[(ids[2], "lead")] == ["anger", "joy", "fear"] and after[(ids[4], "lead")] == ["anger"]
+    assert after[(ids[1], "lead")] == ["anger"] and after[(ids[2], "ann1")] == before[(ids[2], "ann1")]
+    strategies = sets_project.db.execute(
+        "SELECT DISTINCT strategy FROM labels WHERE annotator = 'lead' AND superseded = 0 AND kind = 'annotation' "
+        "AND example_id IN (?, ?)", (ids[2], ids[4])).fetchall()
+    assert strategies == [("search",)]
+    with pytest.raises(Exception, match="not in the label set"):
+        explore_queue.bulk_label(sets_project, "lead", [ids[4]], "sadness", found)

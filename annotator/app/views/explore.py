@@ -6,7 +6,8 @@ UI only: every read and write goes through annotator.services.search, .explore_q
 text (``?item=ID``), so a lead can send either to an annotator. A typed meaning search is embedded
 by the worker (this page never imports torch); "more like this" needs no encoder. In a multi-label
 project the card's label keys toggle labels and Enter submits the set; the label filters are about
-sets (:mod:`annotator.services.set_search`); a bulk label is for single-label projects.
+sets (:mod:`annotator.services.set_search`); a bulk label adds the label to the lead's own set of
+each text.
 """
 
 from __future__ import annotations
@@ -323,7 +324,7 @@ def _results(page) -> None:
     selected: set[int] = st.session_state.setdefault(SELECTED_KEY, set())
     for result in page.results:
         with st.container(horizontal=True, vertical_alignment="center", key=f"ll_result_{result.example_id}"):
-            if user.is_lead and not multi_label:  # a selection is for a bulk label
+            if user.is_lead:
                 ticked = st.checkbox(f"select {result.example_id}", value=result.example_id in selected,
                                      key=f"ll_pick_{result.example_id}", label_visibility="collapsed")
                 (selected.add if ticked else selected.discard)(result.example_id)
@@ -377,8 +378,10 @@ def _confirm_bulk(found: searching.Search, target: str, ids: list[int] | None) -
         st.error(keys.escape_markdown(str(error)))
         return
     with st.container(border=True, key="ll_bulk_confirmation"):
-        st.markdown(f"**{len(plan.change):,} texts change** to {keys.escape_markdown(target)} as your label "
-                    f"({plan.new:,} new, {plan.relabel:,} relabeled); {plan.unchanged:,} already have it.")
+        how = (f": {keys.escape_markdown(target)} is added to your set of each" if multi_label
+               else f" to {keys.escape_markdown(target)} as your label")
+        st.markdown(f"**{len(plan.change):,} texts change**{how} ({plan.new:,} new, {plan.relabel:,} relabeled); "
+                    f"{plan.unchanged:,} already have it.")
         if plan.conflicts:
             st.warning(f"{len(plan.conflicts):,} of them carry another annotator's different label: theirs "
                        "stays, and each goes to the Review page as a disagreement.")
@@ -491,5 +494,5 @@ with results_tab:
         if nav.button("Next", disabled=offset + PAGE_SIZE >= page.total, key="ll_explore_next"):
             st.session_state["ll_explore_offset"] = offset + PAGE_SIZE
             st.rerun()
-        if user.is_lead and not multi_label:
+        if user.is_lead:
             _bulk(page, found)

@@ -148,7 +148,7 @@ def test_the_explore_page_never_imports_torch(ui_project, db):
     assert result["torch"] is False and result["errors"] == [] and result["texts"] > 1
 
 
-def test_a_multi_label_project_filters_by_set_and_labels_a_text_with_a_set(tmp_path, monkeypatch, sign_in_app):
+def test_a_multi_label_project_filters_by_set_labels_a_text_with_a_set_and_in_bulk(tmp_path, monkeypatch, sign_in_app):
     from annotator.services.projects import open_project
     from annotator.store.label_sets import add_label_set, current_label_sets
     from tests.helpers.app import make_ui_project
@@ -165,7 +165,16 @@ def test_a_multi_label_project_filters_by_set_and_labels_a_text_with_a_set(tmp_p
     assert not at.exception
     assert any("1 match" in c.value for c in at.caption)
     assert any("label: billing + technical" in c.value.replace("\\", "") for c in at.caption)
-    assert not [e for e in at.expander if "bulk" in e.label]  # a bulk label is for single-label projects
+    # a bulk label adds the label to the lead's own set of each text
+    at.selectbox(key="ll_bulk_label").select("shipping")
+    at.radio(key="ll_bulk_scope").set_value(at.radio(key="ll_bulk_scope").options[1])
+    button(at, "Review and label…").click().run()
+    assert any("1 texts change**: shipping is added to your set of each" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    button(at, "Label 1 texts").click().run()
+    assert not at.exception
+    with open_project(folder) as project:
+        sets = {(row["example_id"], row["annotator"]): row["names"] for row in current_label_sets(project.db)}
+    assert sets[(ids["The invoice charged me twice"], "lead")] == ["billing", "shipping", "technical"]
     # open a text, toggle two labels (and one off again), submit the set with the search as provenance
     target = ids["App crashes on start"]
     at.query_params["item"] = str(target)
