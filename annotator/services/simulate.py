@@ -8,8 +8,9 @@ learning curve written by ``labelloop simulate --json``.
 
 Gold files with a ``labels`` column of lists (and no ``label`` column) run a multi-label project:
 the annotator saves each text's gold set (``queue.save_label_set``), the fast tier fits the
-one-vs-rest head, and each point carries ``micro_f1``, ``macro_f1``, ``subset_accuracy`` and
-``hamming_loss`` (``accuracy`` is the subset accuracy). Such a project never fine-tunes.
+one-vs-rest head, a fine-tune learns the sets (:mod:`annotator.services.training.label_set_finetune`),
+and each point carries ``micro_f1``, ``macro_f1``, ``subset_accuracy`` and ``hamming_loss`` (``accuracy``
+is the subset accuracy) of the version's predictor, the head with its per-label thresholds.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def simulate(
         if model:
             changes["model"] = model
         settings = set_settings(project.db, **changes)
-        every = 0 if multi else settings.finetune_every if finetune_every is None else finetune_every
+        every = settings.finetune_every if finetune_every is None else finetune_every
         answers = {text_hash(text): label for text, label in gold_rows}
         with worker_lock(folder):
             recover(project)
@@ -178,8 +179,8 @@ def simulate(
                     since_finetune, version, head = 0, tuned.version, tuned.head
                     # the version's predictor: the head refit on the fine-tuned encoder's embeddings
                     proba = evaluator.head_proba(head, models)
-                    classifier_scores = evaluator.score(evaluator.classifier_proba(tuned.classifier))
-                    log.info("fine-tuned classifier's own softmax: accuracy %.4f", classifier_scores["accuracy"])
+                    classifier_scores = evaluator.classifier_scores(tuned.classifier)
+                    log.info("fine-tuned classifier's own outputs: accuracy %.4f", classifier_scores["accuracy"])
                 elif head is not None:
                     proba = evaluator.head_proba(head, models)
                 scores = evaluator.score(proba, head if multi else None)
@@ -188,6 +189,8 @@ def simulate(
                          "finetune_s": None if finetune_s is None or tuned is None else round(finetune_s, 3)}
                 if classifier_scores is not None:  # the fine-tune's own classifier (not the exported model)
                     point["classifier_accuracy"] = classifier_scores["accuracy"]
+                    point.update({f"classifier_{key}": classifier_scores[key]
+                                  for key in ("micro_f1", "macro_f1") if key in classifier_scores})
                 curve.append(point)
                 log.info("%s", point)
                 if on_point is not None:
@@ -213,18 +216,24 @@ class _TestEvaluator:
             self._embedded = (models.encoder_version, models.encoder.embed(self.texts))
         return head.predict_proba(self._embedded[1])
 
-    def classifier_proba(self, classifier) -> np.ndarray:
-        return classifier.predict_proba(self.texts)
+    def classifier_scores(self, classifier) -> dict[str, float]:
+        """The fine-tuned network's own figures: its softmax's most probable class, or for label sets
+        each label's sigmoid decided at 0.5 (``classifier.predict``)."""
+        if classifier.multi_label_:
+            return self._set_scores(classifier.predict(self.texts))
+        return self.score(classifier.predict_proba(self.texts))
+
+    def _set_scores(self, decided: np.ndarray) -> dict[str, float]:
+        result = evaluate_sets([list(names) for names in self.labels], decided, self.classes)
+        figures = {key: round(float(result[key]), 4)
+                   for key in ("micro_f1", "macro_f1", "subset_accuracy", "hamming_loss")}
+        return {"accuracy": figures["subset_accuracy"], **figures}
 
     def score(self, proba: np.ndarray | None, multi_label_head=None) -> dict[str, float]:
         """Accuracy and macro-F1 of ``proba``; with ``multi_label_head`` (whose thresholds decide each
         label) the multi-label figures, ``accuracy`` being the subset accuracy."""
         if multi_label_head is not None and proba is not None:
-            result = evaluate_sets([list(names) for names in self.labels], multi_label_head.decide(proba),
-                                   self.classes)
-            figures = {key: round(float(result[key]), 4)
-                       for key in ("micro_f1", "macro_f1", "subset_accuracy", "hamming_loss")}
-            return {"accuracy": figures["subset_accuracy"], **figures}
+            return self._set_scores(multi_label_head.decide(proba))
         if proba is None:  # no model yet (one class labeled so far)
             return {"accuracy": 0.0, "macro_f1": 0.0}
         names = np.asarray(self.classes, dtype=object)

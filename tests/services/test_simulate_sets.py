@@ -44,3 +44,28 @@ def test_a_single_label_project_refuses_a_multi_label_gold_file(project, tmp_pat
     with pytest.raises(InputError, match="multi-label gold file for a single-label project"):
         simulate(project.path, gold, test, budget=10, batch=10, strategy="margin", seed=0, finetune_every=0,
                  model=str(tiny_model_dir))
+
+
+def test_simulate_fine_tunes_on_label_sets(tmp_path, tiny_model_dir):
+    """Without --finetune-every 0 a multi-label simulation fine-tunes on sets; the point after it is the
+    head on the fine-tuned encoder, with the fine-tuned network's own figures beside it."""
+    from annotator.services.projects import create_project
+    from annotator.services.settings import set_settings
+    from annotator.store.versions import current_version
+
+    gold, test = _files(tmp_path)
+    with create_project(tmp_path / "sim", sorted({"pos", "neg", "neutral", "long"}), multi_label=True) as project:
+        set_settings(project.db, finetune_min_per_class=2, finetune_min_steps=20, max_length=32)
+    result = simulate(tmp_path / "sim", gold, test, budget=20, batch=10, strategy="margin", seed=0,
+                      finetune_every=10, model=str(tiny_model_dir))
+    first, second = result["curve"]
+    for point in (first, second):
+        assert point["finetune_s"] is not None and {"micro_f1", "macro_f1", "subset_accuracy"} <= set(point)
+        assert {"classifier_accuracy", "classifier_micro_f1", "classifier_macro_f1"} <= set(point)
+    assert second["model_version"] > first["model_version"]
+    from annotator.services.projects import open_project
+
+    with open_project(tmp_path / "sim") as project:
+        version = current_version(project.db)
+        assert version["kind"] == "finetune" and version["version"] == second["model_version"]
+        assert version["metrics"]["n_train"] == 20

@@ -32,7 +32,7 @@ from annotator.services.training.explore_work import ExploreWork
 from annotator.services.training.export_eval import measure_exported
 from annotator.services.training.jobs import run_finetune, run_predictions, run_refresh
 from annotator.services.training.models import LoopModels, load_models, recover
-from annotator.services.training.triggers import finetune_blocker, new_training_labels
+from annotator.services.training.triggers import blocker_now, new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store.examples import count_examples
 from annotator.store.project import Project
@@ -40,7 +40,6 @@ from annotator.store.trainset import (
     eval_labeled_count,
     labels_since,
     newest_label_time,
-    training_examples_per_label,
 )
 from annotator.store.versions import append_scores, current_version, latest_version, prune_scores
 
@@ -84,8 +83,7 @@ class LearningLoop:
     def finetune_due(self) -> bool:
         db = self.project.db
         new = new_training_labels(db, latest_version(db, "finetune"))
-        if new == 0 or finetune_blocker(training_examples_per_label(db),
-                                        self.models.settings.finetune_min_per_class) is not None:
+        if new == 0 or blocker_now(db, self.models.settings.finetune_min_per_class) is not None:
             return False
         if self._finetune_tried and new <= self._finetune_tried[0] \
                 and time.time() - self._finetune_tried[1] < RETRY_SECONDS:
@@ -98,8 +96,8 @@ class LearningLoop:
     def finetune_due_now(self) -> bool:
         """Labels the last fine-tune did not see exist and the minimum is met (no waiting for more)."""
         db = self.project.db
-        return bool(new_training_labels(db, latest_version(db, "finetune"))) and finetune_blocker(
-            training_examples_per_label(db), self.models.settings.finetune_min_per_class) is None
+        return bool(new_training_labels(db, latest_version(db, "finetune"))) and blocker_now(
+            db, self.models.settings.finetune_min_per_class) is None
 
     def start_finetune(self) -> None:
         new = new_training_labels(self.project.db, latest_version(self.project.db, "finetune"))

@@ -12,8 +12,7 @@ from annotator.services.training.finetune import FinetuneResult, NotEnoughLabels
 from annotator.services.training.jobs import run_finetune
 from annotator.services.training.lock import worker_lock
 from annotator.services.training.models import load_models, recover
-from annotator.services.training.triggers import finetune_blocker
-from annotator.store.trainset import training_examples_per_label
+from annotator.services.training.triggers import blocker_now
 
 
 def train_once(project_dir: str | Path, progress: Progress | None = None,
@@ -24,8 +23,7 @@ def train_once(project_dir: str | Path, progress: Progress | None = None,
     """
     with worker_lock(project_dir):
         with open_project(project_dir) as project:
-            blocker = finetune_blocker(training_examples_per_label(project.db),
-                                       get_settings(project.db).finetune_min_per_class)
+            blocker = blocker_now(project.db, get_settings(project.db).finetune_min_per_class)
             if blocker is not None:
                 raise ProjectError(blocker)
             recover(project)
