@@ -19,6 +19,7 @@ from annotator.services import agreement, flags, model_export, stability
 from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
 from annotator.services.set_agreement import set_agreement
+from annotator.services.set_quality import per_label_quality
 from annotator.services.set_review import set_disagreements
 from annotator.store import reporting as queries
 from annotator.store import set_reporting, versions
@@ -48,13 +49,14 @@ class Dashboard:
     annotators: pd.DataFrame           # annotator, n_labels, n_current, active_hours, labels_per_hour, median_seconds
     annotator_labels: pd.DataFrame     # annotator, label, n, share
     agreement: AgreementReport
-    learning_curve: pd.DataFrame       # version, kind, model, n_labels, accuracy, macro_f1, n_eval
+    learning_curve: pd.DataFrame       # version, kind, model, n_labels, accuracy, macro_f1, micro_f1, n_eval
     confusion: pd.DataFrame            # true, predicted, n   (current evaluated version)
     confusion_version: int | None
     stopping: pd.DataFrame             # old, new, n_compared, n_changed, changed_fraction, kappa
     adjudicated: int
     model: dict[str, Any]              # model_stats: the current model and its exported figures
     disagreements: int = 0             # texts whose annotators disagree and no lead has settled
+    label_quality: pd.DataFrame | None = None  # multi-label: label, precision, recall, f1, support (current version)
 
 
 def _frame(rows: list[dict[str, Any]], dtypes: dict[str, str]) -> pd.DataFrame:
@@ -199,7 +201,8 @@ def _eval_metrics(version: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def learning_curve(project: Project) -> pd.DataFrame:
-    """Accuracy and macro-F1 on the evaluation set per evaluated version, against labels used.
+    """Accuracy and macro-F1 (a multi-label version: also micro-F1; its accuracy is the subset
+    accuracy) on the evaluation set per evaluated version, against labels used.
 
     Each row is the version's predictor (``model``): the one that ranked the queue, made the
     suggestions, and that Export writes for that version.
@@ -217,10 +220,12 @@ def learning_curve(project: Project) -> pd.DataFrame:
                 "n_labels": version["n_labels"],
                 "accuracy": float(metrics["accuracy"]),
                 "macro_f1": float(metrics["macro_f1"]) if metrics.get("macro_f1") is not None else None,
+                "micro_f1": float(metrics["micro_f1"]) if metrics.get("micro_f1") is not None else None,
                 "n_eval": metrics.get("n_eval", metrics.get("support")),
             }
         )
-    return pd.DataFrame(records, columns=["version", "kind", "model", "n_labels", "accuracy", "macro_f1", "n_eval"])
+    return pd.DataFrame(records, columns=["version", "kind", "model", "n_labels", "accuracy", "macro_f1", "micro_f1",
+                                          "n_eval"])
 
 
 def confusion(project: Project) -> tuple[pd.DataFrame, int | None]:
@@ -278,6 +283,7 @@ def load_dashboard(project: Project) -> Dashboard:
         model=model_stats(project),
         disagreements=len(set_disagreements(project) if is_multi_label(project.db)
                           else queries.disagreements(project.db)),
+        label_quality=per_label_quality(project)[0] if is_multi_label(project.db) else None,
     )
 
 

@@ -240,8 +240,10 @@ else:
         st.subheader("Learning curve")
         st.caption("Each point is one version's model, the one Export gives for that version: the embedding "
                    "head on the base encoder or on the latest fine-tuned one.")
-        long = curve.melt(id_vars=["version", "kind", "model", "n_labels"], value_vars=["accuracy", "macro_f1"],
-                          var_name="metric", value_name="value")
+        shown = (curve.rename(columns={"accuracy": "subset_accuracy"}) if multi_label else curve)
+        long = shown.melt(id_vars=["version", "kind", "model", "n_labels"], var_name="metric", value_name="value",
+                          value_vars=["micro_f1", "macro_f1", "subset_accuracy"] if multi_label
+                          else ["accuracy", "macro_f1"])
         st.altair_chart(
             alt.Chart(long).mark_line(point=True).encode(
                 x=alt.X("n_labels:Q", title="training labels", axis=alt.Axis(format="d")),
@@ -251,21 +253,42 @@ else:
             ),
             width="stretch",
         )
-        table(curve)
+        table(shown if multi_label else curve.drop(columns="micro_f1"))
     with right:
-        st.subheader(f"Confusion matrix (version {data.confusion_version})")
-        if data.confusion.empty:
-            st.info("The current version has no confusion matrix.")
+        if multi_label:
+            quality = data.label_quality
+            st.subheader("Per label (current version)")
+            st.caption("Precision, recall and F1 of each label on the labeled evaluation texts: the model's "
+                       "suggested set of each against its final set.")
+            if quality is None or quality.empty:
+                st.info("The current version has no per-label figures yet.")
+            else:
+                st.altair_chart(
+                    alt.Chart(quality).mark_bar().encode(
+                        x=alt.X("f1:Q", title="F1", scale=alt.Scale(domain=[0, 1])),
+                        y=alt.Y("label:N", sort=list(quality["label"]), title=None),
+                        tooltip=["label:N", alt.Tooltip("precision:Q", format=".3f"),
+                                 alt.Tooltip("recall:Q", format=".3f"), alt.Tooltip("f1:Q", format=".3f"),
+                                 "support:Q"],
+                    ),
+                    width="stretch",
+                )
+                table(quality, "Table: per label")
         else:
-            base = alt.Chart(data.confusion).encode(
-                x=alt.X("predicted:N", title="predicted"), y=alt.Y("true:N", title="label"),
-            )
-            st.altair_chart(
-                base.mark_rect().encode(color=alt.Color("n:Q", title="items"), tooltip=["true:N", "predicted:N", "n:Q"])
-                + base.mark_text().encode(text="n:Q"),
-                width="stretch",
-            )
-            table(data.confusion.pivot(index="true", columns="predicted", values="n").reset_index())
+            st.subheader(f"Confusion matrix (version {data.confusion_version})")
+            if data.confusion.empty:
+                st.info("The current version has no confusion matrix.")
+            else:
+                base = alt.Chart(data.confusion).encode(
+                    x=alt.X("predicted:N", title="predicted"), y=alt.Y("true:N", title="label"),
+                )
+                st.altair_chart(
+                    base.mark_rect().encode(color=alt.Color("n:Q", title="items"),
+                                            tooltip=["true:N", "predicted:N", "n:Q"])
+                    + base.mark_text().encode(text="n:Q"),
+                    width="stretch",
+                )
+                table(data.confusion.pivot(index="true", columns="predicted", values="n").reset_index())
 
 # ---------------------------------------------------------------- stopping signal
 st.header("Stopping signal")
