@@ -13,6 +13,7 @@ annotator.services.review and annotator.services.flags.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from annotator.app import session
@@ -154,6 +155,10 @@ with disagreements_tab:
     )
     if queue.empty:
         st.success("No open disagreements.")
+    elif multi_label:  # which labels the annotators disagree on, over all open texts
+        disputed = pd.Series([name for names in queue["disputed"] for name in names]).value_counts()
+        st.caption("Disputed labels: " + ", ".join(f"{escape_markdown(name)} {count}"
+                                                   for name, count in disputed.items()))
     for row in queue.head(SHOW_AT_MOST).itertuples():
         with st.container(border=True, key=f"ll_disagreement_{row.example_id}"):
             st.text(visible_text(row.text))

@@ -153,6 +153,7 @@ def test_review_of_a_multi_label_project_lists_disputed_labels_and_adjudicates_a
     assert not at.exception
     said = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "ann: billing + shipping, other: billing · disputed: shipping" in said
+    assert "Disputed labels: shipping 2, " in said
     keys = [b.key for b in at.button]
     assert f"ll_adj_{first}_shipping" in keys and f"ll_adj_{second}_technical" not in keys
     # the agreed label starts chosen, the disputed one is marked; toggle shipping on, technical on and off
