@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from annotator.config import DB_FILENAME, resolve_project_dir
+from annotator.config import DB_FILENAME, MULTI_LABEL_STRATEGY, resolve_project_dir
 from annotator.errors import ProjectError
 from annotator.services.label_mode import set_label_mode
 from annotator.services.labelset import add_labels, get_labels
+from annotator.services.settings import set_settings
 from annotator.store.project import Project, drop_database, has_database, open_database
 
 __all__ = ["Project", "create_project", "open_project"]
@@ -17,7 +18,8 @@ __all__ = ["Project", "create_project", "open_project"]
 def create_project(path: str | os.PathLike, labels: list[str], *, multi_label: bool = False,
                    database_url: str | None = None) -> Project:
     """Make a new project folder with the given ordered label set (nothing is left on failure);
-    ``multi_label``: each text gets a set of labels (fixed for the project's life); ``database_url``
+    ``multi_label``: each text gets a set of labels (fixed for the project's life), ranked by
+    ``MULTI_LABEL_STRATEGY`` until someone chooses another strategy; ``database_url``
     (``postgresql://...``): the tables go in a new schema of that database, not in ``project.db``."""
     folder = Path(path)
     if has_database(folder):
@@ -29,6 +31,8 @@ def create_project(path: str | os.PathLike, labels: list[str], *, multi_label: b
     try:
         add_labels(project.db, labels)
         set_label_mode(project.db, multi_label)
+        if multi_label:
+            set_settings(project.db, strategy=MULTI_LABEL_STRATEGY)
     except Exception:
         drop_database(project)
         raise

@@ -31,6 +31,18 @@ def test_the_mode_is_fixed_at_creation(tmp_path, multi):
         assert not is_multi_label(single.db) and project_stats(single, sections=[])["label_mode"] == "single-label"
 
 
+def test_a_new_multi_label_project_ranks_by_the_measured_multi_label_default(multi, tmp_path):
+    from annotator.config import MULTI_LABEL_STRATEGY, defaults
+    from annotator.services.settings import get_settings
+
+    assert get_settings(multi.db).strategy == MULTI_LABEL_STRATEGY == "least_confidence"
+    with create_project(tmp_path / "single", ["a", "b"]) as single:
+        assert get_settings(single.db).strategy == defaults()["strategy"] == "margin_kmeans"
+    set_settings(multi.db, strategy="entropy")  # a lead's choice stays
+    with open_project(multi.path) as again:
+        assert get_settings(again.db).strategy == "entropy"
+
+
 def test_a_set_saved_from_the_queue_keeps_provenance_and_counts_per_label(multi):
     item = next_item(multi, "ann")
     save_label_set(multi, "ann", item.example_id, ["fear", "joy"], seconds=3.0, suggestion=["joy"])
