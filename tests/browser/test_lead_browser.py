@@ -78,7 +78,9 @@ def test_lead_dashboard_adjudication_and_export(chromium, serve_project, lead_br
         card = page.locator(f".st-key-ll_disagreement_{disputed['id']}")
         card.wait_for(timeout=30_000)
         card.get_by_role("button", name=disputed["gold"], exact=True).click()
-        page.get_by_text(f"Item {disputed['id']}: final label set to {disputed['gold']}").wait_for(timeout=30_000)
+        # the confirmation shows on the page and in a toast: the page's own
+        page.get_by_test_id("stMainBlockContainer").get_by_text(
+            f"Item {disputed['id']}: final label set to {disputed['gold']}").wait_for(timeout=30_000)
         page.get_by_text("No open disagreements.").wait_for(timeout=30_000)
         assert card.count() == 0
 
