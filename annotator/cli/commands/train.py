@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
         result = train_once(project_dir, progress=progress_bar)
     sys.stderr.write("\n")
-    metrics = {k: v for k, v in result.metrics.items() if k in ("accuracy", "macro_f1", "n_eval", "n_train")}
+    shown = ("accuracy", "micro_f1", "macro_f1", "subset_accuracy", "n_eval", "n_train")  # micro_f1...: label sets
+    metrics = {k: v for k, v in result.metrics.items() if k in shown}
     print(f"published v{result.version} (finetune, train {result.train_s:.1f}s, "
           f"score {result.score_s:.1f}s) metrics: {json.dumps(metrics)}")
     return 0

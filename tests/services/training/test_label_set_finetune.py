@@ -64,7 +64,8 @@ def test_labelloop_train_fine_tunes_on_sets_and_publishes_the_head_on_the_new_en
 
     _label(multi, 12)
     assert main(["train", "--project", str(multi.path)]) == 0
-    assert "published v" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "published v" in printed and '"micro_f1"' in printed and '"subset_accuracy"' in printed
     version = current_version(multi.db)
     assert version["kind"] == "finetune" and version["encoder_version"] == version["version"]
     metrics = version["metrics"]
