@@ -3,6 +3,7 @@ labels, and the app's project with users and its AppTest helpers (streamlit is i
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -47,8 +48,9 @@ def postgres_server():
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """The project database's backend: ``sqlite`` unless the test is marked ``both_backends``."""
-    return getattr(request, "param", "sqlite")
+    """The project database's backend: ``sqlite`` unless the test is marked ``both_backends``, or
+    ``$LABELLOOP_TEST_BACKEND`` (``postgresql``: every test's ``project`` fixture on PostgreSQL)."""
+    return getattr(request, "param", os.environ.get("LABELLOOP_TEST_BACKEND", "sqlite"))
 
 
 @pytest.fixture

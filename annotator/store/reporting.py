@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from annotator.store.connection import dict_rows, read_snapshot
+from annotator.store.dialect import is_postgres
 
 VOTE_KINDS = "('annotation', 'import')"
 # Progress counts the pool only (the evaluation set is shown on its own); the
@@ -82,6 +83,12 @@ def label_totals(db: sqlite_utils.Database) -> dict[str, Any]:
         }
 
 
+def _whole(db, expression: str) -> str:
+    """SQL for the whole part of a positive ``expression`` (a time bucket's number): SQLite's CAST to
+    INTEGER truncates; PostgreSQL's rounds, so FLOOR there."""
+    return f"FLOOR({expression})" if is_postgres(db) else f"CAST({expression} AS INTEGER)"
+
+
 def progress_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list[dict[str, Any]]:
     """Per time bucket: pool examples added and pool examples that got their first current label.
 
@@ -96,11 +103,11 @@ def progress_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> list
             GROUP BY example_id
         ),
         added AS (
-            SELECT CAST(created_at / :b AS INTEGER) * :b AS bucket, COUNT(*) AS n
+            SELECT {_whole(db, 'created_at / :b')} * :b AS bucket, COUNT(*) AS n
             FROM examples WHERE is_eval = 0 GROUP BY 1
         ),
         labeled AS (
-            SELECT CAST(at / :b AS INTEGER) * :b AS bucket, COUNT(*) AS n FROM firsts GROUP BY 1
+            SELECT {_whole(db, 'at / :b')} * :b AS bucket, COUNT(*) AS n FROM firsts GROUP BY 1
         ),
         buckets AS (SELECT bucket FROM added UNION SELECT bucket FROM labeled)
         SELECT b.bucket AS bucket, COALESCE(a.n, 0) AS added, COALESCE(l.n, 0) AS labeled
@@ -118,7 +125,7 @@ def label_counts_over_time(db: sqlite_utils.Database, bucket_seconds: float) -> 
     return _rows(
         db,
         f"""
-        SELECT CAST(created_at / :b AS INTEGER) * :b AS bucket, label, COUNT(*) AS n
+        SELECT {_whole(db, 'created_at / :b')} * :b AS bucket, label, COUNT(*) AS n
         FROM labels WHERE superseded = 0 AND kind IN {VOTE_KINDS} AND {POOL_ONLY}
         GROUP BY 1, 2 ORDER BY 1, 2
         """,
@@ -131,7 +138,7 @@ def time_range(db: sqlite_utils.Database) -> tuple[float | None, float | None]:
     row = db.execute(
         "SELECT MIN(t), MAX(t) FROM ("
         " SELECT MIN(created_at) AS t FROM examples UNION ALL SELECT MAX(created_at) FROM examples"
-        " UNION ALL SELECT MIN(created_at) FROM labels UNION ALL SELECT MAX(created_at) FROM labels)"
+        " UNION ALL SELECT MIN(created_at) FROM labels UNION ALL SELECT MAX(created_at) FROM labels) AS times"
     ).fetchone()
     return row[0], row[1]
 

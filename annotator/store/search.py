@@ -80,7 +80,7 @@ def matching(db: sqlite_utils.Database, version: int | None, filters: dict[str, 
     and containing each of ``like_words`` (LIKE), by id. ``version`` None: nothing is scored."""
     conditions, params = _where(filters, like_words)
     params["version"] = -1 if version is None else int(version)
-    where = " AND ".join(conditions) or "1"
+    where = " AND ".join(conditions) or "1 = 1"
     columns = "e.id, s.confidence" + (", e.text" if with_text else "")
     return db.execute(
         f"SELECT {columns} FROM examples e LEFT JOIN scores s ON s.version = :version AND s.example_id = e.id "

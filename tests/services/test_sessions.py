@@ -28,7 +28,7 @@ def test_a_session_comes_back_from_its_token_and_only_its_hash_is_stored(users):
     assert len(token) >= 40
     assert session_user(users, token) == User("ann", "annotator")
     assert resume_session(users, token) == User("ann", "annotator")
-    stored = users.db.execute("SELECT token_hash, user, client FROM sessions").fetchall()
+    stored = users.db.execute('SELECT token_hash, "user", client FROM sessions').fetchall()
     assert stored == [(token_hash(token), "ann", "10.0.0.7")]
     assert token not in str(stored)
     for forged in (None, "", token[:-1], token + "x", "x" * 5000):
