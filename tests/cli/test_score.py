@@ -3,11 +3,15 @@ is refused on one line with nothing written."""
 
 from __future__ import annotations
 
+import pytest
+
 from annotator.cli import main
 from annotator.services.settings import set_settings
 from annotator.store import jobs as job_store
 from annotator.store.versions import current_version, version_scores
 from tests.helpers.pool import add_pool, gold_rows, label_some
+
+pytestmark = pytest.mark.both_backends  # the pool read in windows from the project's database, either backend
 
 
 def test_score_publishes_the_whole_pool(project, tmp_path, tiny_model_dir, capsys):
