@@ -45,7 +45,7 @@ from annotator.services.label_mode import is_multi_label
 from annotator.services.labelset import get_labels
 from annotator.services.settings import get_setting, set_settings
 from annotator.store.bulk_labels import current_labels_by, insert_labels, supersede_labels
-from annotator.store.connection import DATABASE_ERRORS, write_transaction
+from annotator.store.connection import database_errors, write_transaction
 from annotator.store.examples import ids_by_hash, insert_examples, mark_eval, metadata_keys
 from annotator.store.label_sets import current_sets_by, insert_label_sets
 from annotator.store.project import Project
@@ -142,7 +142,7 @@ def import_file(
             _write(conn, items, _source_name(path), annotator, eval_set, summary)
             if context_columns:
                 set_settings(project.db, context_columns=",".join(shown_columns))
-    except DATABASE_ERRORS as error:
+    except database_errors() as error:
         raise StoreError(
             f"could not write to the project database ({_first_cause(error)}); nothing was imported"
         ) from None
@@ -242,7 +242,7 @@ def _first_cause(error: BaseException) -> str:
     cause: BaseException | None = error
     first = error
     while cause is not None:
-        if isinstance(cause, DATABASE_ERRORS):
+        if isinstance(cause, database_errors()):
             first = cause
         cause = cause.__context__
     return str(first) or type(first).__name__

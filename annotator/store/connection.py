@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,14 +47,7 @@ BUSY_TIMEOUT_MS = 60_000
 WRITER_LOCK_SUFFIX = "-writer"
 FILE_MODE = 0o600
 
-try:  # the errors a database call can raise, whichever backend the project uses
-    import psycopg
-
-    DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
-except ImportError:  # psycopg is the postgres extra
-    DATABASE_ERRORS = (sqlite3.Error,)
-
-__all__ = ["DATABASE_ERRORS", "ProjectDatabase", "WriterLockTimeout", "close", "connect", "database_name", "dict_rows",
+__all__ = ["database_errors", "ProjectDatabase", "WriterLockTimeout", "close", "connect", "database_name", "dict_rows",
            "one_dict", "read_snapshot", "write_transaction"]
 
 
@@ -207,6 +201,13 @@ def read_snapshot(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """The errors a database call can raise, whichever backend: psycopg's only once it was imported
+    (a PostgreSQL project was opened), so a SQLite-only process never pays for importing it."""
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
 
 
 def database_name(db: sqlite_utils.Database) -> str:
