@@ -51,9 +51,12 @@ def postgres_ddl(statement: str) -> str:
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated statements (``--`` comments removed first) in the caller's transaction."""
     script = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(postgres_ddl(statement) if is_postgres(db) else statement)
+    statements = [statement for statement in script.split(";") if statement.strip()]
+    if is_postgres(db):  # one round trip for the whole script
+        db.execute_script(";\n".join(postgres_ddl(statement) for statement in statements))
+        return
+    for statement in statements:
+        db.execute(statement)
 
 
 @migration

@@ -220,6 +220,10 @@ class PgDatabase:
         cursor.execute(text, _params(params))
         return PgCursor(cursor)
 
+    def execute_script(self, script: str) -> None:
+        """Several statements without parameters in one round trip (the migrations' DDL)."""
+        self.raw.execute(script)
+
     def executemany(self, sql: str, seq: Any) -> PgCursor:
         cursor = self.raw.cursor()
         cursor.executemany(translate(sql), [_params(p) for p in seq])
