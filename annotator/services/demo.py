@@ -33,13 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import annotator
-from annotator.config import DB_FILENAME
 from annotator.errors import ProjectError
 from annotator.services.demo_history import History, build_history
 from annotator.services.imports import import_file
 from annotator.services.labelset import get_labels
 from annotator.services.passwords import STRONG, Cost, hash_password, verify_password
-from annotator.services.projects import create_project, open_project
+from annotator.services.projects import create_project, is_project, open_project
 from annotator.services.settings import set_settings
 from annotator.store.users import get_user, insert_user
 
@@ -94,10 +93,10 @@ def ensure_demo_project(
     folder = Path(path)
     passwords: dict[str, str] = {}
     history = None
-    if (folder / DB_FILENAME).is_file() and not is_demo_project(folder):
+    if is_project(folder) and not is_demo_project(folder):
         raise ProjectError(f"{folder} is a Labelloop project but not the demo (it has none of the demo's users); "
                            f"serve it with labelloop serve --project {folder}, or choose another --dir")
-    if not (folder / DB_FILENAME).is_file():
+    if not is_project(folder):
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise ProjectError(f"{folder} exists and is not a Labelloop project; choose another --dir")
         passwords = {name: secrets.token_urlsafe(12) for name in DEMO_ROLES}
@@ -181,7 +180,7 @@ def _build(folder: Path, sample_dir: Path, passwords: dict[str, str], cost: Cost
                 folder.rmdir()  # an empty folder, checked by the caller
             os.replace(staging / "project", folder)
         except OSError as error:
-            if not (folder / DB_FILENAME).is_file():  # else another process built it first: reuse
+            if not is_project(folder):  # else another process built it first: reuse
                 raise ProjectError(f"cannot create the demo project at {folder}: {error.strerror or error}") from None
             return None
     finally:

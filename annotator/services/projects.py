@@ -12,7 +12,12 @@ from annotator.services.labelset import add_labels, get_labels
 from annotator.services.settings import set_settings
 from annotator.store.project import Project, drop_database, has_database, open_database
 
-__all__ = ["Project", "create_project", "open_project"]
+__all__ = ["Project", "create_project", "is_project", "open_project"]
+
+
+def is_project(path: str | os.PathLike) -> bool:
+    """The folder holds a project on either backend (``project.db`` or the file naming its PostgreSQL schema)."""
+    return has_database(Path(path))
 
 
 def create_project(path: str | os.PathLike, labels: list[str], *, multi_label: bool = False,

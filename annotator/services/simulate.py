@@ -23,14 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from annotator.config import DB_FILENAME
 from annotator.errors import InputError
 from annotator.io.readers import read_records
 from annotator.services import queue
 from annotator.services.imports import import_file
 from annotator.services.label_mode import is_multi_label, mode_name
 from annotator.services.labelset import get_labels
-from annotator.services.projects import create_project, open_project
+from annotator.services.projects import create_project, is_project, open_project
 from annotator.services.settings import set_settings
 from annotator.services.training.finetune import NotEnoughLabels, finetune
 from annotator.services.training.lock import worker_lock
@@ -106,7 +105,7 @@ def simulate(
     gold_rows = read_gold(gold, label_column=column)
     test_rows = read_gold(test, label_column=column)
     folder = Path(project_dir)
-    if not (folder / DB_FILENAME).exists():
+    if not is_project(folder):
         create_project(folder, sorted({name for _, label in gold_rows for name in _names(label)}),
                        multi_label=multi).close()
     project = open_project(folder)
