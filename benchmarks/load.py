@@ -24,6 +24,10 @@ Checks made afterwards:
   a person would: the next ``next_item`` returns the same leased item and the
   save is tried again. A failed save is visible to its user, so it is not
   "lost"; ``lost`` counts only labels whose save reported success.
+
+With ``database_url`` (``labelloop bench load --database postgresql://...``) the project's tables
+go in a new schema of that PostgreSQL database, dropped after the run (unless ``keep``); every
+process and every check goes through the same store and services as on SQLite.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 from collections import defaultdict
@@ -57,8 +60,9 @@ def annotator_name(index: int) -> str:
     return f"load{index:03d}"
 
 
-def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
-    """A project with ``pool`` synthetic texts and a published random ranking; returns timings."""
+def build_project(folder: Path, pool: int, seed: int = 0, database_url: str | None = None) -> dict[str, Any]:
+    """A project with ``pool`` synthetic texts and a published random ranking (on ``database_url``'s
+    PostgreSQL when given, else in ``project.db``); returns timings."""
     from annotator.services.imports import import_file
     from annotator.services.projects import create_project
     from annotator.services.ranking import build_scores, random_order
@@ -68,7 +72,7 @@ def build_project(folder: Path, pool: int, seed: int = 0) -> dict[str, Any]:
 
     started = now()
     data = write_synthetic_file(folder.parent / f"{folder.name}-pool.csv", pool, seed=seed)
-    with create_project(folder, LOAD_LABELS) as project:
+    with create_project(folder, LOAD_LABELS, database_url=database_url) as project:
         summary = import_file(project, data, id_column="id")
         imported = now()
         ids, _, _ = pool_rows(project.db)
@@ -93,6 +97,7 @@ def _republish(project_dir: str, every_s: float, seed: int, start_event: Any, st
     the whole pool (labeled items last) in one write transaction, as the worker does."""
     from annotator.services.projects import open_project
     from annotator.services.ranking import build_scores, random_order
+    from annotator.store.connection import database_errors
     from annotator.store.trainset import current_label_counts, max_label_id
     from annotator.store.trainset import pool as pool_rows
     from annotator.store.versions import prune_scores, publish_version
@@ -111,7 +116,7 @@ def _republish(project_dir: str, every_s: float, seed: int, start_event: Any, st
                 publish_version(project.db, kind="head", strategy="random", scores=rows,
                                 watermark=newest)
                 prune_scores(project.db)
-            except sqlite3.OperationalError as exc:  # the worker records a failed job and tries again
+            except database_errors() as exc:  # the worker records a failed job and tries again
                 failures.append(f"{exc} after {now() - started:.1f} s")
                 continue
             durations.append(now() - started)
@@ -212,6 +217,22 @@ def check_database(project_dir: Path, records: list[dict[str, Any]], annotators:
             "leases_left": leases_left, "db_label_rows": len(rows)}
 
 
+def drop_project_schema(project_dir: Path) -> None:
+    """Drop a PostgreSQL project's schema (and its ``database.json``); nothing for a SQLite project,
+    whose file goes with its folder."""
+    from annotator.services.projects import is_project, open_project
+    from annotator.store.dialect import is_postgres
+    from annotator.store.project import drop_database
+
+    if not is_project(project_dir):
+        return
+    project = open_project(project_dir)
+    if is_postgres(project.db):
+        drop_database(project)
+    else:
+        project.close()
+
+
 def run_load(
     annotators: int = 20,
     labels_each: int = 500,
@@ -223,8 +244,14 @@ def run_load(
     workdir: str | os.PathLike | None = None,
     seed: int = 0,
     keep: bool = False,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Run the load benchmark and return its JSON-ready result."""
+    """Run the load benchmark and return its JSON-ready result; ``database_url``: the project on
+    that PostgreSQL database (a new schema, dropped afterwards unless ``keep``)."""
+    from annotator.store.dialect import is_postgres_url
+
+    if database_url is not None and not is_postgres_url(database_url):
+        raise InputError(f"--database must be a postgresql:// URL, not {database_url!r}")
     if quick:
         annotators = min(annotators, QUICK["annotators"])
         labels_each = min(labels_each, QUICK["labels_each"])
@@ -237,9 +264,9 @@ def run_load(
         raise InputError(f"{annotators} x {labels_each} labels need a pool of at least "
                          f"{annotators * labels_each} (got {pool})")
     base = Path(tempfile.mkdtemp(prefix="labelloop-load-", dir=workdir))
+    project_dir = base / "project"
     try:
-        project_dir = base / "project"
-        setup = build_project(project_dir, pool, seed=seed)
+        setup = build_project(project_dir, pool, seed=seed, database_url=database_url)
         names = [annotator_name(i) for i in range(annotators)]
         context = multiprocessing.get_context("spawn")
         start_event = context.Event()
@@ -287,6 +314,7 @@ def run_load(
         over_1s = {"next": sum(1 for s in next_s if s > 1.0), "save": sum(1 for s in save_s if s > 1.0)}
         result = {
             "part": "load",
+            "backend": "postgresql" if database_url is not None else "sqlite",
             "quick": quick,
             "annotators": annotators,
             "labels_each": labels_each,
@@ -329,4 +357,6 @@ def run_load(
         return result
     finally:
         if not keep:
+            if database_url is not None:
+                drop_project_schema(project_dir)
             shutil.rmtree(base, ignore_errors=True)

@@ -57,3 +57,37 @@ def test_cli_bench_load_refuses_a_pool_too_small(tmp_path, capsys):
                  "--workdir", str(tmp_path)])
     assert code == 1
     assert "need a pool of at least 40" in capsys.readouterr().err
+
+
+def _load_schemas(url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {row[0] for row in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'lp_project_%'")}
+
+
+def test_cli_bench_load_quick_on_postgresql_loses_nothing_and_drops_its_schema(tmp_path, postgres_server, capsys):
+    before = _load_schemas(postgres_server.url)
+    out = tmp_path / "load_pg.json"
+    code = main(["bench", "load", "--quick", "--database", postgres_server.url, "--json", str(out),
+                 "--workdir", str(tmp_path)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["backend"] == "postgresql"
+    assert result["labels_saved"] == result["labels_expected"] == result["db_label_rows"] == 100
+    assert result["lost"] == 0
+    assert result["double_leased"] == 0
+    assert result["db_multi_labeled"] == 0 and result["leases_left"] == 0
+    assert result["errors"] == [] and result["crashed_processes"] == []
+    assert '"backend": "postgresql"' in capsys.readouterr().out
+    assert _load_schemas(postgres_server.url) == before, "the run's schema is dropped"
+    assert not list(tmp_path.glob("labelloop-load-*"))
+
+
+def test_cli_bench_load_refuses_a_database_that_is_not_postgresql(tmp_path, capsys):
+    code = main(["bench", "load", "--quick", "--database", str(tmp_path / "x.db"), "--workdir", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "--database must be a postgresql:// URL" in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())

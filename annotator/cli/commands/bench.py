@@ -118,12 +118,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="many annotators in separate processes: latency, throughput, no lost labels",
         description="Start N annotator processes labeling through annotator.services.queue (next_item -> "
                     "save_label) on a large synthetic pool; report throughput, p50/p95/p99 "
-                    "latencies, lost labels and double leases.",
+                    "latencies, lost labels and double leases; on a SQLite file, or with --database on "
+                    "a PostgreSQL database.",
+        epilog="Example:\n  labelloop bench load --annotators 20 --labels-each 40 --pool 20000 --think-ms 1000 "
+               "--database postgresql://labelloop@db.internal/labelloop --json load_pg.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     load.add_argument("--annotators", type=int, default=20, help="annotator processes (default 20)")
     load.add_argument("--labels-each", type=int, default=500, help="labels per annotator (default 500)")
     load.add_argument("--pool", type=int, default=100_000, help="synthetic pool size (default 100000)")
     load.add_argument("--think-ms", type=float, default=0.0, help="pause between next and save (default 0)")
+    load.add_argument("--database", metavar="URL", default=None,
+                      help="put the project on this PostgreSQL database (postgresql://...; a new schema, "
+                           "dropped after the run) instead of a SQLite file")
     load.add_argument("--republish-every", type=float, default=0.0, metavar="S",
                       help="also publish a new ranking of the whole pool every S seconds, as the "
                            "worker does after each batch (default 0: never)")
@@ -270,8 +277,8 @@ def run_load(args: argparse.Namespace) -> int:
     plot_load = _part("plots").plot_load
 
     result = run(args.annotators, args.labels_each, args.pool, quick=args.quick, think_ms=args.think_ms,
-                 republish_s=args.republish_every, workdir=args.workdir)
-    keys = ("labels_saved", "labels_per_s", "p50_next_ms", "p95_next_ms", "p99_next_ms",
+                 republish_s=args.republish_every, workdir=args.workdir, database_url=args.database)
+    keys = ("backend", "labels_saved", "labels_per_s", "p50_next_ms", "p95_next_ms", "p99_next_ms",
             "p50_save_ms", "p95_save_ms", "p99_save_ms", "lost", "double_leased", "db_multi_labeled")
     return _finish(result, args, plot_load, json.dumps({k: result[k] for k in keys}))
 
