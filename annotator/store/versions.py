@@ -162,19 +162,32 @@ def publish_version(
         if stage_chunk is None:
             insert_scores(conn, version, rows)
             finish(conn, version)
-            return version
+    if stage_chunk is None:
+        _refresh_statistics(db)
+        return version
     try:
         for start in range(0, len(rows), stage_chunk):
             tick = time.perf_counter()
             with write_transaction(db) as conn:
                 insert_scores(conn, version, rows[start:start + stage_chunk])
             time.sleep(min(STAGE_PAUSE_S, time.perf_counter() - tick))
+        _refresh_statistics(db)
         with write_transaction(db) as conn:
             finish(conn, version)
     except BaseException:
         discard_unpublished(db, version)
         raise
     return version
+
+
+def _refresh_statistics(db: sqlite_utils.Database) -> None:
+    """On PostgreSQL, ANALYZE the scores once a version's rows are in, outside the writer lock: until
+    autovacuum gets to it the planner believes a new version has a handful of rows and serves the
+    queue's ``ORDER BY rank LIMIT 1`` by sorting the whole version (0.4 s for 20k texts) instead of
+    walking ``scores_rank`` (1 ms). ANALYZE samples a bounded number of rows, whatever the pool's size.
+    SQLite plans with its index hints and needs nothing."""
+    if is_postgres(db) and not db.conn.in_transaction:
+        db.execute("ANALYZE scores")
 
 
 def _delete_score_chunk(conn, version: int) -> int:
