@@ -3,8 +3,8 @@
 Per example: the current adjudication if there is one, else the most common
 current label (ties: the earliest). Evaluation items (``examples.is_eval = 1``)
 are returned only by :func:`eval_labels` and are never trained on. A multi-label project's rows
-(``label`` NULL: a set, :mod:`annotator.store.label_sets`) are none of these: its one-vs-rest head
-reads its sets, and no single-label model (a fine-tune) ever trains on them.
+(``label`` NULL: a set, :mod:`annotator.store.label_sets`) are none of these: both of its tiers
+(the one-vs-rest head and the sigmoid fine-tune) read its final sets from ``label_sets`` instead.
 """
 
 from __future__ import annotations
