@@ -1,4 +1,4 @@
-"""publish_version on PostgreSQL leaves the planner knowing the new version's size (ANALYZE), so the
+"""publish_version on PostgreSQL leaves the planner knowing the new version's and the pool's sizes (ANALYZE), so the
 queue's best-ranked pick walks the rank index instead of sorting the whole version."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from annotator.store.versions import publish_version
 from tests.helpers.team import add_texts
 
 
-def _estimated_rows(db, version: int) -> float:
-    plan = db.raw.execute(f"EXPLAIN (FORMAT JSON) SELECT * FROM scores WHERE version = {int(version)}").fetchone()[0]
+def _estimated_rows(db, query: str) -> float:
+    plan = db.raw.execute(f"EXPLAIN (FORMAT JSON) {query}").fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return plan[0]["Plan"]["Plan Rows"]
 
@@ -26,4 +26,5 @@ def test_a_published_versions_scores_are_analyzed_on_postgresql(tmp_path, postgr
             rows = [(example_id, rank, 1.0 - rank / 2000, "a", 0.5) for rank, example_id in enumerate(ids)]
             version = publish_version(project.db, kind="head", strategy="random", scores=rows,
                                       stage_chunk=stage_chunk)
-            assert _estimated_rows(project.db, version) > 1000
+            assert _estimated_rows(project.db, f"SELECT * FROM scores WHERE version = {version}") > 1000
+            assert _estimated_rows(project.db, "SELECT * FROM examples WHERE is_eval = 0") > 1000
