@@ -173,7 +173,7 @@ _FOCUS = """<script>
   let tries = 0;
   const focus = () => {
     const box = doc.querySelector(%(selector)s);
-    if (box) { if (!box.value) { box.focus(); } } else if (tries++ < 40) { setTimeout(focus, 25); }
+    if (box) { if (!box.value) { box.focus(); } } else if (tries++ < 400) { setTimeout(focus, 25); }
   };
   focus();
 })();
@@ -207,7 +207,9 @@ def card_marker(drawing: int, *, end: bool) -> str:
 
 
 def focus_script(css_selector: str, nonce: object = "") -> str:
-    """Focus the (empty) input matching ``css_selector`` once it exists.
+    """Focus the (empty) input matching ``css_selector`` once it exists (looked for every 25 ms for
+    10 s: on a loaded server the box was once drawn more than the first second after the script ran,
+    and the note the annotator then typed went nowhere).
 
     ``nonce`` changes the element so Streamlit runs the script again.
     """
