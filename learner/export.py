@@ -250,3 +250,20 @@ def write_head_classifier(
         if readme is not None:
             (tmp / "README.md").write_text(readme, encoding="utf-8")
     return target
+
+
+def read_label_thresholds(folder: str | os.PathLike, classes) -> np.ndarray:
+    """The per-label thresholds a multi-label folder was written with, in ``classes`` order.
+
+    From ``labelloop.json`` (``thresholds``), else the config's ``label_thresholds``, else 0.5 each
+    (a multi-label checkpoint from elsewhere)."""
+    folder = Path(folder)
+    meta_path = folder / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    thresholds = meta.get("thresholds")
+    if thresholds is None:
+        by_label = read_config(folder).get("label_thresholds") or {}
+        thresholds = [by_label.get(str(name), 0.5) for name in classes]
+    if len(thresholds) != len(classes):
+        raise ModelLoadError(f"{folder}: {len(thresholds)} thresholds for {len(classes)} labels")
+    return np.asarray(thresholds, dtype=np.float64)

@@ -10,8 +10,8 @@ or the example id for the pool), ``ext_id`` (pool only), ``text``,
 ``proba_<label>`` for every label, or with ``top_k`` the columns
 ``top1_label, top1_score, ..., topK_label, topK_score``.
 
-A multi-label project's model gives each label's sigmoid (:class:`learner.multi_label_predictor.
-MultiLabelPredictor` on the same exported folder): ``predicted`` is the set of labels whose
+A multi-label project's model gives each label's sigmoid (the exported folder is a
+``multi_label_classification`` model): ``predicted`` is the set of labels whose
 probability reaches that label's threshold (the thresholds in the export's ``labelloop.json``), the set
 the labeling card suggests for the text; a list in JSONL and Parquet, names joined by
 ``label_separator`` in CSV (``[]``: the empty set), as exports write sets. ``confidence`` is then the
@@ -80,14 +80,21 @@ def rows_for(ids: list[Any], texts: list[str], proba: np.ndarray, classes: list[
     return rows
 
 
-def set_predictions(rows: list[dict[str, Any]], model: Any, proba: np.ndarray, *, joined: str | None) -> None:
-    """Make ``rows`` (of :func:`rows_for`) a multi-label model's: ``predicted`` the set (names joined by
-    ``joined`` when given, for CSV), ``confidence`` the least certain label's distance to its threshold."""
+def set_predictions(rows: list[dict[str, Any]], classes: list[str], thresholds: np.ndarray, proba: np.ndarray,
+                    *, joined: str | None) -> None:
+    """Make ``rows`` (of :func:`rows_for`) a multi-label model's: ``predicted`` the set of labels whose
+    probability reaches its threshold (names joined by ``joined`` when given, for CSV), ``confidence`` the
+    least certain label's distance to its threshold."""
     from learner.multi_label_strategies import threshold_distances
 
-    distance = threshold_distances(proba, model.thresholds_).min(axis=1) if len(proba) else []
-    for row, names, certainty in zip(rows, model.sets(proba), distance):
-        row["predicted"] = (joined.join(names) or EMPTY_SET_CELL) if joined is not None else names
+    if not len(proba):
+        return
+    names = np.asarray(classes, dtype=object)
+    chosen = np.asarray(proba, dtype=np.float64) >= thresholds
+    distance = threshold_distances(proba, thresholds).min(axis=1)
+    for row, decided, certainty in zip(rows, chosen, distance):
+        labels = [str(name) for name in names[decided]]
+        row["predicted"] = (joined.join(labels) or EMPTY_SET_CELL) if joined is not None else labels
         row["confidence"] = round(float(certainty), 6)
 
 
@@ -125,16 +132,15 @@ def predict(
     folder, chosen = build_model_folder(project, version)
     from annotator.services.training.models import device_of  # imports torch
 
+    from learner.classifier import TransformerClassifier
+
+    model = TransformerClassifier.load(folder, device=device_of(get_settings(project.db)))
+    classes = [str(c) for c in model.classes_]
     multi = is_multi_label(project.db)
     if multi:
-        from learner.multi_label_predictor import MultiLabelPredictor
+        from learner.export import read_label_thresholds
 
-        model = MultiLabelPredictor.load(folder, device=device_of(get_settings(project.db)))
-    else:
-        from learner.classifier import TransformerClassifier
-
-        model = TransformerClassifier.load(folder, device=device_of(get_settings(project.db)))
-    classes = [str(c) for c in model.classes_]
+        thresholds = read_label_thresholds(folder, classes)
     clash = [label for label in classes if LABEL_SEPARATOR in label] if multi and name == "csv" else []
     if clash:
         raise InputError(f"the label {clash[0]!r} holds {LABEL_SEPARATOR!r}, which joins a set in CSV: "
@@ -152,7 +158,7 @@ def predict(
             proba = model.predict_proba(texts)
             rows = rows_for(ids, texts, proba, classes, chosen["version"], top_k, ext_ids)
             if multi:
-                set_predictions(rows, model, proba, joined=LABEL_SEPARATOR if name == "csv" else None)
+                set_predictions(rows, classes, thresholds, proba, joined=LABEL_SEPARATOR if name == "csv" else None)
             writer.write(rows)
             report(done, f"{writer.rows:,} texts predicted")
     return {"rows": writer.rows, "version": chosen["version"], "out": str(out),

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from learner.export import ExportError, write_head_classifier
+from learner.errors import ModelLoadError
+from learner.export import ExportError, read_label_thresholds, write_head_classifier
 from learner.head import EmbeddingHead
 
 CLASSES = ["weather", "tech", "sports", "food", "other"]  # "other" never occurs in the toy data
@@ -155,3 +156,12 @@ def test_a_multi_label_head_loads_with_pipeline_and_gives_sigmoid_scores(tiny_be
     assert not np.allclose(got.sum(axis=1), 1.0)  # sigmoid per label, not a softmax
     meta = json.loads((folder / "labelloop.json").read_text())
     assert meta["multi_label"] is True and meta["thresholds"] == [float(t) for t in head.thresholds_]
+    loaded = TransformerClassifier.load(folder, device="cpu")
+    assert np.abs(loaded.predict_proba(texts[:20]) - got).max() < 1e-4
+    assert read_label_thresholds(folder, classes).tolist() == [float(t) for t in head.thresholds_]
+    # a checkpoint without our labelloop.json: the config's thresholds; a count that does not fit is refused
+    (folder / "labelloop.json").unlink()
+    assert read_label_thresholds(folder, classes).tolist() == [float(t) for t in head.thresholds_]
+    with pytest.raises(ModelLoadError, match="3 thresholds for 6 labels"):
+        (folder / "labelloop.json").write_text(json.dumps({"thresholds": [0.5, 0.5, 0.5]}))
+        read_label_thresholds(folder, classes)
