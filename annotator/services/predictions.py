@@ -131,7 +131,6 @@ def predict(
     name = output_format(out, fmt)
     folder, chosen = build_model_folder(project, version)
     from annotator.services.training.models import device_of  # imports torch
-
     from learner.classifier import TransformerClassifier
 
     model = TransformerClassifier.load(folder, device=device_of(get_settings(project.db)))
