@@ -47,7 +47,8 @@ from annotator.services.settings import get_settings
 from annotator.services.training.triggers import new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store import leases as q
-from annotator.store.connection import read_snapshot, write_transaction
+from annotator.store.connection import pick_transaction, read_snapshot, write_transaction
+from annotator.store.dialect import is_postgres
 from annotator.store.label_sets import add_label_set, members_of
 from annotator.store.labels import add_label, current_label_of, undo_last
 from annotator.store.project import Project
@@ -127,7 +128,7 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
     settings = get_settings(project.db)
     overlap = _overlap(settings)
     expires_at = now + settings.lease_seconds
-    with write_transaction(project.db) as conn:
+    with pick_transaction(project.db, annotator) as conn:
         leased = _lease_next(conn, project, annotator, settings, overlap, now, expires_at)
     if leased is None:
         return None
@@ -139,6 +140,23 @@ def _spread(seed: int, annotator: str, n: int) -> float:
     """A place in [0, 1) for the n-th unranked pick of an annotator: seeded, different per pick."""
     digest = hashlib.blake2b(f"{seed}/{annotator}/{n}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
+
+
+CONFIRM_TRIES = 20  # picks in a row that another annotator's lease overtook, before giving up on this source
+
+
+def _pick(conn, pick, where, annotator: str, now: float, overlap: q.Overlap) -> dict[str, Any] | None:
+    """``pick(conn, where, annotator, now, overlap)``'s row, once it is confirmed free. On SQLite the write
+    transaction holds every other writer out, so it is. On PostgreSQL the pick locked the row; a lease
+    committed between the pick's snapshot and that lock is seen by
+    :func:`~annotator.store.leases.still_eligible`, and then the pick runs again (its new snapshot sees
+    that lease)."""
+    postgres = is_postgres(conn)
+    for _ in range(CONFIRM_TRIES if postgres else 1):
+        row = pick(conn, where, annotator, now, overlap)
+        if row is None or not postgres or q.still_eligible(conn, row["example_id"], annotator, now, overlap):
+            return row
+    return None
 
 
 def _lease_next(conn, project: Project, annotator: str, settings: Settings, overlap: q.Overlap,
@@ -155,12 +173,12 @@ def _lease_next(conn, project: Project, annotator: str, settings: Settings, over
         # sorted), nothing published from here; evaluation items interleaved as usual.
         pick, strategy = None, UNRANKED_STRATEGY
         if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:
-            pick, strategy = q.pick_eval(conn, None, annotator, now, overlap), EVAL_STRATEGY
+            pick, strategy = _pick(conn, q.pick_eval, None, annotator, now, overlap), EVAL_STRATEGY
         if pick is None:
             start = _spread(settings.seed, annotator, q.count_label_rows(conn, annotator))
-            pick, strategy = q.pick_from(conn, start, annotator, now, overlap), UNRANKED_STRATEGY
+            pick, strategy = _pick(conn, q.pick_from, start, annotator, now, overlap), UNRANKED_STRATEGY
         if pick is None:
-            pick, strategy = q.pick_eval(conn, None, annotator, now, overlap), EVAL_STRATEGY
+            pick, strategy = _pick(conn, q.pick_eval, None, annotator, now, overlap), EVAL_STRATEGY
         if pick is None:
             return None
         provenance = (None, strategy, None)
@@ -169,13 +187,13 @@ def _lease_next(conn, project: Project, annotator: str, settings: Settings, over
     number = version["version"]
     pick, strategy = None, version["strategy"]
     if q.count_label_rows(conn, annotator) % EVAL_EVERY == EVAL_EVERY - 1:
-        pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
+        pick, strategy = _pick(conn, q.pick_eval, number, annotator, now, overlap), EVAL_STRATEGY
     if pick is None:
-        pick, strategy = q.pick_ranked(conn, number, annotator, now, overlap), version["strategy"]
+        pick, strategy = _pick(conn, q.pick_ranked, number, annotator, now, overlap), version["strategy"]
     if pick is None:
-        pick, strategy = q.pick_eval(conn, number, annotator, now, overlap), EVAL_STRATEGY
+        pick, strategy = _pick(conn, q.pick_eval, number, annotator, now, overlap), EVAL_STRATEGY
     if pick is None:
-        pick, strategy = q.pick_unscored(conn, number, annotator, now, overlap), UNRANKED_STRATEGY
+        pick, strategy = _pick(conn, q.pick_unscored, number, annotator, now, overlap), UNRANKED_STRATEGY
     if pick is None:
         return None
     provenance = (number, strategy, pick["score"])
@@ -317,7 +335,7 @@ def open_item(project: Project, annotator: str, example_id: int, *, strategy: st
     except (TypeError, ValueError):
         raise InputError(f"no text with id {shown(example_id)}") from None
     with write_transaction(project.db) as conn:
-        if not q.example_exists(conn, example_id):
+        if not q.lock_example(conn, example_id):
             raise InputError(f"no text with id {example_id}")
         version = current_version(project.db)
         mine = current_label_of(conn, example_id, annotator)

@@ -146,6 +146,22 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
             lock.release(fd)
 
 
+@contextlib.contextmanager
+def pick_transaction(db: sqlite_utils.Database, annotator: str) -> Iterator[sqlite3.Connection]:
+    """The transaction that leases the next text to ``annotator``.
+
+    On SQLite the write transaction (one writer: nothing to race). On PostgreSQL one annotator's picks
+    are serialised by that annotator's advisory lock and nothing else: the rows picked are locked one by
+    one (see :mod:`annotator.store.leases`), so annotators do not wait for each other or for saves.
+    """
+    if is_postgres(db) and not db.conn.in_transaction:
+        with db.write_transaction(db.annotator_key(annotator)) as conn:
+            yield conn
+        return
+    with write_transaction(db) as conn:
+        yield conn
+
+
 BULK_CACHE_KIB = 256 * 1024  # SQLite's page cache while one statement writes many rows
 
 

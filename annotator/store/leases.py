@@ -10,6 +10,12 @@ labels it needs: 1, or ``overlap_k`` for an overlap item. Overlap items are a de
 
 All functions take a ``sqlite3.Connection`` already inside the caller's
 ``write_transaction`` (the library in ``annotator.services.queue`` owns the transactions).
+
+On PostgreSQL the picks do not run under the project's writer lock (annotators would queue for it,
+one ``next_item`` at a time): each pick locks the example row it returns (``FOR NO KEY UPDATE
+SKIP LOCKED``, so two annotators never wait for each other and never both take a row), and the
+caller confirms with :func:`still_eligible`, a new statement that sees every lease committed
+before the row lock was granted (a lease on a row is written only while its row lock is held).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotator.store.connection import one_dict
+from annotator.store.dialect import is_postgres
 
 OVERLAP_MODULUS = 10_000
 # A lease blocks its text for others only while the page holding it shows signs of life (the
@@ -63,6 +70,26 @@ def _eligible(column: str) -> str:
     """
 
 
+def _claim(conn) -> str:
+    """The clause that locks the picked example row on PostgreSQL (skipping rows others hold)."""
+    return " FOR NO KEY UPDATE OF e SKIP LOCKED" if is_postgres(conn) else ""
+
+
+def still_eligible(conn: sqlite3.Connection, example_id: int, annotator: str, now: float,
+                   overlap: Overlap) -> bool:
+    """Whether ``example_id`` can be served to ``annotator`` now, by the committed state at this statement."""
+    row = conn.execute(f"SELECT CASE WHEN {_eligible(':example_id')} THEN 1 ELSE 0 END",
+                       _params(annotator, now, overlap, example_id=example_id)).fetchone()
+    return bool(row[0])
+
+
+def lock_example(conn: sqlite3.Connection, example_id: int) -> bool:
+    """Whether the example exists; on PostgreSQL its row is locked until the transaction ends (waiting
+    for a pick that holds it), so no pick can lease it meanwhile."""
+    suffix = " FOR NO KEY UPDATE" if is_postgres(conn) else ""
+    return conn.execute(f"SELECT 1 FROM examples WHERE id = ?{suffix}", (example_id,)).fetchone() is not None
+
+
 def _params(annotator: str, now: float, overlap: Overlap, **extra: Any) -> dict[str, Any]:
     return {"annotator": annotator, "now": now, "stale": now - PRESENCE_SECONDS, "seed": overlap.seed,
             "threshold": overlap.threshold, "k": overlap.k, **extra}
@@ -77,7 +104,7 @@ def pick_ranked(
         f"""SELECT s.example_id, s.rank, s.score, s.predicted, s.confidence
             FROM scores s INDEXED BY scores_rank JOIN examples e ON e.id = s.example_id
             WHERE s.version = :version AND e.is_eval = 0 AND {_eligible('s.example_id')}
-            ORDER BY s.rank LIMIT 1""",
+            ORDER BY s.rank LIMIT 1{_claim(conn)}""",
         _params(annotator, now, overlap, version=version),
     )
 
@@ -92,7 +119,7 @@ def pick_eval(
             FROM examples e INDEXED BY examples_eval
             LEFT JOIN scores s ON s.version = :version AND s.example_id = e.id
             WHERE e.is_eval = 1 AND {_eligible('e.id')}
-            ORDER BY e.id LIMIT 1""",
+            ORDER BY e.id LIMIT 1{_claim(conn)}""",
         _params(annotator, now, overlap, version=version),
     )
 
@@ -111,7 +138,7 @@ def pick_unscored(
             WHERE e.is_eval = 0
             AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.version = :version AND s.example_id = e.id)
             AND {_eligible('e.id')}
-            ORDER BY e.id LIMIT 1""",
+            ORDER BY e.id LIMIT 1{_claim(conn)}""",
         _params(annotator, now, overlap, version=version),
     )
 
@@ -127,7 +154,7 @@ def pick_from(conn: sqlite3.Connection, start: float, annotator: str, now: float
     """
     sql = f"""SELECT e.id AS example_id, NULL AS rank, NULL AS score, NULL AS predicted, NULL AS confidence
               FROM examples e WHERE e.is_eval = 0 AND e.id {{op}} :from_id AND {_eligible('e.id')}
-              ORDER BY e.id LIMIT 1"""
+              ORDER BY e.id LIMIT 1{_claim(conn)}"""
     bounds = conn.execute("SELECT MIN(id), MAX(id) FROM examples").fetchone()
     if bounds[0] is None:
         return None

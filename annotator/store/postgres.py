@@ -272,25 +272,29 @@ class PgDatabase:
         self._identity_tables = None
 
     @contextlib.contextmanager
-    def write_transaction(self) -> Iterator[PgDatabase]:
-        """BEGIN; the writer lock (waiting at most ``busy_timeout``); COMMIT, or ROLLBACK on error."""
+    def write_transaction(self, key: int | None = None) -> Iterator[PgDatabase]:
+        """BEGIN; the writer lock, or the advisory lock ``key`` (waiting at most ``busy_timeout``);
+        COMMIT, or ROLLBACK on error. The lock is asked for in the BEGIN's round trip."""
         raw = self.raw
-        raw.execute("BEGIN")
         try:
-            raw.execute(f"SET LOCAL lock_timeout = '{int(self.busy_timeout * 1000)}ms'")
             try:
-                raw.execute("SELECT pg_advisory_xact_lock(%s)", (self.writer_key,))
+                raw.execute(f"BEGIN; SET LOCAL lock_timeout = '{int(self.busy_timeout * 1000)}ms'; "
+                            f"SELECT pg_advisory_xact_lock({int(self.writer_key if key is None else key)}); "
+                            "SET LOCAL lock_timeout = 0")
             except psycopg.errors.LockNotAvailable:
                 raise WriterLockTimeout(
                     f"the project's writer lock stayed taken for over {self.busy_timeout:g} s by another "
                     "connection; nothing was written") from None
-            raw.execute("SET LOCAL lock_timeout = 0")
             yield self
             raw.execute("COMMIT")
         except BaseException:
             if self.in_transaction:
                 raw.execute("ROLLBACK")
             raise
+
+    def annotator_key(self, annotator: str) -> int:
+        """The advisory lock that serialises one annotator's picks (any host)."""
+        return lock_key(f"picks/{annotator}", self.schema)
 
     @contextlib.contextmanager
     def read_snapshot(self) -> Iterator[PgDatabase]:

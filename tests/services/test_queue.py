@@ -269,6 +269,46 @@ def test_concurrent_annotators_never_share_an_item(project, tmp_path):
     assert per_example == 1
 
 
+def test_simultaneous_picks_from_a_ranking_never_share_a_text(ranked_pool_project):
+    """Eight annotators ask for their next text at the same moment, round after round, all wanting the
+    same best-ranked text: each text goes to one of them (on PostgreSQL the picks do not queue for the
+    project's writer lock; a row taken by one pick is skipped or re-checked by the others)."""
+    import threading
+
+    from annotator.services.projects import open_project
+
+    n, rounds = 8, 5
+    start = threading.Barrier(n)
+    served: dict[str, list[int]] = {}
+    failures: list[BaseException] = []
+
+    def annotate(name: str) -> None:
+        try:
+            with open_project(ranked_pool_project.path) as mine:
+                got = served.setdefault(name, [])
+                for _ in range(rounds):
+                    start.wait(timeout=60)
+                    item = queue.next_item(mine, name)
+                    got.append(item.example_id)
+                    queue.save_label(mine, name, item.example_id, "pos")
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+            start.abort()
+
+    threads = [threading.Thread(target=annotate, args=(f"t{i}",)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    flat = [example_id for ids in served.values() for example_id in ids]
+    assert len(flat) == n * rounds and len(set(flat)) == n * rounds
+    per_example = ranked_pool_project.db.execute(
+        "SELECT MAX(c) FROM (SELECT COUNT(*) AS c FROM labels WHERE superseded = 0 GROUP BY example_id) AS t"
+    ).fetchone()[0]
+    assert per_example == 1
+
+
 def test_open_item_leases_a_named_text_as_chosen_by_a_person(ranked_pool_project):
     version = current_version(ranked_pool_project.db)["version"]
     ids = [row[0] for row in ranked_pool_project.db.execute("SELECT id FROM examples ORDER BY id")]
