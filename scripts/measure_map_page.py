@@ -71,6 +71,17 @@ def _wait_drawn(page, points: int) -> None:
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")
 
 
+def _wait_results(page) -> None:
+    """Wait for the Explore page's result count; on a timeout say what the page showed instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text("matches ·").first.wait_for(timeout=120_000)
+    except PlaywrightTimeout:
+        shown = page.locator("body").inner_text(timeout=5_000)
+        raise SystemExit(f"the Explore page never showed its result count; it showed:\n{shown[-2000:]}") from None
+
+
 def time_page(url: str, repeats: int, points: int) -> list[dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
@@ -84,10 +95,13 @@ def time_page(url: str, repeats: int, points: int) -> list[dict[str, float]]:
             page.get_by_label("Password", exact=True).fill(PASSWORD)
             page.keyboard.press("Enter")
             page.get_by_role("link", name="Explore").wait_for(timeout=120_000)
+            # the pages below are typed URLs (new Streamlit sessions): they sign in from the session
+            # cookie, which a script sets a moment after the sign-in (on a loaded machine, seconds)
+            page.wait_for_function("() => document.cookie.includes('labelloop_')", timeout=120_000)
             for _ in range(repeats + 1):  # the first is a warm-up (the server loads the cache and the map)
                 start = time.perf_counter()
                 page.goto(f"{url}/explore")
-                page.get_by_text("matches ·").first.wait_for(timeout=120_000)
+                _wait_results(page)
                 results = time.perf_counter() - start
                 page.get_by_role("tab", name="Map").click()
                 _wait_drawn(page, points)
