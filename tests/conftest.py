@@ -91,10 +91,11 @@ def team_project(project, tmp_path):
 
 
 @pytest.fixture
-def ui_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def ui_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None) -> Path:
+    """The app's project (on ``backend``): three labels, a lead and an annotator, the sample texts."""
     from tests.helpers.app import make_ui_project
 
-    folder = make_ui_project(tmp_path / "uiproj", ["billing", "shipping", "technical"])
+    folder = make_ui_project(tmp_path / "uiproj", ["billing", "shipping", "technical"], database_url=database_url)
     monkeypatch.setenv("LABELLOOP_PROJECT", str(folder))
     return folder
 

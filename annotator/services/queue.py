@@ -1,8 +1,9 @@
 """Queue serving: the library calls the labeling UI makes (no torch here).
 
 * :func:`next_item` returns what an annotator should label now and leases it.
-  Order of preference, all inside one ``BEGIN IMMEDIATE`` transaction so two
-  annotators never receive the same item unless overlap allows it:
+  Order of preference, all inside one transaction (``annotator_transaction``: SQLite's
+  ``BEGIN IMMEDIATE``; on PostgreSQL the annotator's own lock and a lock on the picked row) so
+  two annotators never receive the same item unless overlap allows it:
 
   1. the annotator's own unexpired lease (a page reload shows the same text;
      the lease is renewed);
@@ -47,7 +48,7 @@ from annotator.services.settings import get_settings
 from annotator.services.training.triggers import new_training_labels
 from annotator.store import jobs as job_store
 from annotator.store import leases as q
-from annotator.store.connection import pick_transaction, read_snapshot, write_transaction
+from annotator.store.connection import annotator_transaction, read_snapshot
 from annotator.store.dialect import is_postgres
 from annotator.store.label_sets import add_label_set, members_of
 from annotator.store.labels import add_label, current_label_of, undo_last
@@ -128,7 +129,7 @@ def next_item(project: Project, annotator: str, *, now: float | None = None) -> 
     settings = get_settings(project.db)
     overlap = _overlap(settings)
     expires_at = now + settings.lease_seconds
-    with pick_transaction(project.db, annotator) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         leased = _lease_next(conn, project, annotator, settings, overlap, now, expires_at)
     if leased is None:
         return None
@@ -224,7 +225,7 @@ def save_label(
     now = time.time() if now is None else now
     if is_multi_label(project.db):
         raise InputError("this is a multi-label project: save a set of labels (save_label_set)")
-    with write_transaction(project.db) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         provenance, late = _save_provenance(conn, project, annotator, example_id, now)
         return add_label(
             project.db, example_id, label, annotator, seconds=seconds,
@@ -274,7 +275,7 @@ def save_label_set(
     names = list(dict.fromkeys(labels))
     if not names and not get_settings(project.db).none_of_these:
         raise InputError("choose at least one label (the lead has not allowed 'none of these')")
-    with write_transaction(project.db) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         provenance, late = _save_provenance(conn, project, annotator, example_id, now)
         return add_label_set(
             project.db, example_id, names, annotator, seconds=seconds,
@@ -285,7 +286,7 @@ def save_label_set(
 
 def skip(project: Project, annotator: str, example_id: int, *, now: float | None = None) -> None:
     """Give the item back to the queue for others; it is not served to this annotator again."""
-    with write_transaction(project.db) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         if not q.example_exists(conn, example_id):
             raise InputError(f"no example with id {example_id}")
         q.add_skip(conn, example_id, annotator, time.time() if now is None else now)
@@ -295,13 +296,13 @@ def skip(project: Project, annotator: str, example_id: int, *, now: float | None
 def keep_alive(project: Project, annotator: str, example_id: int, *, now: float | None = None) -> bool:
     """The text is still on the annotator's screen: keep its lease blocking it for others
     (see ``PRESENCE_SECONDS`` in :mod:`annotator.store.leases`); False when the lease is gone."""
-    with write_transaction(project.db) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         return q.mark_seen(conn, example_id, annotator, time.time() if now is None else now)
 
 
 def release(project: Project, annotator: str, example_id: int) -> bool:
     """Drop the annotator's lease on the item (it may be served to them again); True if one existed."""
-    with write_transaction(project.db) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         return q.drop_lease(conn, example_id, annotator)
 
 
@@ -310,7 +311,7 @@ def undo(project: Project, annotator: str, *, now: float | None = None) -> Serve
     now = time.time() if now is None else now
     settings = get_settings(project.db)
     expires_at = now + settings.lease_seconds
-    with write_transaction(project.db) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         row = undo_last(project.db, annotator)
         if row is None:
             return None
@@ -334,7 +335,7 @@ def open_item(project: Project, annotator: str, example_id: int, *, strategy: st
         example_id = int(example_id)
     except (TypeError, ValueError):
         raise InputError(f"no text with id {shown(example_id)}") from None
-    with write_transaction(project.db) as conn:
+    with annotator_transaction(project.db, annotator) as conn:
         if not q.lock_example(conn, example_id):
             raise InputError(f"no text with id {example_id}")
         version = current_version(project.db)

@@ -147,12 +147,14 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
 
 
 @contextlib.contextmanager
-def pick_transaction(db: sqlite_utils.Database, annotator: str) -> Iterator[sqlite3.Connection]:
-    """The transaction that leases the next text to ``annotator``.
+def annotator_transaction(db: sqlite_utils.Database, annotator: str) -> Iterator[sqlite3.Connection]:
+    """The transaction of one annotator's queue action (lease the next text, save, skip, undo...).
 
-    On SQLite the write transaction (one writer: nothing to race). On PostgreSQL one annotator's picks
-    are serialised by that annotator's advisory lock and nothing else: the rows picked are locked one by
-    one (see :mod:`annotator.store.leases`), so annotators do not wait for each other or for saves.
+    On SQLite the write transaction (one writer: nothing to race). On PostgreSQL one annotator's
+    actions are serialised by that annotator's advisory lock and nothing else, so annotators do not
+    queue for each other: what they share is the example rows, which a pick locks one by one (see
+    :mod:`annotator.store.leases`), and every other write of the action touches that annotator's
+    own rows (their lease, their current label, their skip).
     """
     if is_postgres(db) and not db.conn.in_transaction:
         with db.write_transaction(db.annotator_key(annotator)) as conn:

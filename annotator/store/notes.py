@@ -56,19 +56,19 @@ def mark_comment_read(db: sqlite_utils.Database, comment_id: int, lead: str, now
 
 def flagged_texts(db: sqlite_utils.Database, status: str = "open", *, limit: int = 200) -> list[dict[str, Any]]:
     """Texts with flags in ``status``, oldest first, each with its flags as a list of dicts
-    (annotator, reason, note, created_at)."""
+    (id, annotator, reason, note, created_at), oldest first (an aggregate's order is the backend's)."""
     with read_snapshot(db) as conn:
         rows = dict_rows(
             conn,
             "SELECT f.example_id, e.text, e.is_eval, MIN(f.created_at) AS first_at, "
-            "json_group_array(json_object('annotator', f.annotator, 'reason', f.reason, 'note', f.note, "
-            "'created_at', f.created_at)) AS flags "
+            "json_group_array(json_object('id', f.id, 'annotator', f.annotator, 'reason', f.reason, "
+            "'note', f.note, 'created_at', f.created_at)) AS flags "
             "FROM flags f JOIN examples e ON e.id = f.example_id WHERE f.status = ? "
             "GROUP BY f.example_id, e.text, e.is_eval ORDER BY first_at, f.example_id LIMIT ?",
             (status, limit),
         )
     for row in rows:
-        row["flags"] = json.loads(row["flags"])
+        row["flags"] = sorted(json.loads(row["flags"]), key=lambda flag: (flag["created_at"], flag["id"]))
         row["is_eval"] = bool(row["is_eval"])
     return rows
 

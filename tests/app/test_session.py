@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from annotator.app import navigation, session
 from annotator.cli import main
 from annotator.services.sessions import token_hash
+from annotator.store.connection import write_transaction
 from annotator.store.users import get_user, update_user
 from tests.helpers.app import button, label_rows, session_token
 
@@ -130,8 +131,9 @@ def test_deactivated_user_is_signed_out_at_the_next_click(ui_project, db, sign_i
 BAD_SETTINGS = "INSERT INTO settings(key, value) VALUES ('overlap_fraction', 'NaN'), ('read_pause_ms', '1e+23')"
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_labeling_page_works_on_defaults_and_a_lead_is_told_once(ui_project, db, sign_in_app):
-    with db.conn:
+    with write_transaction(db):
         db.execute(BAD_SETTINGS)
     at = sign_in_app("ann")
     assert not at.exception and len(at.text) == 1  # a text to label

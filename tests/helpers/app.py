@@ -37,8 +37,11 @@ TITLES = {
 }
 
 
-def make_ui_project(folder: Path, labels: list[str], texts: list[str] = TEXTS, *, multi_label: bool = False) -> Path:
-    with create_project(folder, labels, multi_label=multi_label) as project:
+def make_ui_project(folder: Path, labels: list[str], texts: list[str] = TEXTS, *, multi_label: bool = False,
+                    database_url: str | None = None) -> Path:
+    """A project the app can serve: a lead, an annotator, the texts, a random ranking (on PostgreSQL when
+    ``database_url`` is given)."""
+    with create_project(folder, labels, multi_label=multi_label, database_url=database_url) as project:
         # a cheap hash for speed; the first sign-in replaces it with a strong one
         insert_user(project.db, "lead", "lead", hash_password(PASSWORDS["lead"], cost=TEST_ONLY_COST))
         insert_user(project.db, "ann", "annotator", hash_password(PASSWORDS["ann"], cost=TEST_ONLY_COST))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from annotator.services.training.embeddings import save_embeddings
 from annotator.store.labels import add_label
@@ -29,6 +30,7 @@ def _search(at, mode: str, query: str):
     return button(at, "Search").click().run()
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_search_open_label_with_provenance(ui_project, db, sign_in_app):
     ids = _ids(db)
     at = _explore(sign_in_app, "ann")
@@ -50,6 +52,7 @@ def test_search_open_label_with_provenance(ui_project, db, sign_in_app):
     assert "item" not in at.query_params
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_an_annotator_has_no_bulk_label_and_a_lead_confirms_one(ui_project, db, sign_in_app):
     ids = _ids(db)
     add_label(db, ids["App crashes on start"], "billing", "ann")  # a different label from someone else

@@ -22,6 +22,7 @@ def _publish_ranking(db) -> dict[int, tuple]:
     return {eid: (rank, score, pred, conf) for eid, rank, score, pred, conf in rows}
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_a_label_key_writes_one_row_with_provenance(ui_project, db, sign_in_app):
     scores = _publish_ranking(db)
     at = sign_in_app("ann")
@@ -55,6 +56,7 @@ def test_skip_labels_nothing_and_moves_on(ui_project, db, sign_in_app):
     assert shown_text(at) != first
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_undo_returns_to_the_text_and_supersedes_the_label(ui_project, db, sign_in_app):
     at = sign_in_app("ann")
     first = shown_text(at)
@@ -192,6 +194,7 @@ def test_a_hidden_suggestion_is_neither_marked_nor_accepted_nor_recorded(ui_proj
     assert db.execute("SELECT suggestion FROM labels").fetchall() == [(None,)]
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_flag_takes_the_next_text_and_keeps_the_flagged_one_out_of_the_queue(ui_project, db, sign_in_app):
     at = sign_in_app("ann")
     first = shown_text(at)
@@ -239,6 +242,7 @@ def test_a_comment_reaches_the_lead_and_the_text_stays(ui_project, db, sign_in_a
     assert [r["label"] for r in label_rows(db)] == ["billing"]
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_history_lists_what_you_gave_and_opens_a_label_to_change_it(ui_project, db, sign_in_app):
     _publish_ranking(db)
     at = sign_in_app("ann")

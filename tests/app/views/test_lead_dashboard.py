@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers.app import page
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_dashboard_shows_agreement_numbers(app_env):
     at = page("lead_dashboard.py", "lead")
     metrics = {m.label: m.value for m in at.metric}

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from tests.helpers.app import page
 from tests.helpers.team import VOTES
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_export_prepares_the_final_labels(app_env):
     at = page("lead_export.py", "lead")
     assert any("no model yet" in i.value for i in at.info)

@@ -7,6 +7,7 @@ import pytest
 from tests.helpers.app import TITLES, page, titles
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 @pytest.mark.parametrize("file", sorted(TITLES))
 def test_page_renders_for_a_lead(app_env, file):
     at = page(file, "lead")
@@ -41,6 +42,7 @@ def test_demoted_lead_is_refused_at_the_next_run(app_env):
     assert titles(at) == []
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 @pytest.mark.parametrize("file", sorted(TITLES))
 def test_page_renders_on_an_empty_project(project, monkeypatch, file):
     from tests.helpers.team import add_users

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from annotator.app import navigation
 from annotator.app.keys import escape_markdown
 from annotator.store.labels import add_label, label_history
 from tests.helpers.app import page
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_review_adjudicates_a_disagreement(app_env):
     ids = app_env.ids
     at = page("lead_review.py", "lead")
@@ -99,6 +102,7 @@ def test_review_lists_late_labels_and_settles_them(app_env):
     assert label_history(app_env.db, example)[-1]["kind"] == "adjudication"
 
 
+@pytest.mark.both_backends  # the page on PostgreSQL too
 def test_flags_and_comments_reach_the_lead_who_returns_or_keeps_out_the_text(app_env):
     from annotator.services import flags, queue
 
@@ -121,7 +125,7 @@ def test_flags_and_comments_reach_the_lead_who_returns_or_keeps_out_the_text(app
     at.button(key=f"ll_comment_read_{comment}").click().run()
     assert not at.exception
     assert [t.label for t in at.tabs][-2:] == ["Flags (0)", "Comments (0)"]
-    statuses = dict(app_env.db.execute("SELECT example_id, status FROM flags GROUP BY example_id").fetchall())
+    statuses = dict(app_env.db.execute("SELECT DISTINCT example_id, status FROM flags").fetchall())
     assert statuses == {ids[12]: "returned", ids[13]: "excluded"}
     served = {queue.next_item(app_env, f"probe{i}").example_id for i in range(12)}
     assert ids[12] in served and ids[13] not in served
