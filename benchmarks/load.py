@@ -168,6 +168,20 @@ def _annotate(project_dir: str, index: int, labels_each: int, think_s: float, st
     ))
 
 
+def _app_process(project_dir: str, indices: list[int], labels_each: int, think_s: float, start_event: Any,
+                 out_paths: list[str]) -> None:
+    """One app process serving several annotators, as a Streamlit server serves its sessions: each
+    annotator a thread with its own connection to the project (:func:`_annotate`)."""
+    import threading
+
+    threads = [threading.Thread(target=_annotate, args=(project_dir, i, labels_each, think_s, start_event, out))
+               for i, out in zip(indices, out_paths)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def find_double_leases(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pairs of different annotators whose certain-hold windows on one item overlap."""
     by_item: dict[int, list[tuple[float, float, str]]] = defaultdict(list)
@@ -245,9 +259,12 @@ def run_load(
     seed: int = 0,
     keep: bool = False,
     database_url: str | None = None,
+    app_processes: int = 0,
 ) -> dict[str, Any]:
     """Run the load benchmark and return its JSON-ready result; ``database_url``: the project on
-    that PostgreSQL database (a new schema, dropped afterwards unless ``keep``)."""
+    that PostgreSQL database (a new schema, dropped afterwards unless ``keep``); ``app_processes``:
+    the annotators as threads of that many processes (round robin), as app servers hold their
+    sessions (0: each annotator a process of its own)."""
     from annotator.store.dialect import is_postgres_url
 
     if database_url is not None and not is_postgres_url(database_url):
@@ -258,6 +275,8 @@ def run_load(
         pool = min(pool, QUICK["pool"])
     if not 1 <= annotators <= _max_annotators:
         raise InputError(f"--annotators must be between 1 and {_max_annotators}")
+    if not 0 <= app_processes <= annotators:
+        raise InputError(f"--app-processes must be between 0 and the number of annotators ({annotators})")
     if labels_each < 1 or pool < 1:
         raise InputError("--labels-each and --pool must be positive")
     if annotators * labels_each > pool:
@@ -271,11 +290,20 @@ def run_load(
         context = multiprocessing.get_context("spawn")
         start_event = context.Event()
         outputs = [base / f"{name}.json" for name in names]
-        processes = [
-            context.Process(target=_annotate, args=(str(project_dir), i, labels_each, think_ms / 1000.0,
-                                                    start_event, str(outputs[i])))
-            for i in range(annotators)
-        ]
+        if app_processes:
+            groups = [list(range(k, annotators, app_processes)) for k in range(app_processes)]
+            processes = [
+                context.Process(target=_app_process, args=(str(project_dir), group, labels_each, think_ms / 1000.0,
+                                                           start_event, [str(outputs[i]) for i in group]))
+                for group in groups
+            ]
+        else:
+            processes = [
+                context.Process(target=_annotate, args=(str(project_dir), i, labels_each, think_ms / 1000.0,
+                                                        start_event, str(outputs[i])))
+                for i in range(annotators)
+            ]
+        n_clients = len(processes)
         stop_event = context.Event()
         republish_out = base / "republish.json"
         if republish_s > 0:
@@ -285,10 +313,10 @@ def run_load(
             process.start()
         time.sleep(0.5 + 0.05 * annotators)  # let every process import and open the project
         start_event.set()
-        for process in processes[:annotators]:
+        for process in processes[:n_clients]:
             process.join()
         stop_event.set()
-        for process in processes[annotators:]:
+        for process in processes[n_clients:]:
             process.join()
         republished = json.loads(republish_out.read_text()) if republish_out.exists() else {}
         publishes = republished.get("publish_s", [])
@@ -302,7 +330,8 @@ def run_load(
         save_s = [r["save_s"] for r in records]
         failures = [dict(f, annotator=r["annotator"]) for r in reports for f in r["failures"]]
         errors = sorted({f["error"] for f in failures})
-        crashed = [names[i] if i < annotators else "republisher"
+        client_names = [f"app{k}" for k in range(n_clients)] if app_processes else names
+        crashed = [client_names[i] if i < n_clients else "republisher"
                    for i, p in enumerate(processes) if p.exitcode != 0]
         next_ms, save_ms = percentiles_ms(next_s), percentiles_ms(save_s)
         origin = min((r["began"] for r in reports), default=0.0)
@@ -317,6 +346,7 @@ def run_load(
             "backend": "postgresql" if database_url is not None else "sqlite",
             "quick": quick,
             "annotators": annotators,
+            "app_processes": app_processes,
             "labels_each": labels_each,
             "pool": pool,
             "think_ms": think_ms,

@@ -68,13 +68,16 @@ def _load_schemas(url: str) -> set[str]:
 
 
 def test_cli_bench_load_quick_on_postgresql_loses_nothing_and_drops_its_schema(tmp_path, postgres_server, capsys):
+    """Two app processes (the annotators as their threads) and a worker stand-in republishing the
+    ranking, on one PostgreSQL database (each annotator thinks 20 ms: the run outlasts a republish)."""
     before = _load_schemas(postgres_server.url)
     out = tmp_path / "load_pg.json"
-    code = main(["bench", "load", "--quick", "--database", postgres_server.url, "--json", str(out),
-                 "--workdir", str(tmp_path)])
+    code = main(["bench", "load", "--quick", "--database", postgres_server.url, "--app-processes", "2",
+                 "--republish-every", "0.2", "--think-ms", "20", "--json", str(out), "--workdir", str(tmp_path)])
     assert code == 0
     result = json.loads(out.read_text())
-    assert result["backend"] == "postgresql"
+    assert result["backend"] == "postgresql" and result["app_processes"] == 2
+    assert result["republishes"] >= 1 and result["republish_failures"] == []
     assert result["labels_saved"] == result["labels_expected"] == result["db_label_rows"] == 100
     assert result["lost"] == 0
     assert result["double_leased"] == 0
@@ -91,3 +94,11 @@ def test_cli_bench_load_refuses_a_database_that_is_not_postgresql(tmp_path, caps
     err = capsys.readouterr().err
     assert "--database must be a postgresql:// URL" in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_cli_bench_load_refuses_more_app_processes_than_annotators(tmp_path, capsys):
+    code = main(["bench", "load", "--quick", "--app-processes", "5", "--workdir", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "--app-processes must be between 0 and the number of annotators (4)" in err
+    assert len(err.strip().splitlines()) == 1 and not list(tmp_path.iterdir())

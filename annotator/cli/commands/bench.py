@@ -121,7 +121,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "latencies, lost labels and double leases; on a SQLite file, or with --database on "
                     "a PostgreSQL database.",
         epilog="Example:\n  labelloop bench load --annotators 20 --labels-each 40 --pool 20000 --think-ms 1000 "
-               "--database postgresql://labelloop@db.internal/labelloop --json load_pg.json",
+               "--database postgresql://labelloop@db.internal/labelloop --json load_pg.json\n"
+               "  labelloop bench load --annotators 50 --labels-each 20 --app-processes 2 --republish-every 5 "
+               "--think-ms 1000 --pool 20000",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     load.add_argument("--annotators", type=int, default=20, help="annotator processes (default 20)")
@@ -131,6 +133,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.add_argument("--database", metavar="URL", default=None,
                       help="put the project on this PostgreSQL database (postgresql://...; a new schema, "
                            "dropped after the run) instead of a SQLite file")
+    load.add_argument("--app-processes", type=int, default=0, metavar="K",
+                      help="run the annotators as threads of K processes, as K app servers hold their "
+                           "sessions (default 0: each annotator a process of its own)")
     load.add_argument("--republish-every", type=float, default=0.0, metavar="S",
                       help="also publish a new ranking of the whole pool every S seconds, as the "
                            "worker does after each batch (default 0: never)")
@@ -277,7 +282,8 @@ def run_load(args: argparse.Namespace) -> int:
     plot_load = _part("plots").plot_load
 
     result = run(args.annotators, args.labels_each, args.pool, quick=args.quick, think_ms=args.think_ms,
-                 republish_s=args.republish_every, workdir=args.workdir, database_url=args.database)
+                 republish_s=args.republish_every, workdir=args.workdir, database_url=args.database,
+                 app_processes=args.app_processes)
     keys = ("backend", "labels_saved", "labels_per_s", "p50_next_ms", "p95_next_ms", "p99_next_ms",
             "p50_save_ms", "p95_save_ms", "p99_save_ms", "lost", "double_leased", "db_multi_labeled")
     return _finish(result, args, plot_load, json.dumps({k: result[k] for k in keys}))
