@@ -55,10 +55,11 @@ def test_settings_refuse_non_finite_non_integer_and_out_of_range_values(project,
 def test_a_bad_stored_value_gives_way_to_its_default_and_is_reported(project, capsys, caplog):
     from annotator.services.queue import next_item
     from annotator.services.settings import setting_problems
+    from annotator.store.connection import write_transaction
     from tests.helpers.files import write_csv
 
     import_file(project, write_csv(project.path / "pool.csv", [{"text": "one"}, {"text": "two"}]))
-    with project.db.conn:  # what an older version could leave behind
+    with write_transaction(project.db):  # what an older version could leave behind
         project.db.execute("INSERT INTO settings(key, value) VALUES ('overlap_fraction', 'NaN'), "
                            "('seed', '1e+23'), ('batch_size', '\"many\"'), ('lease_seconds', 'not json')")
     values = get_settings(project.db)
