@@ -44,6 +44,7 @@ from annotator.store.pool_windows import read_window
 CPU_THREADS = 4          # torch threads (and reserved CPUs) of one CPU actor
 GPU_BATCH = 1024         # texts per actor call on a GPU
 CONNECT_TIMEOUT_S = 5.0
+READ_TASKS = 2           # windows read from the store at a time (each a task in its own worker process)
 
 
 def _ray():
@@ -202,8 +203,11 @@ class RayEngine:
             here = {"ray.io/node-id": ray.get_runtime_context().get_node_id()}  # where the database file is
             windows = ray.data.from_items([{"after": a, "last": b} for a, b in job.windows],
                                           override_num_blocks=max(len(job.windows), 1))
+            # reading costs no CPU worth reserving (num_cpus=0), so the pool of read tasks is bounded
+            # explicitly: unbounded, Ray started a worker process per window (76 at 100k texts, 11 GB)
             texts = windows.map_batches(_read_windows, fn_kwargs={"location": job.location}, batch_size=1,
                                         batch_format="numpy", num_cpus=0,
+                                        compute=ray.data.TaskPoolStrategy(size=READ_TASKS),
                                         label_selector=here)
             scored = texts.map_batches(
                 _EncoderActor, fn_constructor_args=(files_ref, key, job.encoder, job.want_proba, plan["threads"]),
