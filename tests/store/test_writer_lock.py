@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 
+import pytest
+
 from annotator.services.imports import import_file
 from annotator.services.projects import open_project
 from annotator.store.labels import add_label
@@ -11,6 +13,13 @@ from tests.helpers.files import write_csv
 
 PROCESSES = 8
 LABELS_EACH = 500
+
+
+@pytest.fixture
+def backend() -> str:
+    """SQLite's writer lock (a file lock beside project.db) is this module's subject: its projects are
+    SQLite even under LABELLOOP_TEST_BACKEND=postgresql (PostgreSQL's lock: tests/store/test_postgres.py)."""
+    return "sqlite"
 
 
 def _label_many(folder: str, worker: int, example_ids: list[int], queue) -> None:
