@@ -128,7 +128,8 @@ _max_annotators = 64  # users created up front; a run may use fewer
 
 def _annotate(project_dir: str, index: int, labels_each: int, think_s: float, start_event: Any,
               out_path: str) -> None:
-    """One annotator process: next item -> save label, ``labels_each`` times; writes its records."""
+    """One annotator (a process, or a thread of :func:`_app_process`): next item -> save label,
+    ``labels_each`` times; writes its records."""
     from annotator.services.projects import open_project
     from annotator.services.queue import next_item, save_label
 

@@ -293,8 +293,8 @@ class PgDatabase:
             raise
 
     def annotator_key(self, annotator: str) -> int:
-        """The advisory lock that serialises one annotator's picks (any host)."""
-        return lock_key(f"picks/{annotator}", self.schema)
+        """The advisory lock that serialises one annotator's queue actions (any host)."""
+        return lock_key(f"annotator/{annotator}", self.schema)
 
     @contextlib.contextmanager
     def read_snapshot(self) -> Iterator[PgDatabase]:

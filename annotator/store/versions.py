@@ -32,6 +32,7 @@ from annotator.store.dialect import is_postgres
 
 KEEP_SCORED_VERSIONS = 3
 STAGE_CHUNK = 1000
+SCORE_COLUMNS = ("version", "example_id", "rank", "score", "predicted", "confidence")
 # Pause between two chunk transactions: as long as the chunk took, at most STAGE_PAUSE_S.
 # Without it the publisher, already running, would take the writer lock again before a waiting
 # writer (an annotator's save) is scheduled, chunk after chunk, and starve annotators for the
@@ -136,7 +137,7 @@ def publish_version(
 
     def insert_scores(conn, version: int, chunk: list[ScoreRow]) -> None:
         conn.executemany(
-            "INSERT INTO scores(version, example_id, rank, score, predicted, confidence) "
+            f"INSERT INTO scores({', '.join(SCORE_COLUMNS)}) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             ((version, int(e), int(r), sc, p, c) for e, r, sc, p, c in chunk),
         )
@@ -184,9 +185,6 @@ def publish_version(
         discard_unpublished(db, version)
         raise
     return version
-
-
-SCORE_COLUMNS = ("version", "example_id", "rank", "score", "predicted", "confidence")
 
 
 def _number(value: Any) -> float | None:
@@ -240,7 +238,7 @@ def append_scores(db: sqlite_utils.Database, version: int, rows: Iterable[ScoreR
             if newest[0] != version:
                 return False
             conn.executemany(
-                "INSERT INTO scores(version, example_id, rank, score, predicted, confidence) "
+                f"INSERT INTO scores({', '.join(SCORE_COLUMNS)}) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 ((version, int(e), int(r), sc, p, c) for e, r, sc, p, c in chunk[start:start + STAGE_CHUNK]),
             )
