@@ -18,13 +18,13 @@ from annotator.services.settings import set_settings
 from annotator.services.users import remove_user
 from annotator.store.users import insert_user
 from annotator.store.versions import publish_version
+from tests.browser.test_labeling_browser import TEXT, _wait_for_read_pause
 
 pytestmark = pytest.mark.browser
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
 LABELS = ["billing", "shipping", "technical"]
 PASSWORD = "browser-pass"
-TEXT = '.st-key-ll_text [data-testid="stText"]'
 SUGGESTED = "technical"  # the hand-made model suggests it for every text
 
 
@@ -56,10 +56,7 @@ def _rows(folder: Path, sql: str) -> list[tuple]:
 
 def _settled(page) -> str:
     """Wait until the card is drawn whole (its two markers agree) and its read pause is over; the text."""
-    page.wait_for_function(
-        "() => { const a = document.querySelector('[data-ll-card-start]'), b = document.querySelector('[data-ll-card-end]');"
-        " return a && b && a.getAttribute('data-ll-card-start') === b.getAttribute('data-ll-card-end') &&"
-        " performance.now() >= (document.llPausedUntil || 0); }", timeout=30_000)
+    _wait_for_read_pause(page)
     return page.locator(TEXT).inner_text()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from annotator.app import page_scripts
 from annotator.services.demo import DEMO_LABELS
 from annotator.services.imports import import_file
 from annotator.services.passwords import hash_password
@@ -59,17 +60,38 @@ def tiny_project(tmp_path: Path, tiny_model_dir: Path) -> Path:
     return folder
 
 
-def _wait_for_new_text(page, before: str) -> str:
-    page.wait_for_function(
-        "([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText !== t; }",
-        arg=[TEXT, before], timeout=30_000,
-    )
+def _wait_for_new_text(page, before: str, log: Path | None = None) -> str:
+    """The next text on the card; on a timeout, what the page had seen and the server's log."""
+    try:
+        page.wait_for_function(
+            "([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText !== t; }",
+            arg=[TEXT, before], timeout=30_000,
+        )
+    except Exception as error:  # say what the page had seen, not only that it timed out
+        shown = page.locator('[data-testid="stException"], [data-testid="stAlert"]').all_inner_texts()
+        server = log.read_text()[-3000:] if log is not None else ""
+        raise AssertionError(f"no new text after {before!r}; presses: {_presses(page)}; "
+                             f"alerts: {shown}; server log:\n{server}") from error
     return page.locator(TEXT).inner_text()
 
 
 def _wait_for_read_pause(page) -> None:
-    """Until the page's read pause after the last new text is over (keys act again)."""
-    page.wait_for_function("() => performance.now() >= (document.llPausedUntil || 0)", timeout=30_000)
+    """Until the card is drawn whole and the read pause after its new text is over (keys act again).
+
+    The page notes a new text, and starts its pause, when the card's closing marker changes; a new
+    text can be on screen a moment before that on a loaded machine, and a key pressed then is held
+    for the card and dropped by the pause that starts when it is ready."""
+    page.wait_for_function(
+        """([start, end]) => {
+          const marker = (name) => {
+            const found = document.querySelector('.st-key-ll_text [' + name + ']');
+            return found ? found.getAttribute(name) : null;
+          };
+          return marker(start) !== null && marker(start) === marker(end)
+            && performance.now() >= (document.llPausedUntil || 0);
+        }""",
+        arg=[page_scripts.CARD_START, page_scripts.CARD_END], timeout=30_000,
+    )
 
 
 def _presses(page) -> list[dict]:
@@ -113,16 +135,17 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
         # Undo with nothing to undo: the card is drawn again, so the next key is not held back.
         page.keyboard.press("u")
         page.get_by_text("Nothing to undo.").wait_for(timeout=30_000)
+        _wait_for_read_pause(page)
 
         keys = ["1", "2", "3", "4", "2"]
         done: list[tuple[str, str]] = []
         for key in keys:
             done.append((shown, DEMO_LABELS[int(key) - 1]))
             page.keyboard.press(key)
-            shown = _wait_for_new_text(page, shown)
+            shown = _wait_for_new_text(page, shown, served.log_path)
             _wait_for_read_pause(page)
         page.keyboard.press("u")
-        back = _wait_for_new_text(page, shown)
+        back = _wait_for_new_text(page, shown, served.log_path)
         assert back == done[-1][0]  # undo returns to the last labeled text
         _wait_for_read_pause(page)
 
@@ -130,7 +153,7 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
         # guard drops it) or just after (the read pause drops it); either way it labels nothing.
         page.keyboard.press("3")
         page.keyboard.press("1")
-        after = _wait_for_new_text(page, back)
+        after = _wait_for_new_text(page, back, served.log_path)
         # A key the moment a new text shows is dropped too.
         page.keyboard.press("2")
         # A double click on a label button: one label, on the text that was clicked.
@@ -138,7 +161,7 @@ def test_label_five_texts_by_keyboard_then_undo(chromium, serve_project, tiny_pr
         first_button = page.locator(".st-key-ll_labels button").first
         first_button.click()
         first_button.click(no_wait_after=True)
-        last = _wait_for_new_text(page, after)
+        last = _wait_for_new_text(page, after, served.log_path)
         _wait_for_read_pause(page)
         page.wait_for_timeout(500)  # time for the answer to a press that was not dropped
         assert page.locator(TEXT).inner_text() == last

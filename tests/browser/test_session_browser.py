@@ -12,11 +12,11 @@ from annotator.services.passwords import TEST_ONLY_COST, hash_password
 from annotator.services.projects import create_project, open_project
 from annotator.services.users import remove_user
 from annotator.store.users import insert_user
+from tests.browser.test_labeling_browser import TEXT, _wait_for_read_pause
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "browser-pass"
-TEXT = '.st-key-ll_text [data-testid="stText"]'
 
 
 def _count(folder, sql: str) -> int:
@@ -40,7 +40,7 @@ def test_a_removed_user_is_signed_out_by_the_next_key(chromium, serve_project, t
         page.keyboard.press("Enter")
         page.locator(TEXT).wait_for(timeout=60_000)
         page.wait_for_function("() => !document.querySelector('input[type=password]')", timeout=60_000)
-        page.wait_for_function("() => performance.now() >= (document.llPausedUntil || 0)", timeout=30_000)
+        _wait_for_read_pause(page)
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
         assert _count(folder, "SELECT COUNT(*) FROM leases WHERE annotator = 'ann'") == 1
         with open_project(folder) as project:
