@@ -26,6 +26,8 @@ def test_cli_train_and_simulate(project, tmp_path, tiny_model_dir, capsys):
     assert main(["simulate", "--project", str(project.path), "--gold", str(gold), "--test", str(test),
                  "--budget", "10", "--batch", "5", "--strategy", "random", "--seed", "1",
                  "--finetune-every", "0", "--json", str(out_json)]) == 0
+    printed = capsys.readouterr().out
+    assert "random seed 1: 10 labels, accuracy " in printed and "micro-F1" not in printed
     result = json.loads(out_json.read_text())
     assert set(result) == {"strategy", "seed", "curve", "auc", "total_s"}
     assert result["strategy"] == "random" and result["seed"] == 1 and len(result["curve"]) == 2

@@ -27,7 +27,8 @@ def test_simulate_on_label_sets_gives_micro_f1_curves(tmp_path, tiny_model_dir, 
     code = main(["simulate", "--project", str(tmp_path / "sim"), "--gold", str(gold), "--test", str(test),
                  "--budget", "20", "--batch", "10", "--strategy", "margin", "--finetune-every", "0",
                  "--model", str(tiny_model_dir), "--json", str(out)])
-    assert code == 0 and "micro-F1" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert code == 0 and "micro-F1" in printed and "subset accuracy" in printed and "auc (subset accuracy)" in printed
     curve = json.loads(out.read_text())["curve"]
     assert [point["labels"] for point in curve] == [10, 20]
     assert {"micro_f1", "macro_f1", "subset_accuracy", "hamming_loss"} <= set(curve[-1])
