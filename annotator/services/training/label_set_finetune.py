@@ -34,6 +34,7 @@ from annotator.services.training.finetune_steps import (
     publish_finetuned,
     train_and_embed,
 )
+from annotator.services.training.label_prior import prior_of
 from annotator.services.training.label_set_refresh import (
     PREDICTOR,
     fit_set_head,
@@ -72,12 +73,13 @@ def finetune_label_sets(project: Project, models: LoopModels, *, progress: Progr
                               multi_label=True)
     started = time.perf_counter()
     X = trained.pool.vectors
+    prior = prior_of(trained.classifier, classes, settings)  # the names by the new encoder, as a refresh
     with threadpool_limits(limits=1, user_api="blas"):
-        head = fit_set_head(X, ids, train, classes, settings)
+        head = fit_set_head(X, ids, train, classes, settings, prior)
         rows = rank_label_sets(head, X, ids, done_mask(ids, snap.counts, settings), settings)
         figures = set_figures(head, X, ids, evals)
     metrics: dict[str, Any] = {
-        "n_train": len(train), "predictor": PREDICTOR, "label_prior": False, **figures,
+        "n_train": len(train), "predictor": PREDICTOR, "label_prior": prior is not None, **figures,
         "checksums": folder_checksums(trained.pending),
         "classifier": _own_figures(trained.pool.proba, ids, evals, classes),
         "warm_start": trained.warm, "train_s": round(trained.train_s, 3),

@@ -101,6 +101,24 @@ def test_the_minimum_counts_texts_per_label_over_sets(multi, capsys):
     assert job_store.latest_job(multi.db, "finetune") is None and _finetunes(multi) == []
 
 
+def test_with_the_label_prior_the_fine_tuned_head_is_the_one_a_refresh_fits(multi):
+    """The label names, embedded by the new encoder, are in the fine-tuned version's head as in every
+    refresh's: the next refresh on that encoder, with the same sets, fits the same head."""
+    from annotator.services.training.finetune import finetune
+    from annotator.services.training.models import load_models
+    from annotator.services.training.refresh import refresh
+
+    set_settings(multi.db, label_prior="on")
+    _label(multi, 12)
+    models = load_models(multi)
+    tuned = finetune(multi, models)
+    again = refresh(multi, models)
+    assert again.kind == "head" and models.encoder_version == tuned.version
+    X = np.asarray(models.encoder.embed([row["text"] for row in gold_rows(60)[:10]]))
+    assert np.allclose(tuned.head.predict_proba(X), again.head.predict_proba(X), atol=1e-4)
+    assert tuned.metrics["label_prior"] is True and tuned.head.prior is not None
+
+
 def test_the_worker_fine_tunes_a_multi_label_project(multi, monkeypatch):
     from annotator.services.training import schedule
     from annotator.services.training.models import load_models
