@@ -36,10 +36,10 @@ from annotator.services.training.label_set_finetune import finetune_label_sets
 from annotator.services.training.models import LoopModels
 from annotator.services.training.refresh import take_snapshot
 from annotator.services.training.scoring import (
-    HEAD_C,
     PREDICTOR,
     done_mask,
     eval_metrics,
+    fit_head,
     positions_of,
     rank_pool,
     score_pool,
@@ -48,7 +48,6 @@ from annotator.services.training.scoring import (
 from annotator.services.training.triggers import finetune_blocker
 from annotator.store.project import Project
 from annotator.store.versions import append_scores
-from learner.head import EmbeddingHead
 
 __all__ = ["FinetuneResult", "NotEnoughLabels", "Progress", "finetune"]
 
@@ -90,8 +89,7 @@ def finetune(
     # (Banking77: 5-10 points below the head before it, and back above it one batch later).
     prior = prior_of(trained.classifier, classes, settings)
     with threadpool_limits(limits=1, user_api="blas"):
-        head = EmbeddingHead(classes=classes, C=HEAD_C, prior=prior).fit(
-            X[positions_of(ids, [e for e, _, _ in snap.train])], labels)
+        head = fit_head(X, ids, [(e, label) for e, _, label in snap.train], classes, prior)
         done = done_mask(ids, snap.counts, settings)
         scores = score_pool(head, X, settings.strategy, settings.seed, int(done.sum()))
         ranking = rank_pool(ids=ids, scores=scores, embeddings=X, classes=classes,

@@ -29,10 +29,10 @@ from annotator.services.training.label_set_refresh import refresh_label_sets
 from annotator.services.training.models import LoopModels
 from annotator.services.training.scoring import (
     FULL_PUBLISH,
-    HEAD_C,
     PREDICTOR,
     done_mask,
     eval_metrics,
+    fit_head,
     positions_of,
     rank_pool,
     score_pool,
@@ -171,8 +171,7 @@ def refresh(
         # One BLAS thread: a small logistic regression gains nothing from threads, and on a busy
         # machine OpenBLAS's spinning threads made this fit 20x slower (5 s instead of 0.2 s).
         with threadpool_limits(limits=1, user_api="blas"):
-            head = EmbeddingHead(classes=classes, C=HEAD_C, prior=prior).fit(
-                np.asarray(X[positions_of(state.ids, [e for e, _ in state.train])]), labels)
+            head = fit_head(X, state.ids, state.train, classes, prior)
             timings["fit"] = time.perf_counter() - tick
             tick = time.perf_counter()
             scores = score_pool(head, X, settings.strategy, settings.seed, int(done.sum()),

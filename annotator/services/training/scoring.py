@@ -31,6 +31,15 @@ BATCH_STRATEGIES = ("diverse", "margin_kmeans")
 HEAD_C = 10.0
 
 
+def fit_head(X: np.ndarray, ids: np.ndarray, train: list[tuple[int, str]], classes: list[str],
+             prior: np.ndarray | None = None) -> EmbeddingHead:
+    """The fast tier's head on the pool vectors ``X`` (rows in ``ids`` order) of the training labels
+    ``(example_id, label)``, with the label-name prior when given: what a refresh fits, and what a
+    fine-tune refits on its new encoder's vectors."""
+    return EmbeddingHead(classes=classes, C=HEAD_C, prior=prior).fit(
+        np.asarray(X[positions_of(ids, [e for e, _ in train])]), [label for _, label in train])
+
+
 def stored_head(head: EmbeddingHead, encoder_version: int) -> StoredHead:
     """The fitted head as the version's stored predictor (see ``EmbeddingHead.linear``)."""
     coef, intercept = head.linear()
